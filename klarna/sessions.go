@@ -1,0 +1,48 @@
+package klarna
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// CreateSession starts a payment session (POST /payments/v1/sessions). Pass
+// the returned ClientToken to Klarna.Payments.init in the browser.
+//
+// It is not retried after the request may have reached Klarna: a retry could
+// open a second session.
+func (c *Client) CreateSession(ctx context.Context, req *SessionRequest) (*MerchantSession, *Response, error) {
+	if req == nil {
+		return nil, nil, errors.New("klarna: create session: nil request")
+	}
+	out := new(MerchantSession)
+	resp, err := c.do(ctx, call{op: "create_session", method: http.MethodPost, path: "payments/v1/sessions", body: req, out: out, policy: retryUnprocessed})
+	if err != nil {
+		return nil, resp, err
+	}
+	return out, resp, nil
+}
+
+// GetSession reads a session (GET /payments/v1/sessions/{id}); the seed SDK
+// calls it get_session_details. Reads are retried.
+func (c *Client) GetSession(ctx context.Context, sessionID string) (*Session, *Response, error) {
+	if sessionID == "" {
+		return nil, nil, errors.New("klarna: get session: empty session id")
+	}
+	out := new(Session)
+	resp, err := c.do(ctx, call{op: "get_session", method: http.MethodGet, path: "payments/v1/sessions/" + pathEscape(sessionID), out: out})
+	if err != nil {
+		return nil, resp, err
+	}
+	return out, resp, nil
+}
+
+// UpdateSession changes a session (POST /payments/v1/sessions/{id}; Klarna
+// answers 204). Setting the same fields twice leaves the same session, so it
+// is retried like a read.
+func (c *Client) UpdateSession(ctx context.Context, sessionID string, req *SessionUpdate) (*Response, error) {
+	if sessionID == "" || req == nil {
+		return nil, errors.New("klarna: update session: empty session id or nil request")
+	}
+	return c.do(ctx, call{op: "update_session", method: http.MethodPost, path: "payments/v1/sessions/" + pathEscape(sessionID), body: req})
+}
