@@ -348,13 +348,22 @@ func TestRetryPolicy(t *testing.T) {
 			_, err := c.UpdateSession(context.Background(), "x", &SessionUpdate{Locale: "en-GB"})
 			return err
 		}, 3},
-		{"create order not retried on 500", 500, func(c *Client) error { _, _, err := c.CreateOrder(context.Background(), "x", &OrderRequest{}); return err }, 1},
-		{"create session not retried on 503", 503, func(c *Client) error { _, _, err := c.CreateSession(context.Background(), &SessionRequest{}); return err }, 1},
+		{"create order not retried on 500", 500, func(c *Client) error {
+			_, _, err := c.CreateOrder(context.Background(), "x", &OrderRequest{})
+			return err
+		}, 1},
+		{"create session not retried on 503", 503, func(c *Client) error {
+			_, _, err := c.CreateSession(context.Background(), &SessionRequest{})
+			return err
+		}, 1},
 		{"customer token not retried on 500", 500, func(c *Client) error {
 			_, _, err := c.GenerateCustomerToken(context.Background(), "x", &CustomerTokenRequest{})
 			return err
 		}, 1},
-		{"create order retried on 429", 429, func(c *Client) error { _, _, err := c.CreateOrder(context.Background(), "x", &OrderRequest{}); return err }, 3},
+		{"create order retried on 429", 429, func(c *Client) error {
+			_, _, err := c.CreateOrder(context.Background(), "x", &OrderRequest{})
+			return err
+		}, 3},
 		{"no retry on 400", 400, func(c *Client) error { _, _, err := c.GetSession(context.Background(), "x"); return err }, 1},
 	}
 	for _, tt := range tests {
