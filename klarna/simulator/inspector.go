@@ -1,0 +1,213 @@
+package simulator
+
+import (
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+func newID() string { return uuid.NewString() }
+
+// State is a snapshot of everything the simulator holds, for the inspector
+// and for tests (GET /_sim/state).
+type State struct {
+	Now            time.Time         `json:"now"`
+	Sessions       []SessionInfo     `json:"sessions"`
+	Authorizations []AuthInfo        `json:"authorizations"`
+	Orders         []OrderInfo       `json:"orders"`
+	CustomerTokens []TokenInfo       `json:"customer_tokens"`
+	Callbacks      []CallbackRecord  `json:"callbacks"`
+	Requests       []requestRecord   `json:"requests"`
+	Counts         map[string]int    `json:"counts"`
+	Faults         map[string]string `json:"faults"`
+}
+
+// SessionInfo describes a session.
+type SessionInfo struct {
+	ID        string          `json:"session_id"`
+	Status    string          `json:"status"`
+	Country   string          `json:"purchase_country"`
+	Currency  string          `json:"purchase_currency"`
+	Amount    int64           `json:"order_amount"`
+	Intent    string          `json:"intent"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	ExpiresAt time.Time       `json:"expires_at"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// AuthInfo describes an authorization. The token is shortened: the
+// inspector is for looking, not for placing orders.
+type AuthInfo struct {
+	Token     string    `json:"token_prefix"`
+	SessionID string    `json:"session_id"`
+	Category  string    `json:"category"`
+	State     string    `json:"state"`
+	Pending   bool      `json:"pending"`
+	OrderID   string    `json:"order_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// OrderInfo describes an order.
+type OrderInfo struct {
+	ID          string     `json:"order_id"`
+	SessionID   string     `json:"session_id"`
+	Amount      int64      `json:"order_amount"`
+	Currency    string     `json:"purchase_currency"`
+	FraudStatus string     `json:"fraud_status"`
+	Category    string     `json:"category"`
+	Reference   string     `json:"merchant_reference1,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+}
+
+// TokenInfo describes a customer token (its id shortened).
+type TokenInfo struct {
+	ID          string    `json:"token_prefix"`
+	SessionID   string    `json:"session_id"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func short(s string) string {
+	if len(s) > 8 {
+		return s[:8] + "…"
+	}
+	return s
+}
+
+// Snapshot returns the simulator's state, newest first.
+func (s *Simulator) Snapshot() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := State{Now: s.now(), Counts: map[string]int{}, Faults: map[string]string{}}
+	for _, ss := range s.sessions {
+		data, _ := json.Marshal(ss.Data)
+		st.Sessions = append(st.Sessions, SessionInfo{ID: ss.ID, Status: ss.Status, Country: strings.ToUpper(str(ss.Data.PurchaseCountry)),
+			Currency: strings.ToUpper(str(ss.Data.PurchaseCurrency)), Amount: num(ss.Data.OrderAmount), Intent: orDefault(str(ss.Data.Intent), "buy"),
+			CreatedAt: ss.CreatedAt, UpdatedAt: ss.UpdatedAt, ExpiresAt: ss.UpdatedAt.Add(SessionLifetime), Data: data})
+	}
+	for _, a := range s.auths {
+		st.Authorizations = append(st.Authorizations, AuthInfo{Token: short(a.Token), SessionID: a.SessionID, Category: a.Category, State: a.State,
+			Pending: a.Pending, OrderID: a.OrderID, CreatedAt: a.CreatedAt, ExpiresAt: a.CreatedAt.Add(AuthorizationLifetime)})
+	}
+	for _, o := range s.orders {
+		st.Orders = append(st.Orders, OrderInfo{ID: o.ID, SessionID: o.SessionID, Amount: o.Amount, Currency: o.Currency, FraudStatus: o.FraudStatus,
+			Category: o.Category, Reference: o.Reference1, CreatedAt: o.CreatedAt, DecidedAt: o.DecidedAt})
+	}
+	for _, t := range s.tokens {
+		st.CustomerTokens = append(st.CustomerTokens, TokenInfo{ID: short(t.ID), SessionID: t.SessionID, Description: t.Description, CreatedAt: t.CreatedAt})
+	}
+	for i := len(s.calls) - 1; i >= 0; i-- {
+		st.Callbacks = append(st.Callbacks, *s.calls[i])
+	}
+	for i := len(s.requests) - 1; i >= 0; i-- {
+		st.Requests = append(st.Requests, *s.requests[i])
+	}
+	for k, v := range s.counts {
+		st.Counts[k] = v
+	}
+	for op, fs := range s.faults {
+		var parts []string
+		for _, f := range fs {
+			p := f.String()
+			if f.Times > 0 {
+				p += " ×" + itoa(f.Times)
+			}
+			parts = append(parts, p)
+		}
+		if len(parts) > 0 {
+			st.Faults[op] = strings.Join(parts, ", ")
+		}
+	}
+	sort.Slice(st.Sessions, func(i, j int) bool { return st.Sessions[i].CreatedAt.After(st.Sessions[j].CreatedAt) })
+	sort.Slice(st.Authorizations, func(i, j int) bool { return st.Authorizations[i].CreatedAt.After(st.Authorizations[j].CreatedAt) })
+	sort.Slice(st.Orders, func(i, j int) bool { return st.Orders[i].CreatedAt.After(st.Orders[j].CreatedAt) })
+	return st
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func (s *Simulator) stateJSON(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Snapshot())
+}
+
+func (s *Simulator) moveClock(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Advance string `json:"advance"`
+	}
+	body, _ := readBody(r)
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, `want {"advance":"61m"}`, http.StatusBadRequest)
+		return
+	}
+	d, err := time.ParseDuration(req.Advance)
+	if err != nil || d < 0 {
+		http.Error(w, "advance must be a positive duration such as 61m", http.StatusBadRequest)
+		return
+	}
+	s.Advance(d)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Simulator) decideHandler(w http.ResponseWriter, r *http.Request) {
+	decision := r.FormValue("decision")
+	if decision == "" {
+		var req struct {
+			Decision string `json:"decision"`
+		}
+		body, _ := readBody(r)
+		json.Unmarshal(body, &req)
+		decision = req.Decision
+	}
+	switch err := s.Decide(r.PathValue("id"), decision); err {
+	case nil:
+	case errNotFound:
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	case errNotPending:
+		http.Error(w, err.Error(), http.StatusConflict)
+		return
+	default:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		http.Redirect(w, r, s.cfg.BaseURL+"/_sim/", http.StatusSeeOther)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+var inspectorTmpl = template.Must(template.New("i").Funcs(template.FuncMap{
+	"t": func(t time.Time) string { return t.Format("15:04:05") },
+}).Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Klarna simulator · inspector</title><link rel="stylesheet" href="{{.Base}}/kp/lib/v1/sim.css"></head>
+<body class="ksim-inspector"><header><h1>Klarna simulator <small>inspector</small></h1><p>Simulated time {{t .S.Now}} · this is not Klarna. <a href="{{.Base}}/_sim/state">JSON</a></p></header>
+<main>
+<section><h2>Orders ({{len .S.Orders}})</h2><table><thead><tr><th>Order</th><th>Amount</th><th>Fraud status</th><th>Method</th><th>Reference</th><th>Decide</th></tr></thead><tbody>
+{{range .S.Orders}}<tr><td><code>{{.ID}}</code></td><td>{{.Amount}} {{.Currency}}</td><td data-testid="fraud-{{.ID}}">{{.FraudStatus}}</td><td>{{.Category}}</td><td>{{.Reference}}</td>
+<td>{{if eq .FraudStatus "PENDING"}}<form method="post" action="{{$.Base}}/_sim/orders/{{.ID}}/decide"><button name="decision" value="accept">Accept</button> <button name="decision" value="reject">Reject</button> <button name="decision" value="stop">Stop</button></form>{{end}}</td></tr>
+{{else}}<tr><td colspan="6">No orders yet.</td></tr>{{end}}</tbody></table></section>
+<section><h2>Sessions ({{len .S.Sessions}})</h2><table><thead><tr><th>Session</th><th>Market</th><th>Amount</th><th>Intent</th><th>Status</th><th>Expires</th></tr></thead><tbody>
+{{range .S.Sessions}}<tr><td><code>{{.ID}}</code></td><td>{{.Country}}</td><td>{{.Amount}} {{.Currency}}</td><td>{{.Intent}}</td><td>{{.Status}}</td><td>{{.ExpiresAt.Format "2006-01-02 15:04"}}</td></tr>{{end}}</tbody></table></section>
+<section><h2>Authorizations</h2><table><thead><tr><th>Token</th><th>Session</th><th>Category</th><th>State</th><th>Order</th></tr></thead><tbody>
+{{range .S.Authorizations}}<tr><td><code>{{.Token}}</code></td><td><code>{{.SessionID}}</code></td><td>{{.Category}}{{if .Pending}} (pending review){{end}}</td><td>{{.State}}</td><td><code>{{.OrderID}}</code></td></tr>{{end}}</tbody></table></section>
+<section><h2>Customer tokens</h2><table><tbody>{{range .S.CustomerTokens}}<tr><td><code>{{.ID}}</code></td><td>{{.Description}}</td><td><code>{{.SessionID}}</code></td></tr>{{else}}<tr><td>None.</td></tr>{{end}}</tbody></table></section>
+<section><h2>Callbacks sent</h2><table><thead><tr><th>When</th><th>Kind</th><th>URL</th><th>Attempt</th><th>Answer</th></tr></thead><tbody>
+{{range .S.Callbacks}}<tr><td>{{t .At}}</td><td>{{.Kind}}</td><td><code>{{.URL}}</code></td><td>{{.Attempt}}</td><td>{{if .Error}}{{.Error}}{{else}}{{.Status}}{{end}}</td></tr>{{end}}</tbody></table></section>
+<section><h2>Faults</h2><ul>{{range $op, $f := .S.Faults}}<li>{{$op}}: {{$f}}</li>{{else}}<li>None injected.</li>{{end}}</ul></section>
+<section><h2>Requests received</h2><table><thead><tr><th>When</th><th>Operation</th><th>Path</th><th>Status</th><th>Correlation id</th><th>Body</th></tr></thead><tbody>
+{{range .S.Requests}}<tr><td>{{t .At}}</td><td>{{.Operation}}{{if .Fault}} <em>fault: {{.Fault}}</em>{{end}}</td><td><code>{{.Method}} {{.Path}}</code></td><td>{{.Status}}</td><td><code>{{.CorrelationID}}</code></td><td>{{if .Body}}<details><summary>body</summary><pre>{{.Body}}</pre></details>{{end}}</td></tr>{{end}}</tbody></table></section>
+</main></body></html>`))
+
+func (s *Simulator) inspector(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	inspectorTmpl.Execute(w, map[string]any{"S": s.Snapshot(), "Base": s.cfg.BaseURL})
+}

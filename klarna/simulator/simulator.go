@@ -1,0 +1,393 @@
+// Package simulator is an offline stand-in for Klarna Payments: the REST API
+// v1 with Klarna's validation rules and lifecycles, a stand-in for the JS SDK
+// (Klarna.Payments.*) with an authorize dialog, the server callbacks, fault
+// injection and an inspector. It is an http.Handler, usable by any
+// integration: mount it under a prefix of your own server, or run it alone
+// with cmd/klarna-sim.
+//
+// Where Klarna's behaviour is not documented (FACTS.md "Open questions") the
+// simulator makes a choice and says so in a comment starting "Choice:".
+package simulator
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	cryptorand "crypto/rand"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Lifetimes Klarna documents.
+const (
+	SessionLifetime       = 48 * time.Hour
+	AuthorizationLifetime = 60 * time.Minute
+)
+
+// Config configures a Simulator. Only BaseURL is required.
+type Config struct {
+	// BaseURL is where browsers and the merchant's server reach the
+	// simulator's root, for example "http://127.0.0.1:8080/klarna-sim". It
+	// goes into client tokens, asset URLs and redirect URLs.
+	BaseURL string
+	// Username and Password are the API credentials the REST API accepts
+	// (HTTP Basic). With an empty Username any credentials are accepted.
+	Username, Password string
+	// CallbackDelay is how long after an approval the authorization callback
+	// is sent (default 0: at once). CallbackAttempts bounds its delivery
+	// (default 4), with waits doubling from CallbackBackoff (default 1s).
+	CallbackDelay    time.Duration
+	CallbackAttempts int
+	CallbackBackoff  time.Duration
+	// DisableCallbacks turns off authorization callbacks and notifications.
+	DisableCallbacks bool
+	// PendingDecisionDelay decides PENDING orders automatically after this
+	// long with PendingDecision ("accept", "reject" or "stop"; default
+	// accept). Zero leaves the decision to the inspector or the control API.
+	PendingDecisionDelay time.Duration
+	PendingDecision      string
+	// MaxSessions bounds the state kept in memory (default 10000); the
+	// oldest sessions, with their authorizations and orders, are evicted.
+	MaxSessions int
+	// Faults are injected faults in the syntax of ParseFaults.
+	Faults string
+	// HTTPClient sends callbacks (default: 5s timeout).
+	HTTPClient *http.Client
+	// Now is the clock (default time.Now); the control API can move it on.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Simulator is the fake Klarna. Create it with New, serve it, Close it.
+type Simulator struct {
+	cfg  Config
+	key  *ecdsa.PrivateKey
+	kid  string
+	mux  *http.ServeMux
+	http *http.Client
+	log  *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	offset   time.Duration
+	sessions map[string]*session
+	order    []string // session ids, oldest first, for eviction
+	auths    map[string]*authorization
+	orders   map[string]*order
+	tokens   map[string]*customerToken
+	calls    []*CallbackRecord
+	requests []*requestRecord
+	counts   map[string]int
+	faults   map[string][]*Fault
+}
+
+type session struct {
+	ID          string
+	Data        wireSession
+	ClientToken string
+	Categories  []category
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Status      string // incomplete | complete
+	// LastToken is the newest authorization token (session read shows it).
+	LastToken string
+	// Finalize holds an authorization that awaits Klarna.Payments.finalize.
+	Finalize *pendingFinalize
+}
+
+type pendingFinalize struct {
+	Category string
+	Pending  bool
+}
+
+type authorization struct {
+	Token     string
+	SessionID string
+	Snapshot  wireSession
+	Category  string
+	Pending   bool // the order will be PENDING fraud review
+	CreatedAt time.Time
+	State     string // active | used | cancelled | failed
+	Failure   *apiError
+	OrderID   string
+	TokenID   string
+	Callback  string // merchant_urls.authorization at the time of approval
+}
+
+type order struct {
+	ID           string
+	SessionID    string
+	Token        string
+	Amount       int64
+	Currency     string
+	FraudStatus  string
+	Category     string
+	Confirmation string
+	Notification string
+	Reference1   string
+	CreatedAt    time.Time
+	DecidedAt    *time.Time
+	Response     json.RawMessage
+}
+
+type customerToken struct {
+	ID          string
+	Token       string
+	SessionID   string
+	Description string
+	CreatedAt   time.Time
+	Response    json.RawMessage
+}
+
+// CallbackRecord is one attempt to deliver a callback or notification.
+type CallbackRecord struct {
+	Kind      string    `json:"kind"` // authorization | notification
+	URL       string    `json:"url"`
+	Body      string    `json:"body"`
+	Attempt   int       `json:"attempt"`
+	Status    int       `json:"status"`
+	Error     string    `json:"error,omitempty"`
+	At        time.Time `json:"at"`
+	SessionID string    `json:"session_id,omitempty"`
+	OrderID   string    `json:"order_id,omitempty"`
+}
+
+type requestRecord struct {
+	At            time.Time `json:"at"`
+	Operation     string    `json:"operation"`
+	Method        string    `json:"method"`
+	Path          string    `json:"path"`
+	Status        int       `json:"status"`
+	CorrelationID string    `json:"correlation_id"`
+	Body          string    `json:"body,omitempty"`
+	Fault         string    `json:"fault,omitempty"`
+}
+
+const maxRecords = 2000
+
+// New builds a simulator. Call Close to stop its background deliveries.
+func New(cfg Config) (*Simulator, error) {
+	if cfg.BaseURL == "" {
+		return nil, errors.New("simulator: BaseURL is required")
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.CallbackAttempts <= 0 {
+		cfg.CallbackAttempts = 4
+	}
+	if cfg.CallbackBackoff <= 0 {
+		cfg.CallbackBackoff = time.Second
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 10000
+	}
+	if cfg.PendingDecision == "" {
+		cfg.PendingDecision = "accept"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 5 * time.Second}
+	}
+	faults, err := ParseFaults(cfg.Faults)
+	if err != nil {
+		return nil, err
+	}
+	// Choice: client tokens are signed with ES256 rather than Klarna's RS256:
+	// equally verifiable, and about 40x cheaper to sign, so that the
+	// simulator is never the bottleneck of a load test. No integration
+	// verifies the signature (only Klarna's own JS does).
+	key, err := ecdsa.GenerateKey(elliptic.P256(), cryptorand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("simulator: generating signing key: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Simulator{
+		cfg: cfg, key: key, kid: uuid.NewString(), http: hc, log: cfg.Logger,
+		ctx: ctx, cancel: cancel,
+	}
+	s.resetLocked()
+	for _, f := range faults {
+		s.faults[f.Operation] = append(s.faults[f.Operation], f)
+	}
+	s.routes()
+	return s, nil
+}
+
+// Close stops pending callbacks and notifications and waits for them.
+func (s *Simulator) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// BaseURL is the simulator's public root URL.
+func (s *Simulator) BaseURL() string { return s.cfg.BaseURL }
+
+// ScriptURL is the URL of the JS SDK stand-in, the counterpart of
+// https://x.klarnacdn.net/kp/lib/v1/api.js.
+func (s *Simulator) ScriptURL() string { return s.cfg.BaseURL + "/kp/lib/v1/api.js" }
+
+// Reset forgets all state and faults, for tests.
+func (s *Simulator) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resetLocked()
+}
+
+func (s *Simulator) resetLocked() {
+	s.offset = 0
+	s.sessions = map[string]*session{}
+	s.order = nil
+	s.auths = map[string]*authorization{}
+	s.orders = map[string]*order{}
+	s.tokens = map[string]*customerToken{}
+	s.calls = nil
+	s.requests = nil
+	s.counts = map[string]int{}
+	s.faults = map[string][]*Fault{}
+}
+
+// Advance moves the simulator's clock on, to expire sessions and
+// authorizations in tests.
+func (s *Simulator) Advance(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offset += d
+}
+
+func (s *Simulator) now() time.Time { return s.cfg.Now().Add(s.offset) }
+
+// Count returns how many times an operation was executed (not counting
+// requests refused by an injected fault before they ran).
+func (s *Simulator) Count(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts[op]
+}
+
+func (s *Simulator) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("POST /payments/v1/sessions", s.api(OpCreateSession, s.createSession))
+	m.HandleFunc("GET /payments/v1/sessions/{id}", s.api(OpGetSession, s.getSession))
+	m.HandleFunc("POST /payments/v1/sessions/{id}", s.api(OpUpdateSession, s.updateSession))
+	m.HandleFunc("DELETE /payments/v1/authorizations/{token}", s.api(OpCancelAuthorization, s.cancelAuthorization))
+	m.HandleFunc("POST /payments/v1/authorizations/{token}/order", s.api(OpCreateOrder, s.createOrder))
+	m.HandleFunc("POST /payments/v1/authorizations/{token}/customer-token", s.api(OpCustomerToken, s.createCustomerToken))
+	m.HandleFunc("GET /ordermanagement/v1/orders/{id}", s.api(OpGetOrder, s.getOrder))
+
+	m.HandleFunc("GET /kp/lib/v1/api.js", s.asset("assets/api.js", "text/javascript; charset=utf-8"))
+	m.HandleFunc("GET /kp/lib/v1/sim.css", s.asset("assets/sim.css", "text/css; charset=utf-8"))
+	m.HandleFunc("GET /assets/badges/{name}", s.badge)
+	m.HandleFunc("POST /browser/load", s.browser(s.browserLoad))
+	m.HandleFunc("POST /browser/authorize", s.browser(s.browserAuthorize))
+	m.HandleFunc("POST /browser/finalize", s.browser(s.browserFinalize))
+	m.HandleFunc("OPTIONS /browser/", s.browserPreflight)
+	m.HandleFunc("GET /redirect/{order}", s.redirect)
+
+	m.HandleFunc("GET /_sim/{$}", s.inspector)
+	m.HandleFunc("GET /_sim/state", s.stateJSON)
+	m.HandleFunc("POST /_sim/reset", func(w http.ResponseWriter, r *http.Request) { s.Reset(); w.WriteHeader(http.StatusNoContent) })
+	m.HandleFunc("POST /_sim/faults", s.setFaults)
+	m.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, r *http.Request) { s.ClearFaults(); w.WriteHeader(http.StatusNoContent) })
+	m.HandleFunc("POST /_sim/clock", s.moveClock)
+	m.HandleFunc("POST /_sim/orders/{id}/decide", s.decideHandler)
+	s.mux = m
+}
+
+// apiError is Klarna's error body.
+type apiError struct {
+	Status        int      `json:"-"`
+	CorrelationID string   `json:"correlation_id"`
+	ErrorCode     string   `json:"error_code"`
+	ErrorMessages []string `json:"error_messages"`
+}
+
+func errorResult(status int, code string, msgs ...string) result {
+	return result{status: status, err: &apiError{Status: status, ErrorCode: code, ErrorMessages: msgs}}
+}
+
+// result is what an operation produced, written by api() so that faults such
+// as "answer lost" can act after the operation ran.
+type result struct {
+	status int
+	body   any
+	err    *apiError
+}
+
+func (s *Simulator) asset(name, ctype string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		b, err := assets.ReadFile(name)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Write(b)
+	}
+}
+
+// badge serves our own SVG badge for a payment method category.
+func (s *Simulator) badge(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimSuffix(r.PathValue("name"), ".svg")
+	label := map[string]string{"pay_later": "Pay later", "pay_over_time": "Pay in 3", "pay_now": "Pay now"}[name]
+	if label == "" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="28" viewBox="0 0 120 28" role="img" aria-label="%s"><rect width="120" height="28" rx="6" fill="#ffb3c7"/><text x="60" y="18" font-family="sans-serif" font-size="12" font-weight="700" text-anchor="middle" fill="#17120f">%s (sim)</text></svg>`, label, label)
+}
+
+func (s *Simulator) categoriesJSON(cats []category) []map[string]any {
+	out := make([]map[string]any, len(cats))
+	for i, c := range cats {
+		u := s.cfg.BaseURL + "/assets/badges/" + c.Identifier + ".svg"
+		out[i] = map[string]any{"identifier": c.Identifier, "name": c.Name, "asset_urls": map[string]string{"descriptive": u, "standard": u}}
+	}
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if v != nil {
+		json.NewEncoder(w).Encode(v)
+	}
+}
+
+// readBody reads at most Klarna's 1 MB request limit; over it is 413.
+func readBody(r *http.Request) ([]byte, bool) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil || len(b) > maxBodyBytes {
+		return nil, false
+	}
+	return b, true
+}
+
+var randReader = cryptorand.Reader
