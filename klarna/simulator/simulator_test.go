@@ -41,7 +41,7 @@ type recorder struct {
 	buf    bytes.Buffer
 }
 
-func (r *recorder) WriteHeader(s int)          { r.status = s; r.ResponseWriter.WriteHeader(s) }
+func (r *recorder) WriteHeader(s int)           { r.status = s; r.ResponseWriter.WriteHeader(s) }
 func (r *recorder) Write(b []byte) (int, error) { r.buf.Write(b); return r.ResponseWriter.Write(b) }
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
@@ -340,7 +340,7 @@ func TestLifecycles(t *testing.T) {
 		e := newEnv(t, simulator.Config{})
 		tokenReq := &klarna.CustomerTokenRequest{Description: "Sub", IntendedUse: klarna.IntendedUseSubscription, Locale: "en-GB", PurchaseCountry: "GB", PurchaseCurrency: "GBP"}
 		for _, tt := range []struct {
-			intent            klarna.Intent
+			intent           klarna.Intent
 			orderOK, tokenOK bool
 		}{{klarna.IntentBuy, true, false}, {klarna.IntentTokenize, false, true}, {klarna.IntentBuyAndTokenize, true, true}} {
 			req := gbSession()
