@@ -399,9 +399,24 @@ func (s *Simulator) createOrder(r *http.Request, body []byte) result {
 	if a.Pending {
 		fraud = "PENDING"
 	}
-	urls := a.Snapshot.MerchantURLs
-	if req.MerchantURLs != nil {
-		urls = req.MerchantURLs
+	// Merchant URLs given with the order override the session's, one by one.
+	var urls *wireURLs
+	if a.Snapshot.MerchantURLs != nil {
+		cp := *a.Snapshot.MerchantURLs
+		urls = &cp
+	}
+	if u := req.MerchantURLs; u != nil {
+		if urls == nil {
+			urls = &wireURLs{}
+		}
+		for _, f := range []struct {
+			dst *string
+			src string
+		}{{&urls.Confirmation, u.Confirmation}, {&urls.Notification, u.Notification}, {&urls.Push, u.Push}} {
+			if f.src != "" {
+				*f.dst = f.src
+			}
+		}
 	}
 	o := &order{ID: id, SessionID: ss.ID, Token: a.Token, Amount: num(req.OrderAmount), Currency: strings.ToUpper(str(req.PurchaseCurrency)),
 		FraudStatus: fraud, Category: a.Category, Reference1: str(req.MerchantReference1), CreatedAt: s.now()}

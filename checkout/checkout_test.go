@@ -1,0 +1,207 @@
+package checkout_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"storefront/checkout"
+	"storefront/klarna"
+	"storefront/klarna/simulator"
+	"storefront/shop"
+	"storefront/store"
+)
+
+type fixture struct {
+	svc   *checkout.Service
+	sim   *simulator.Simulator
+	store store.Store
+	cat   *shop.Catalog
+}
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	var sim *simulator.Simulator
+	srv := httptest.NewServer(httpHandler(func() *simulator.Simulator { return sim }))
+	t.Cleanup(srv.Close)
+	var err error
+	sim, err = simulator.New(simulator.Config{BaseURL: srv.URL, Username: "u", Password: "p", DisableCallbacks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	client, err := klarna.NewClient(klarna.WithBaseURL(srv.URL), klarna.WithCredentials("u", "p"), klarna.WithMaxRetries(0), klarna.WithAttemptTimeout(300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cat := shop.DefaultCatalog()
+	svc := checkout.New(client, st, cat, "http://shop.test", checkout.Options{RetryWaits: []time.Duration{time.Millisecond, time.Millisecond}})
+	return &fixture{svc: svc, sim: sim, store: st, cat: cat}
+}
+
+func cart(t *testing.T, cat *shop.Catalog, enc string) shop.Cart {
+	c, err := shop.DecodeCart(enc, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func market(code string) shop.Market { m, _ := shop.LookupMarket(code); return m }
+
+func TestBeginReusesUpdatesAndReplacesSessions(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	gb := market("GB")
+	c1, _, err := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:1"), gb, "en-GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _, _ := f.svc.Begin(ctx, c1.ID, cart(t, f.cat, "stoneware-mug:1"), gb, "en-GB")
+	if c2.SessionID != c1.SessionID || f.sim.Count(simulator.OpUpdateSession) != 0 {
+		t.Errorf("same cart: new session or update")
+	}
+	c3, p3, _ := f.svc.Begin(ctx, c1.ID, cart(t, f.cat, "stoneware-mug:3"), gb, "en-GB")
+	if c3.SessionID != c1.SessionID || f.sim.Count(simulator.OpUpdateSession) != 1 || c3.Amount != p3.Total || c3.CartHash != p3.Hash() {
+		t.Errorf("changed cart: %+v", c3)
+	}
+	c4, _, _ := f.svc.Begin(ctx, c1.ID, cart(t, f.cat, "stoneware-mug:3"), market("SE"), "sv-SE")
+	if c4.SessionID == c1.SessionID || f.sim.Count(simulator.OpCreateSession) != 2 {
+		t.Errorf("market change must create a new session")
+	}
+}
+
+func TestConcurrentPlacementsMakeOneOrder(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, p, err := f.svc.Begin(ctx, "", cart(t, f.cat, "pour-over-kettle:1,house-blend:2|FIKA10"), market("DE"), "de-DE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	ids := make([]string, 50)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			src, hash := checkout.FromBrowser, p.Hash()
+			if i%2 == 1 {
+				src, hash = checkout.FromCallback, ""
+			}
+			o, err := f.svc.Place(context.Background(), c.SessionID, a.AuthorizationToken, src, hash)
+			if err != nil {
+				t.Errorf("caller %d: %v", i, err)
+				return
+			}
+			ids[i] = o.KlarnaOrderID
+		}()
+	}
+	wg.Wait()
+	if n := f.sim.Count(simulator.OpCreateOrder); n != 1 {
+		t.Errorf("create order called %d times", n)
+	}
+	for i, id := range ids {
+		if id == "" || id != ids[0] {
+			t.Fatalf("caller %d got order %q, caller 0 %q", i, id, ids[0])
+		}
+	}
+	got, _ := f.svc.Checkout(ctx, c.ID)
+	if got.State != store.StatePlaced || got.Amount != p.Total {
+		t.Errorf("stored: %+v", got)
+	}
+}
+
+func TestCartChangedAfterAuthorization(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB")
+	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	_, p2, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:2"), market("GB"), "en-GB")
+	if _, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, p2.Hash()); !errors.Is(err, checkout.ErrCartChanged) {
+		t.Fatalf("err = %v", err)
+	}
+	if f.sim.Count(simulator.OpCreateOrder) != 0 || f.sim.Count(simulator.OpCancelAuthorization) != 1 {
+		t.Errorf("Klarna called: orders %d cancels %d", f.sim.Count(simulator.OpCreateOrder), f.sim.Count(simulator.OpCancelAuthorization))
+	}
+}
+
+func TestStaleAuthorizationFromCallbackAsksToReauthorize(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB")
+	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	// The cart changed in another tab: the session is updated, the old
+	// authorization no longer matches.
+	c2, _, _ := f.svc.Begin(ctx, c.ID, cart(t, f.cat, "stoneware-mug:2"), market("GB"), "en-GB")
+	if _, err := f.svc.Place(ctx, c2.SessionID, a.AuthorizationToken, checkout.FromCallback, ""); !errors.Is(err, checkout.ErrReauthorize) {
+		t.Fatalf("err = %v", err)
+	}
+	got, _ := f.svc.Checkout(ctx, c.ID)
+	if got.State != store.StateOpen || got.LastError == "" {
+		t.Errorf("after 409: %+v", got)
+	}
+	// Approving again places the order.
+	a2, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	if o, err := f.svc.Place(ctx, c.SessionID, a2.AuthorizationToken, checkout.FromBrowser, ""); err != nil || o.State != store.StatePlaced {
+		t.Fatalf("second approval: %v %v", o, err)
+	}
+}
+
+func TestLostAnswerIsResolvedByAskingAgain(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "wool-throw:1"), market("NL"), "nl-NL")
+	a, _ := f.sim.Authorize(c.SessionID, "pay_over_time", simulator.OutcomePending)
+	f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultAnswerLost, Times: 1})
+	o, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.State != store.StatePendingReview || len(f.sim.Snapshot().Orders) != 1 {
+		t.Errorf("state %s, orders at Klarna %d", o.State, len(f.sim.Snapshot().Orders))
+	}
+}
+
+func TestUnknownOutcomeIsRecoveredLater(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "oak-board:1"), market("AU"), "en-AU")
+	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultStatus, Status: 503, Times: 3})
+	if _, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, ""); !errors.Is(err, checkout.ErrInProgress) {
+		t.Fatalf("err = %v", err)
+	}
+	if n, err := f.svc.Recover(ctx); err != nil || n != 1 {
+		t.Fatalf("recover: %d %v", n, err)
+	}
+	got, _ := f.svc.Checkout(ctx, c.ID)
+	if got.State != store.StatePlaced || got.KlarnaOrderID == "" {
+		t.Errorf("after recovery: %+v", got)
+	}
+}
+
+// httpHandler serves the simulator once it exists: the server must start
+// first so that its URL can be the simulator's base URL.
+func httpHandler(get func() *simulator.Simulator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { get().ServeHTTP(w, r) })
+}

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// SQL is a Store on database/sql. Open gives a SQLite one.
+type SQL struct {
+	db *sql.DB
+}
+
+// OpenSQLite opens (creating if needed) a SQLite database file and migrates
+// it. path may be ":memory:" for tests.
+func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
+	dsn := path
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("store: creating %s: %w", filepath.Dir(path), err)
+		}
+		dsn = "file:" + path
+	} else {
+		dsn = "file::memory:?cache=shared"
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	// WAL lets readers run beside the writer; busy_timeout makes concurrent
+	// writers wait for each other instead of failing.
+	dsn += sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+	}
+	// SQLite has one writer at a time; a small pool keeps readers parallel
+	// without piling up writers on the busy timeout.
+	db.SetMaxOpenConns(4)
+	if path == ":memory:" {
+		db.SetMaxOpenConns(1)
+	}
+	if err := migrate(ctx, db, goose.DialectSQLite3); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &SQL{db: db}, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(dialect, db, sub)
+	if err != nil {
+		return fmt.Errorf("store: preparing migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("store: migrating: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *SQL) Close() error { return s.db.Close() }
+
+// Ping checks the database answers.
+func (s *SQL) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+const columns = `id, session_id, client_token, market, locale, currency, cart, cart_hash, amount, tax_amount, session_payload,
+ callback_secret, state, authorization_token, klarna_order_id, fraud_status, payment_method, redirect_url, order_payload,
+ last_error, correlation_id, created_at, updated_at, session_expires_at, placed_at`
+
+// CreateCheckout inserts a new checkout.
+func (s *SQL) CreateCheckout(ctx context.Context, c *Checkout) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO checkouts (`+columns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		c.ID, c.SessionID, c.ClientToken, c.Market, c.Locale, c.Currency, c.Cart, c.CartHash, c.Amount, c.TaxAmount, c.SessionPayload,
+		c.CallbackSecret, string(c.State), c.AuthorizationToken, c.KlarnaOrderID, c.FraudStatus, c.PaymentMethod, c.RedirectURL, c.OrderPayload,
+		c.LastError, c.CorrelationID, c.CreatedAt.UTC(), c.UpdatedAt.UTC(), c.SessionExpiresAt.UTC(), utcPtr(c.PlacedAt))
+	if err != nil {
+		return fmt.Errorf("store: creating checkout %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+func utcPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC()
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scan(r scanner) (*Checkout, error) {
+	var c Checkout
+	var state string
+	var placed sql.NullTime
+	err := r.Scan(&c.ID, &c.SessionID, &c.ClientToken, &c.Market, &c.Locale, &c.Currency, &c.Cart, &c.CartHash, &c.Amount, &c.TaxAmount,
+		&c.SessionPayload, &c.CallbackSecret, &state, &c.AuthorizationToken, &c.KlarnaOrderID, &c.FraudStatus, &c.PaymentMethod,
+		&c.RedirectURL, &c.OrderPayload, &c.LastError, &c.CorrelationID, &c.CreatedAt, &c.UpdatedAt, &c.SessionExpiresAt, &placed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.State = State(state)
+	if placed.Valid {
+		t := placed.Time
+		c.PlacedAt = &t
+	}
+	return &c, nil
+}
+
+// Checkout finds a checkout by its id.
+func (s *SQL) Checkout(ctx context.Context, id string) (*Checkout, error) {
+	c, err := scan(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM checkouts WHERE id = ?`, id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("store: reading checkout %s: %w", id, err)
+	}
+	return c, err
+}
+
+// CheckoutBySession finds a checkout by Klarna's session id.
+func (s *SQL) CheckoutBySession(ctx context.Context, sessionID string) (*Checkout, error) {
+	c, err := scan(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM checkouts WHERE session_id = ?`, sessionID))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("store: reading checkout for session: %w", err)
+	}
+	return c, err
+}
+
+// Transition is the compare-and-set on a checkout's state.
+func (s *SQL) Transition(ctx context.Context, id string, from []State, to State, ch Changes) (bool, error) {
+	if len(from) == 0 {
+		return false, errors.New("store: transition needs at least one source state")
+	}
+	set := []string{"state = ?", "updated_at = ?"}
+	args := []any{string(to), time.Now().UTC()}
+	add := func(col string, v *string) {
+		if v != nil {
+			set = append(set, col+" = ?")
+			args = append(args, *v)
+		}
+	}
+	add("authorization_token", ch.AuthorizationToken)
+	add("klarna_order_id", ch.KlarnaOrderID)
+	add("fraud_status", ch.FraudStatus)
+	add("payment_method", ch.PaymentMethod)
+	add("redirect_url", ch.RedirectURL)
+	add("order_payload", ch.OrderPayload)
+	add("last_error", ch.LastError)
+	add("correlation_id", ch.CorrelationID)
+	if ch.PlacedAt != nil {
+		set = append(set, "placed_at = ?")
+		args = append(args, ch.PlacedAt.UTC())
+	}
+	q := `UPDATE checkouts SET ` + strings.Join(set, ", ") + ` WHERE id = ? AND state IN (?` + strings.Repeat(",?", len(from)-1) + `)`
+	args = append(args, id)
+	for _, f := range from {
+		args = append(args, string(f))
+	}
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("store: moving checkout %s to %s: %w", id, to, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: moving checkout %s to %s: %w", id, to, err)
+	}
+	return n == 1, nil
+}
+
+// Reprice replaces the cart of an open checkout.
+func (s *SQL) Reprice(ctx context.Context, id string, r Repricing) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE checkouts SET cart = ?, cart_hash = ?, session_payload = ?, amount = ?, tax_amount = ?,
+		session_expires_at = ?, updated_at = ? WHERE id = ? AND state = ?`,
+		r.Cart, r.CartHash, r.SessionPayload, r.Amount, r.TaxAmount, r.SessionExpiresAt.UTC(), time.Now().UTC(), id, string(StateOpen))
+	if err != nil {
+		return false, fmt.Errorf("store: repricing checkout %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (s *SQL) list(ctx context.Context, q string, args ...any) ([]*Checkout, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: listing checkouts: %w", err)
+	}
+	defer rows.Close()
+	var out []*Checkout
+	for rows.Next() {
+		c, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: listing checkouts: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Orders lists placed, pending and rejected orders, newest first.
+func (s *SQL) Orders(ctx context.Context, limit int) ([]*Checkout, error) {
+	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state IN (?,?,?) ORDER BY placed_at DESC, id LIMIT ?`,
+		string(StatePlaced), string(StatePendingReview), string(StateRejected), limit)
+}
+
+// InState lists checkouts in a state, oldest update first.
+func (s *SQL) InState(ctx context.Context, st State, limit int) ([]*Checkout, error) {
+	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state = ? ORDER BY updated_at LIMIT ?`, string(st), limit)
+}

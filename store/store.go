@@ -1,0 +1,109 @@
+// Package store keeps checkouts and orders. SQLite (pure Go) is the default;
+// the Store interface lets other databases follow.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// State is where a checkout is in its life. See DESIGN.md "Order states":
+//
+//	open --place--> placing --> placed | pending_review | open (re-authorize) | failed
+//	pending_review --> placed | rejected
+//
+// placed, rejected and failed are final.
+type State string
+
+// Checkout states.
+const (
+	StateOpen          State = "open"
+	StatePlacing       State = "placing"
+	StatePlaced        State = "placed"
+	StatePendingReview State = "pending_review"
+	StateRejected      State = "rejected"
+	StateFailed        State = "failed"
+)
+
+// Final reports whether a state is never left.
+func (s State) Final() bool { return s == StatePlaced || s == StateRejected || s == StateFailed }
+
+// IsOrder reports whether a checkout in this state has become an order.
+func (s State) IsOrder() bool {
+	return s == StatePlaced || s == StatePendingReview || s == StateRejected
+}
+
+// Checkout is one Klarna payment session and, once placed, its order.
+type Checkout struct {
+	ID                 string // our order reference, shown to the shopper
+	SessionID          string // Klarna's session id
+	ClientToken        string
+	Market             string
+	Locale             string
+	Currency           string
+	Cart               string // the encoded cart that was priced
+	CartHash           string
+	Amount             int64
+	TaxAmount          int64
+	SessionPayload     string // the JSON sent to Klarna (no personal data)
+	CallbackSecret     string // authenticates Klarna's callbacks for this checkout
+	State              State
+	AuthorizationToken string
+	KlarnaOrderID      string
+	FraudStatus        string
+	PaymentMethod      string
+	RedirectURL        string
+	OrderPayload       string
+	LastError          string
+	CorrelationID      string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	SessionExpiresAt   time.Time
+	PlacedAt           *time.Time
+}
+
+// Changes are the fields a transition sets besides the state; nil leaves a
+// field as it is.
+type Changes struct {
+	AuthorizationToken *string
+	KlarnaOrderID      *string
+	FraudStatus        *string
+	PaymentMethod      *string
+	RedirectURL        *string
+	OrderPayload       *string
+	LastError          *string
+	CorrelationID      *string
+	PlacedAt           *time.Time
+}
+
+// Repricing replaces an open checkout's cart after the Klarna session was
+// updated.
+type Repricing struct {
+	Cart, CartHash, SessionPayload string
+	Amount, TaxAmount              int64
+	SessionExpiresAt               time.Time
+}
+
+// ErrNotFound is returned for an unknown checkout.
+var ErrNotFound = errors.New("store: checkout not found")
+
+// Store persists checkouts.
+type Store interface {
+	CreateCheckout(ctx context.Context, c *Checkout) error
+	Checkout(ctx context.Context, id string) (*Checkout, error)
+	CheckoutBySession(ctx context.Context, sessionID string) (*Checkout, error)
+	// Transition moves a checkout from one of the given states to another,
+	// atomically: it reports false, changing nothing, when the checkout is
+	// in none of them. This compare-and-set is what keeps two concurrent
+	// callers from both placing an order.
+	Transition(ctx context.Context, id string, from []State, to State, ch Changes) (bool, error)
+	// Reprice changes an open checkout's cart; false if it is not open.
+	Reprice(ctx context.Context, id string, r Repricing) (bool, error)
+	// Orders lists checkouts that became orders, newest first.
+	Orders(ctx context.Context, limit int) ([]*Checkout, error)
+	// InState lists checkouts in a state, oldest first.
+	InState(ctx context.Context, s State, limit int) ([]*Checkout, error)
+	Ping(ctx context.Context) error
+	Close() error
+}
