@@ -155,9 +155,10 @@ func (s *Service) create(ctx context.Context, cart shop.Cart, p *shop.Priced) (*
 		return nil, fmt.Errorf("%w (%v)", ErrUnavailable, err)
 	}
 	payload, _ := json.Marshal(req)
+	cats, _ := json.Marshal(ms.PaymentMethodCategories)
 	now := s.now()
 	c := &store.Checkout{
-		ID: ref, SessionID: ms.SessionID, ClientToken: ms.ClientToken, Market: p.Market.Code, Locale: p.Locale, Currency: p.Market.Currency,
+		ID: ref, SessionID: ms.SessionID, ClientToken: ms.ClientToken, Categories: string(cats), Market: p.Market.Code, Locale: p.Locale, Currency: p.Market.Currency,
 		Cart: cart.Encode(), CartHash: p.Hash(), Amount: p.Total, TaxAmount: p.Tax, SessionPayload: redactSecret(string(payload), secret),
 		CallbackSecret: secret, State: store.StateOpen, CorrelationID: resp.CorrelationID,
 		CreatedAt: now, UpdatedAt: now, SessionExpiresAt: now.Add(48 * time.Hour),

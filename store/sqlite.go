@@ -81,14 +81,14 @@ func (s *SQL) Close() error { return s.db.Close() }
 // Ping checks the database answers.
 func (s *SQL) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-const columns = `id, session_id, client_token, market, locale, currency, cart, cart_hash, amount, tax_amount, session_payload,
+const columns = `id, session_id, client_token, categories, market, locale, currency, cart, cart_hash, amount, tax_amount, session_payload,
  callback_secret, state, authorization_token, klarna_order_id, fraud_status, payment_method, redirect_url, order_payload,
  last_error, correlation_id, created_at, updated_at, session_expires_at, placed_at`
 
 // CreateCheckout inserts a new checkout.
 func (s *SQL) CreateCheckout(ctx context.Context, c *Checkout) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO checkouts (`+columns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		c.ID, c.SessionID, c.ClientToken, c.Market, c.Locale, c.Currency, c.Cart, c.CartHash, c.Amount, c.TaxAmount, c.SessionPayload,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO checkouts (`+columns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		c.ID, c.SessionID, c.ClientToken, c.Categories, c.Market, c.Locale, c.Currency, c.Cart, c.CartHash, c.Amount, c.TaxAmount, c.SessionPayload,
 		c.CallbackSecret, string(c.State), c.AuthorizationToken, c.KlarnaOrderID, c.FraudStatus, c.PaymentMethod, c.RedirectURL, c.OrderPayload,
 		c.LastError, c.CorrelationID, c.CreatedAt.UTC(), c.UpdatedAt.UTC(), c.SessionExpiresAt.UTC(), utcPtr(c.PlacedAt))
 	if err != nil {
@@ -110,7 +110,7 @@ func scan(r scanner) (*Checkout, error) {
 	var c Checkout
 	var state string
 	var placed sql.NullTime
-	err := r.Scan(&c.ID, &c.SessionID, &c.ClientToken, &c.Market, &c.Locale, &c.Currency, &c.Cart, &c.CartHash, &c.Amount, &c.TaxAmount,
+	err := r.Scan(&c.ID, &c.SessionID, &c.ClientToken, &c.Categories, &c.Market, &c.Locale, &c.Currency, &c.Cart, &c.CartHash, &c.Amount, &c.TaxAmount,
 		&c.SessionPayload, &c.CallbackSecret, &state, &c.AuthorizationToken, &c.KlarnaOrderID, &c.FraudStatus, &c.PaymentMethod,
 		&c.RedirectURL, &c.OrderPayload, &c.LastError, &c.CorrelationID, &c.CreatedAt, &c.UpdatedAt, &c.SessionExpiresAt, &placed)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -39,6 +39,7 @@ type Checkout struct {
 	ID                 string // our order reference, shown to the shopper
 	SessionID          string // Klarna's session id
 	ClientToken        string
+	Categories         string // JSON: the payment method categories Klarna offered
 	Market             string
 	Locale             string
 	Currency           string

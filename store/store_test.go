@@ -12,7 +12,7 @@ import (
 
 func newCheckout(id string) *Checkout {
 	now := time.Now().Truncate(time.Second)
-	return &Checkout{ID: id, SessionID: "sess-" + id, ClientToken: "ct", Market: "GB", Locale: "en-GB", Currency: "GBP",
+	return &Checkout{ID: id, SessionID: "sess-" + id, ClientToken: "ct", Categories: "[]", Market: "GB", Locale: "en-GB", Currency: "GBP",
 		Cart: "stoneware-mug:1", CartHash: "h1", Amount: 1800, TaxAmount: 300, SessionPayload: "{}", CallbackSecret: "s",
 		State: StateOpen, CreatedAt: now, UpdatedAt: now, SessionExpiresAt: now.Add(48 * time.Hour)}
 }

@@ -5,6 +5,7 @@ CREATE TABLE checkouts (
     id                  TEXT PRIMARY KEY,
     session_id          TEXT NOT NULL UNIQUE,
     client_token        TEXT NOT NULL,
+    categories          TEXT NOT NULL DEFAULT '[]',
     market              TEXT NOT NULL,
     locale              TEXT NOT NULL,
     currency            TEXT NOT NULL,

@@ -1,0 +1,202 @@
+// Package config reads the shop's settings from the environment, checks them
+// once, and reports every problem together.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"storefront/klarna"
+)
+
+// Mode is where Klarna calls go.
+type Mode string
+
+// Modes.
+const (
+	ModeSimulator  Mode = "simulator"
+	ModePlayground Mode = "playground"
+	ModeProduction Mode = "production"
+)
+
+// Config is the validated configuration.
+type Config struct {
+	Port    int
+	BaseURL string // public URL; empty means "http://localhost:<port>" once listening
+	Mode    Mode
+	Region  klarna.Region
+	// KlarnaUsername and KlarnaPassword are the API credentials. In
+	// simulator mode they default to the simulator's own.
+	KlarnaUsername string
+	KlarnaPassword string
+	// KlarnaAPIURL overrides the region's base URL in every mode.
+	KlarnaAPIURL string
+	// SessionSecrets sign and encrypt the cookie session; the first signs,
+	// all verify (rotation). Generated per process in simulator mode when
+	// unset.
+	SessionSecrets []string
+	// SessionSecretGenerated is true when SessionSecrets was made up at start.
+	SessionSecretGenerated bool
+	DatabaseURL            string
+	AdminPassword          string
+	LogLevel               slog.Level
+}
+
+// Simulator credentials used when none are configured.
+const (
+	SimulatorUsername = "sim_merchant"
+	SimulatorPassword = "sim_password"
+)
+
+const minSecretLength = 32
+
+// Load reads the configuration through getenv (os.Getenv in production, a
+// map in tests). It returns every problem at once, joined.
+func Load(getenv func(string) string) (*Config, error) {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	env := func(k string) string { return strings.TrimSpace(getenv(k)) }
+
+	c := &Config{
+		KlarnaUsername: env("KLARNA_USERNAME"),
+		KlarnaPassword: env("KLARNA_PASSWORD"),
+		KlarnaAPIURL:   env("KLARNA_API_URL"),
+		DatabaseURL:    env("DATABASE_URL"),
+		AdminPassword:  env("ADMIN_PASSWORD"),
+		BaseURL:        strings.TrimRight(env("BASE_URL"), "/"),
+	}
+
+	c.Port = 8080
+	if v := env("PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 0 || p > 65535 {
+			bad("PORT=%q is not a port number (0-65535; 0 picks a free port)", v)
+		}
+		c.Port = p
+	}
+
+	switch m := Mode(strings.ToLower(env("KLARNA_ENV"))); m {
+	case "":
+		c.Mode = ModeSimulator
+		if c.KlarnaUsername != "" || c.KlarnaPassword != "" {
+			c.Mode = ModePlayground
+		}
+	case ModeSimulator, ModePlayground, ModeProduction:
+		c.Mode = m
+	default:
+		bad("KLARNA_ENV=%q: want simulator, playground or production", m)
+	}
+
+	c.Region = klarna.RegionEU
+	if v := strings.ToLower(env("KLARNA_REGION")); v != "" {
+		switch klarna.Region(v) {
+		case klarna.RegionEU, klarna.RegionNA, klarna.RegionOC:
+			c.Region = klarna.Region(v)
+		default:
+			bad("KLARNA_REGION=%q: want eu, na or oc", v)
+		}
+	}
+
+	if c.KlarnaAPIURL != "" {
+		if u, err := url.Parse(c.KlarnaAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("KLARNA_API_URL=%q is not an absolute http(s) URL", c.KlarnaAPIURL)
+		}
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			bad("BASE_URL=%q is not an absolute http(s) URL", c.BaseURL)
+		case c.Mode == ModeProduction && u.Scheme != "https":
+			bad("BASE_URL must be https in production: Klarna only calls https callbacks")
+		}
+	} else if c.Mode != ModeSimulator {
+		bad("BASE_URL is required with Klarna's %s: it is where Klarna sends callbacks and shoppers", c.Mode)
+	}
+
+	if c.Mode == ModeSimulator {
+		if c.KlarnaUsername == "" {
+			c.KlarnaUsername, c.KlarnaPassword = SimulatorUsername, SimulatorPassword
+		}
+	} else if err := klarna.CheckCredentials(c.KlarnaUsername, c.KlarnaPassword); err != nil {
+		bad("KLARNA_USERNAME/KLARNA_PASSWORD: %s", strings.TrimPrefix(err.Error(), "klarna: credentials for Klarna's API: "))
+	}
+
+	if v := env("SESSION_SECRET"); v != "" {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			switch {
+			case len(s) < minSecretLength:
+				bad("SESSION_SECRET: each secret needs at least %d characters (openssl rand -hex 32)", minSecretLength)
+			case looksPlaceholder(s) && c.Mode != ModeSimulator:
+				bad("SESSION_SECRET looks like a placeholder; generate one with: openssl rand -hex 32")
+			default:
+				c.SessionSecrets = append(c.SessionSecrets, s)
+			}
+		}
+	} else if c.Mode == ModeSimulator {
+		b := make([]byte, 32)
+		rand.Read(b)
+		c.SessionSecrets = []string{hex.EncodeToString(b)}
+		c.SessionSecretGenerated = true
+	} else {
+		bad("SESSION_SECRET is required with Klarna's %s (openssl rand -hex 32)", c.Mode)
+	}
+
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:data/shop.db"
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		bad("DATABASE_URL=%q: want sqlite:<path> or postgres://...", c.DatabaseURL)
+	}
+
+	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
+		bad("ADMIN_PASSWORD needs at least 8 characters")
+	}
+	if c.AdminPassword != "" && looksPlaceholder(c.AdminPassword) && c.Mode != ModeSimulator {
+		bad("ADMIN_PASSWORD looks like a placeholder")
+	}
+	if c.AdminPassword == "" && c.Mode != ModeSimulator {
+		bad("ADMIN_PASSWORD is required outside simulator mode: the orders area shows every order")
+	}
+
+	c.LogLevel = slog.LevelInfo
+	if v := env("LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			bad("LOG_LEVEL=%q: want debug, info, warn or error", v)
+		}
+	}
+
+	if len(problems) > 0 {
+		return nil, errors.New("configuration problems:\n  - " + strings.Join(problems, "\n  - "))
+	}
+	return c, nil
+}
+
+func looksPlaceholder(s string) bool {
+	return klarna.CheckCredentials("ok-user", s) != nil
+}
+
+// KlarnaBaseURL is the API base URL in use: the override, the region's
+// Klarna URL, or empty in simulator mode (the app mounts the simulator).
+func (c *Config) KlarnaBaseURL() (string, error) {
+	if c.KlarnaAPIURL != "" {
+		return c.KlarnaAPIURL, nil
+	}
+	if c.Mode == ModeSimulator {
+		return "", nil
+	}
+	return klarna.BaseURL(klarna.Environment(c.Mode), c.Region)
+}
+
+// SQLitePath returns the file of a sqlite: DATABASE_URL.
+func (c *Config) SQLitePath() (string, bool) {
+	p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:")
+	return p, ok
+}

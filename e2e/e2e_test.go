@@ -1,0 +1,298 @@
+// Package e2e drives the real shop binary, with its built-in Klarna
+// simulator, in headless Chromium. Without a browser the tests skip, except
+// under CI=true, where they fail.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+var binary string // the shop, built once by TestMain
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "storefront-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "storefront")
+	build := exec.Command("go", "build", "-o", binary, "..")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the shop:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// chromium finds the system browser.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("CHROME_PATH"), "chromium", "chromium-browser", "google-chrome"} {
+		if name == "" {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no Chromium found: CI must install it (apt-get install chromium)")
+	}
+	t.Skip("no Chromium found; install chromium to run the browser tests")
+	return ""
+}
+
+// app is a running shop.
+type app struct {
+	URL string
+}
+
+// startApp runs the shop binary on a free port with a fresh database.
+func startApp(t *testing.T, extraEnv ...string) *app {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "-addr", "127.0.0.1:0")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"KLARNA_ENV=simulator", "DATABASE_URL=sqlite:"+filepath.Join(dir, "shop.db"),
+		"SESSION_SECRET=e2e-session-secret-0123456789abcdef0123456789", "LOG_LEVEL=warn",
+		"KLARNA_SIM_CALLBACK_DELAY=200ms", "ADMIN_PASSWORD=", "KLARNA_USERNAME=", "KLARNA_PASSWORD=", "BASE_URL=", "PORT=")
+	cmd.Env = append(cmd.Env, extraEnv...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &strings.Builder{}
+	var logMu sync.Mutex
+	cmd.Stderr = writerFunc(func(p []byte) (int, error) { logMu.Lock(); defer logMu.Unlock(); return logs.Write(p) })
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+		}
+		if t.Failed() {
+			logMu.Lock()
+			t.Logf("shop log:\n%s", logs.String())
+			logMu.Unlock()
+		}
+	})
+	urlRe := regexp.MustCompile(`open at (http://\S+)`)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := urlRe.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case u := <-found:
+		return &app{URL: u}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the shop did not start")
+	}
+	return nil
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// browser is one Chromium tab that records console errors.
+type browser struct {
+	ctx    context.Context
+	mu     sync.Mutex
+	errors []string
+}
+
+// Viewports used for screenshots and the phone scenario.
+var (
+	desktop = [2]int64{1280, 900}
+	phone   = [2]int64{390, 844}
+)
+
+func newBrowser(t *testing.T, size [2]int64) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(int(size[0]), int(size[1])),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel3)
+	b := &browser{ctx: ctx}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(size[0], size[1])); err != nil {
+		t.Fatal(err)
+	}
+	// Collect console errors and uncaught exceptions for the whole test.
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Type == "error" {
+				b.addError(string(m.Type) + ": " + m.Text)
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, e := range b.errors {
+			t.Errorf("browser reported %s", e)
+		}
+	})
+	return b
+}
+
+func (b *browser) addError(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.errors = append(b.errors, s)
+}
+
+func (b *browser) run(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// text reads the text of the element a CSS selector finds.
+func (b *browser) text(t *testing.T, sel string) string {
+	t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("reading %s: %v", sel, err)
+	}
+	return strings.TrimSpace(v)
+}
+
+// shot saves a full-page screenshot under e2e/screenshots (ignored by git),
+// and under docs/screenshots when UPDATE_SCREENSHOTS=1.
+func (b *browser) shot(t *testing.T, name string) {
+	t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll("screenshots", 0o755)
+	if err := os.WriteFile(filepath.Join("screenshots", name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("UPDATE_SCREENSHOTS") == "1" {
+		os.MkdirAll(filepath.Join("..", "docs", "screenshots"), 0o755)
+		os.WriteFile(filepath.Join("..", "docs", "screenshots", name+".png"), png, 0o644)
+	}
+}
+
+// buy runs a purchase from the product page to the authorize dialog.
+func buy(t *testing.T, b *browser, a *app, product string, qty string) {
+	t.Helper()
+	b.run(t,
+		chromedp.Navigate(a.URL+"/products/"+product),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=add-to-cart]`)),
+		chromedp.SetValue(chromedp.CSS(`#qty`), qty),
+		chromedp.Click(chromedp.CSS(`[data-testid=add-to-cart]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=cart-lines]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=go-to-checkout]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=klarna-sim-widget]`)),
+		chromedp.WaitEnabled(chromedp.CSS(`[data-testid=pay-button]`)),
+	)
+}
+
+func TestBuyWithKlarna(t *testing.T) {
+	a := startApp(t)
+	b := newBrowser(t, desktop)
+	b.run(t, chromedp.Navigate(a.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=product-grid]`)))
+	b.shot(t, "catalog-desktop")
+	b.run(t, chromedp.Navigate(a.URL+"/products/pour-over-kettle"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=add-to-cart]`)))
+	b.shot(t, "product-desktop")
+	buy(t, b, a, "stoneware-mug", "2")
+	b.shot(t, "checkout-desktop")
+	total := b.text(t, `.cart-side [data-testid=total]`)
+	b.run(t,
+		chromedp.Click(chromedp.CSS(`[data-testid=pay-button]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=klarna-sim-dialog]`)),
+	)
+	amount := b.text(t, `[data-testid=klarna-sim-amount]`)
+	b.shot(t, "klarna-dialog-desktop")
+	if amount != total {
+		t.Errorf("dialog shows %q, checkout total is %q", amount, total)
+	}
+	b.run(t,
+		chromedp.Click(chromedp.CSS(`[data-testid=klarna-sim-approve]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=confirmation][data-state=placed]`)),
+	)
+	state, ref, count := b.text(t, `[data-testid=state-label]`), b.text(t, `[data-testid=order-ref]`), b.text(t, `[data-testid=cart-count]`)
+	b.shot(t, "confirmation-desktop")
+	if !strings.Contains(state, "confirmed") || !strings.HasPrefix(ref, "KS-") || count != "0" {
+		t.Errorf("confirmation: state %q ref %q cart count %q", state, ref, count)
+	}
+	// A reload shows the same order.
+	b.run(t, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid=order-ref]`)))
+	ref2 := b.text(t, `[data-testid=order-ref]`)
+	if ref2 != ref {
+		t.Errorf("after reload: %q, want %q", ref2, ref)
+	}
+	// The orders area lists it (open in simulator mode without a password).
+	b.run(t, chromedp.Navigate(a.URL+"/admin"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=admin-order-`+ref+`]`)))
+	b.shot(t, "orders-desktop")
+}
+
+func TestPhoneCartAndDecline(t *testing.T) {
+	a := startApp(t)
+	b := newBrowser(t, phone)
+	b.run(t, chromedp.Navigate(a.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=product-grid]`)))
+	b.shot(t, "catalog-phone")
+	buy(t, b, a, "wool-throw", "1")
+	b.shot(t, "checkout-phone")
+	b.run(t,
+		chromedp.Click(chromedp.CSS(`[data-testid=pay-button]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=klarna-sim-dialog]`)),
+	)
+	b.shot(t, "klarna-dialog-phone")
+	b.run(t,
+		chromedp.Click(chromedp.CSS(`[data-testid=klarna-sim-decline]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#pay-status.is-error`)),
+	)
+	status := b.text(t, `[data-testid=pay-status]`)
+	if !strings.Contains(status, "could not approve") {
+		t.Errorf("declined: status %q", status)
+	}
+	b.run(t, chromedp.Navigate(a.URL+"/cart"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=cart-lines]`)))
+	b.shot(t, "cart-phone")
+}

@@ -1,0 +1,219 @@
+package handlers
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"storefront/checkout"
+	"storefront/klarna"
+	"storefront/shop"
+	"storefront/store"
+	"storefront/views"
+)
+
+func (h *Handler) checkoutPage(c echo.Context) error {
+	s := shopperOf(c)
+	if s.Cart.Empty() {
+		s.setFlash("Your cart is empty: add something before checking out.")
+		return c.Redirect(http.StatusSeeOther, "/cart")
+	}
+	b := h.base(c, s, "Checkout")
+	b.Scripts = []string{"/static/js/checkout.js", h.cfg.WidgetScript}
+	co, priced, err := h.checkout.Begin(c.Request().Context(), s.CheckoutID, s.Cart, s.Market, s.Locale)
+	switch {
+	case errors.Is(err, checkout.ErrInProgress):
+		s.rememberOrder(co.ID)
+		return c.Redirect(http.StatusSeeOther, "/confirmation/"+co.ID)
+	case errors.Is(err, checkout.ErrUnavailable):
+		priced, _ := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, "")
+		b.Scripts = nil
+		return render(c, http.StatusServiceUnavailable, views.CheckoutView(views.CheckoutPage{
+			Base: b, Lines: h.lines(priced, s), Summary: h.summary(priced, s),
+			Unavailable: "We could not reach Klarna just now. Nothing has been charged and your cart is saved. Please try again in a moment.",
+		}))
+	case err != nil:
+		return err
+	}
+	if s.CheckoutID != co.ID {
+		s.CheckoutID, s.dirty = co.ID, true
+	}
+	p := views.CheckoutPage{Base: b, Ref: co.ID, Lines: h.lines(priced, s), Summary: h.summary(priced, s), ClientToken: co.ClientToken}
+	var cats []klarna.PaymentMethodCategory
+	json.Unmarshal([]byte(co.Categories), &cats)
+	for _, pc := range cats {
+		vc := views.PaymentCategory{ID: pc.Identifier, Name: pc.Name}
+		if pc.AssetURLs != nil {
+			vc.Badge = pc.AssetURLs.Standard
+		}
+		p.Categories = append(p.Categories, vc)
+	}
+	switch c.QueryParam("notice") {
+	case "cart_changed":
+		p.Notice = "Your cart changed while you were paying. Check the new total and pay again."
+	case "reauthorize":
+		p.Notice = "Klarna needs you to approve the payment once more."
+	case "failed":
+		p.Notice = "Klarna could not complete the last attempt. Nothing was charged; you can try again."
+	}
+	return render(c, http.StatusOK, views.CheckoutView(p))
+}
+
+// placeResponse is what the checkout script gets back.
+type placeResponse struct {
+	Status      string `json:"status"` // placed, in_progress, cart_changed, reauthorize, failed, expired
+	RedirectURL string `json:"redirect_url,omitempty"`
+	Message     string `json:"message,omitempty"`
+}
+
+// place receives the authorization token from the shopper's browser and
+// places the order through the same guarded path as Klarna's callback.
+func (h *Handler) place(c echo.Context) error {
+	s := shopperOf(c)
+	var req struct {
+		AuthorizationToken string `json:"authorization_token"`
+	}
+	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 8<<10)).Decode(&req); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The payment approval could not be read.")
+	}
+	if req.AuthorizationToken == "" || len(req.AuthorizationToken) > 256 {
+		return echo.NewHTTPError(http.StatusBadRequest, "The payment approval is missing.")
+	}
+	ctx := c.Request().Context()
+	co, err := h.checkout.Checkout(ctx, s.CheckoutID)
+	if err != nil {
+		return c.JSON(http.StatusConflict, placeResponse{Status: "expired", Message: "Your checkout has expired. Reload the page to start again."})
+	}
+	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, h.cfg.BaseURL)
+	if err != nil {
+		return err
+	}
+	hash := priced.Hash()
+	if s.Cart.Empty() {
+		hash = "" // the cart was emptied by a confirmation in another tab; the order is what counts
+	}
+	placed, err := h.checkout.Place(ctx, co.SessionID, req.AuthorizationToken, checkout.FromBrowser, hash)
+	switch {
+	case err == nil:
+		s.rememberOrder(placed.ID)
+		target := placed.RedirectURL
+		if target == "" {
+			target = "/confirmation/" + placed.ID
+		}
+		return c.JSON(http.StatusOK, placeResponse{Status: "placed", RedirectURL: target})
+	case errors.Is(err, checkout.ErrInProgress):
+		s.rememberOrder(co.ID)
+		return c.JSON(http.StatusAccepted, placeResponse{Status: "in_progress", RedirectURL: "/confirmation/" + co.ID})
+	case errors.Is(err, checkout.ErrCartChanged):
+		return c.JSON(http.StatusConflict, placeResponse{Status: "cart_changed", RedirectURL: "/checkout?notice=cart_changed",
+			Message: "Your cart changed while you were paying. Check the new total and pay again."})
+	case errors.Is(err, checkout.ErrReauthorize):
+		return c.JSON(http.StatusConflict, placeResponse{Status: "reauthorize", Message: "Klarna needs you to approve the payment once more. Press Pay to continue."})
+	case errors.Is(err, checkout.ErrRefused):
+		s.CheckoutID, s.dirty = "", true
+		return c.JSON(http.StatusUnprocessableEntity, placeResponse{Status: "failed", RedirectURL: "/checkout?notice=failed",
+			Message: "Klarna could not complete this order. Nothing was charged. You can try again or choose another way to pay."})
+	}
+	return err
+}
+
+// confirmation shows an order to the browser that placed it.
+func (h *Handler) confirmation(c echo.Context) error {
+	s := shopperOf(c)
+	ref := c.Param("ref")
+	if !s.ownsOrder(ref) {
+		// 404, not 403: another shopper's order reference reveals nothing.
+		return echo.NewHTTPError(http.StatusNotFound, "We could not find that order in this browser.")
+	}
+	co, err := h.checkout.Checkout(c.Request().Context(), ref)
+	if errors.Is(err, checkout.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "We could not find that order.")
+	}
+	if err != nil {
+		return err
+	}
+	if co.State == store.StateOpen {
+		// Not placed (yet): back to the checkout.
+		return c.Redirect(http.StatusSeeOther, "/checkout")
+	}
+	s.rememberOrder(ref)
+	if co.State.IsOrder() && s.CheckoutID == ref {
+		// The order is placed: empty the cart it came from.
+		s.Cart, s.CheckoutID, s.dirty = shop.Cart{}, "", true
+	}
+	p := views.ConfirmationPage{Base: h.base(c, s, "Order "+co.ID), Ref: co.ID, State: string(co.State),
+		KlarnaOrderID: co.KlarnaOrderID, PaymentMethod: paymentMethodLabel(co.PaymentMethod)}
+	if co.PlacedAt != nil {
+		p.PlacedAt = co.PlacedAt.Format("2 Jan 2006, 15:04 MST")
+	}
+	switch co.State {
+	case store.StatePlaced:
+		p.StateLabel, p.StateDetail = "Thank you! Your order is confirmed.", "Klarna has accepted the payment. We will e-mail you when it ships."
+	case store.StatePendingReview:
+		p.StateLabel, p.StateDetail = "Thank you! Your order is pending review.", "Klarna is reviewing this purchase, which usually takes a few hours. We will let you know as soon as it is decided; nothing ships before."
+	case store.StateRejected:
+		p.StateLabel, p.StateDetail = "Your order could not be approved.", "Klarna did not approve this purchase after review. Nothing was charged."
+	case store.StateFailed:
+		p.StateLabel, p.StateDetail = "Your order could not be placed.", "Nothing was charged. You can go back to the cart and try again."
+	case store.StatePlacing:
+		p.StateDetail = "Klarna has approved your payment and we are confirming the order. Please keep this page open."
+	}
+	if m, ok := shop.LookupMarket(co.Market); ok {
+		view := &shopper{Market: m, Locale: co.Locale}
+		if cart, err := shop.DecodeCart(co.Cart, h.catalog); err == nil {
+			if priced, err := shop.Price(cart, m, co.Locale, h.catalog, ""); err == nil {
+				p.Lines, p.Summary = h.lines(priced, view), h.summary(priced, view)
+				p.Summary.ShippingHint = ""
+			}
+		}
+	}
+	return render(c, http.StatusOK, views.ConfirmationView(p))
+}
+
+func paymentMethodLabel(m string) string {
+	name, detail, _ := strings.Cut(m, " ")
+	label := map[string]string{
+		"invoice": "Pay later", "fixed_amount": "Pay in parts", "direct_debit": "Pay now (direct debit)",
+		"direct_bank_transfer": "Pay now (bank transfer)", "card": "Card", "pay_later_by_card": "Pay later by card",
+	}[name]
+	if label == "" {
+		label = name
+	}
+	if detail != "" {
+		label += " " + detail
+	}
+	return "Klarna · " + label
+}
+
+// authorizationCallback is Klarna's server-to-server call after an
+// approval. It has no browser cookie: the checkout is found by reference and
+// authenticated by its per-checkout secret; the payload is trusted only to
+// name the session and token. It answers at once and places in the
+// background, through the same path as the browser.
+func (h *Handler) authorizationCallback(c echo.Context) error {
+	ctx := c.Request().Context()
+	co, err := h.checkout.Checkout(ctx, c.QueryParam("checkout"))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound, "unknown checkout")
+	}
+	if subtle.ConstantTimeCompare([]byte(c.QueryParam("secret")), []byte(co.CallbackSecret)) != 1 {
+		return echo.NewHTTPError(http.StatusForbidden, "bad secret")
+	}
+	var body struct {
+		AuthorizationToken string `json:"authorization_token"`
+		SessionID          string `json:"session_id"`
+	}
+	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 16<<10)).Decode(&body); err != nil || body.AuthorizationToken == "" || len(body.AuthorizationToken) > 256 {
+		return echo.NewHTTPError(http.StatusBadRequest, "want JSON with authorization_token and session_id")
+	}
+	if body.SessionID != co.SessionID {
+		return echo.NewHTTPError(http.StatusBadRequest, "session_id does not belong to this checkout")
+	}
+	h.checkout.PlaceInBackground(co.SessionID, body.AuthorizationToken)
+	return c.JSON(http.StatusOK, map[string]string{"status": "accepted"})
+}

@@ -1,0 +1,84 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"storefront/views"
+)
+
+// render writes a component after rendering it fully into memory, so a
+// template failure becomes an error page rather than half a page.
+func render(c echo.Context, status int, comp templ.Component) error {
+	b, err := views.Render(c.Request().Context(), comp)
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, b)
+}
+
+// wantsJSON reports whether the client expects JSON: the checkout script,
+// Klarna's callbacks, API-style callers.
+func wantsJSON(c echo.Context) bool {
+	r := c.Request()
+	return strings.HasPrefix(r.URL.Path, "/klarna/") || strings.HasPrefix(r.URL.Path, "/checkout/place") ||
+		strings.Contains(r.Header.Get("Accept"), "application/json") && !strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+var headings = map[int]string{
+	http.StatusBadRequest:            "That did not work",
+	http.StatusUnauthorized:          "Please sign in",
+	http.StatusForbidden:             "Not allowed",
+	http.StatusNotFound:              "Page not found",
+	http.StatusMethodNotAllowed:      "Not allowed",
+	http.StatusRequestEntityTooLarge: "Too much at once",
+	http.StatusTooManyRequests:       "Slow down a little",
+	http.StatusServiceUnavailable:    "Back in a moment",
+}
+
+// ErrorHandler is the one place errors become responses: it maps them to a
+// status, logs server errors only, and renders a friendly page or JSON. It
+// never writes to a response that was already sent.
+func (h *Handler) ErrorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, "Something went wrong on our side. Your cart is safe; please try again."
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+		if m, ok := he.Message.(string); ok && status < 500 {
+			msg = m
+		} else if status == http.StatusNotFound {
+			msg = "We could not find that page."
+		}
+	}
+	if status >= 500 {
+		h.log.ErrorContext(c.Request().Context(), "request failed", "error", err, "path", c.Request().URL.Path,
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(status)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(status, map[string]string{"error": msg})
+		return
+	}
+	s := shopperOf(c)
+	if s == nil {
+		s = &shopper{}
+		s.Market, s.Locale = defaultMarket()
+	}
+	heading := headings[status]
+	if heading == "" {
+		heading = "Something went wrong"
+	}
+	if rerr := render(c, status, views.ErrorView(views.ErrorPage{Base: h.base(c, s, heading), Status: status, Heading: heading, Message: msg})); rerr != nil {
+		c.String(status, msg)
+	}
+}

@@ -1,0 +1,95 @@
+// Package handlers is the shop's HTTP layer: Echo handlers that parse
+// requests, call shop and checkout, and render views. routes.go shows the
+// whole surface.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"storefront/checkout"
+	"storefront/shop"
+	"storefront/store"
+	"storefront/views"
+)
+
+// Checkout is what the handlers need from the checkout service.
+type Checkout interface {
+	Begin(ctx context.Context, existingID string, cart shop.Cart, m shop.Market, locale string) (*store.Checkout, *shop.Priced, error)
+	Place(ctx context.Context, sessionID, token string, src checkout.Source, cartHash string) (*store.Checkout, error)
+	PlaceInBackground(sessionID, token string)
+	Checkout(ctx context.Context, ref string) (*store.Checkout, error)
+	Orders(ctx context.Context, limit int) ([]*store.Checkout, error)
+}
+
+// Pinger reports whether the database answers, for /readyz.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config is what the handlers are told about their surroundings.
+type Config struct {
+	BaseURL       string
+	Mode          string // "Klarna simulator", "Klarna playground", "Klarna production"
+	ModeDetail    string
+	Simulator     bool
+	InspectorURL  string // simulator inspector, when mounted
+	WidgetScript  string // Klarna's api.js or the simulator's
+	KlarnaHosts   CSPHosts
+	AdminPassword string
+	Secure        bool // public URL is https
+	SessionKeys   [][]byte
+}
+
+// CSPHosts are the extra origins the Klarna widget needs.
+type CSPHosts struct {
+	Script, Frame, Connect, Img, Style []string
+}
+
+// Handler holds the handlers' dependencies.
+type Handler struct {
+	cfg      Config
+	checkout Checkout
+	db       Pinger
+	catalog  *shop.Catalog
+	sessions *sessions.CookieStore
+	log      *slog.Logger
+}
+
+// New builds the handlers.
+func New(cfg Config, co Checkout, db Pinger, cat *shop.Catalog, log *slog.Logger) *Handler {
+	cs := sessions.NewCookieStore(cfg.SessionKeys...)
+	cs.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   30 * 24 * 3600,
+		HttpOnly: true,
+		Secure:   cfg.Secure,
+		// Lax, not Strict: the shopper comes back from Klarna's redirect by a
+		// top-level navigation from another site, and must still have a cart.
+		SameSite: http.SameSiteLaxMode,
+	}
+	cs.MaxAge(cs.Options.MaxAge)
+	return &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log}
+}
+
+// base fills the layout's view model.
+func (h *Handler) base(c echo.Context, s *shopper, title string) views.Base {
+	b := views.Base{
+		Title: title, Lang: strings.SplitN(s.Locale, "-", 2)[0], Path: c.Request().URL.Path,
+		Market: s.Market.Code, CartCount: s.Cart.Count(), CSRF: s.CSRF, Flash: s.takeFlash(),
+		Mode: h.cfg.Mode, ModeDetail: h.cfg.ModeDetail, Simulator: h.cfg.Simulator, InspectURL: h.cfg.InspectorURL,
+	}
+	for _, m := range shop.Markets() {
+		b.Markets = append(b.Markets, views.MarketOption{Code: m.Code, Label: m.Name + " · " + m.Currency, Selected: m.Code == s.Market.Code})
+	}
+	return b
+}
+
+func (h *Handler) money(minor int64, s *shopper) string {
+	return shop.FormatMoney(minor, s.Market.Currency, s.Locale)
+}

@@ -1,0 +1,131 @@
+package handlers
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"storefront/shop"
+)
+
+// Routes mounts the whole HTTP surface on e. sim, when not nil, is the Klarna
+// simulator, mounted under /klarna-sim/. static is the embedded static/
+// folder.
+func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
+	e.HTTPErrorHandler = h.ErrorHandler
+	e.Use(middleware.RequestID())
+	e.Use(h.requestLog)
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit("256K"))
+	e.Use(h.securityHeaders)
+
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/readyz", h.ready)
+	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
+	e.GET("/robots.txt", func(c echo.Context) error { return c.String(http.StatusOK, "User-agent: *\nDisallow: /admin\nDisallow: /checkout\n") })
+	e.GET("/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", http.FileServerFS(static)))))
+	if sim != nil {
+		e.Any("/klarna-sim/*", echo.WrapHandler(http.StripPrefix("/klarna-sim", sim)))
+	}
+
+	// Klarna's server-to-server callbacks: no cookie, no CSRF token; each is
+	// authenticated by its checkout's secret.
+	e.POST("/klarna/authorization", h.authorizationCallback)
+
+	// The shop: a cookie session for everything, CSRF on every form.
+	g := e.Group("", h.withShopper, h.csrf)
+	g.GET("/", h.catalogPage)
+	g.GET("/products/:id", h.product)
+	g.GET("/cart", h.cart)
+	g.POST("/cart/add", h.addToCart)
+	g.POST("/cart/update", h.updateCart)
+	g.POST("/cart/remove", h.removeFromCart)
+	g.POST("/cart/discount", h.applyDiscount)
+	g.POST("/cart/discount/remove", h.removeDiscount)
+	g.POST("/market", h.setMarket)
+	g.GET("/checkout", h.checkoutPage)
+	g.POST("/checkout/place", h.place)
+	g.GET("/confirmation/:ref", h.confirmation)
+	g.GET("/admin", h.admin, h.adminAuth)
+	g.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
+}
+
+func (h *Handler) ready(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := h.db.Ping(ctx); err != nil {
+		h.log.ErrorContext(ctx, "readiness check failed", "error", err)
+		return c.String(http.StatusServiceUnavailable, "database unreachable")
+	}
+	return c.String(http.StatusOK, "ready")
+}
+
+func defaultMarket() (shop.Market, string) {
+	m, _ := shop.LookupMarket(shop.DefaultMarket)
+	return m, m.Locale()
+}
+
+// requestLog logs one line per request with its id. It logs the path only:
+// query strings carry callback secrets.
+func (h *Handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		r := c.Request()
+		if strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/healthz" {
+			return nil
+		}
+		h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", c.Response().Status),
+			slog.Duration("duration", time.Since(start)), slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)))
+		return nil
+	}
+}
+
+// cacheStatic lets browsers keep static files for a day.
+func cacheStatic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets the Content-Security-Policy (allowing exactly the
+// Klarna hosts the widget needs in this mode) and the usual hardening
+// headers.
+func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	k := h.cfg.KlarnaHosts
+	join := func(extra []string) string {
+		if len(extra) == 0 {
+			return ""
+		}
+		return " " + strings.Join(extra, " ")
+	}
+	csp := "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'" +
+		"; script-src 'self'" + join(k.Script) +
+		"; style-src 'self'" + join(k.Style) +
+		"; img-src 'self' data:" + join(k.Img) +
+		"; connect-src 'self'" + join(k.Connect) +
+		"; frame-src 'self'" + join(k.Frame)
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set("Content-Security-Policy", csp)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(self)")
+		if h.cfg.Secure {
+			hd.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		return next(c)
+	}
+}

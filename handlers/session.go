@@ -1,0 +1,162 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"storefront/shop"
+)
+
+const (
+	sessionName = "fika"
+	shopperKey  = "shopper"
+	maxOrders   = 10 // order references remembered per browser
+)
+
+// SessionKeys derives gorilla's authentication and encryption key pairs
+// from the configured secrets: the first secret signs new cookies, all of
+// them verify (rotation).
+func SessionKeys(secrets []string) [][]byte {
+	var keys [][]byte
+	for _, s := range secrets {
+		auth := sha256.Sum256([]byte("session-auth:" + s))
+		enc := sha256.Sum256([]byte("session-enc:" + s))
+		keys = append(keys, auth[:], enc[:])
+	}
+	return keys
+}
+
+// shopper is the state kept in the cookie session: the cart, the market,
+// the current checkout and the orders this browser may look at.
+type shopper struct {
+	Cart       shop.Cart
+	Market     shop.Market
+	Locale     string
+	CheckoutID string
+	CSRF       string
+	Orders     []string
+	flash      string
+	dirty      bool
+}
+
+func (s *shopper) setFlash(msg string) { s.flash, s.dirty = msg, true }
+
+func (s *shopper) takeFlash() string {
+	f := s.flash
+	if f != "" {
+		s.flash, s.dirty = "", true
+	}
+	return f
+}
+
+func (s *shopper) ownsOrder(ref string) bool {
+	return ref != "" && (slices.Contains(s.Orders, ref) || s.CheckoutID == ref)
+}
+
+func (s *shopper) rememberOrder(ref string) {
+	if slices.Contains(s.Orders, ref) {
+		return
+	}
+	s.Orders = append(s.Orders, ref)
+	if len(s.Orders) > maxOrders {
+		s.Orders = s.Orders[len(s.Orders)-maxOrders:]
+	}
+	s.dirty = true
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// withShopper loads the cookie session into the request and saves it after
+// the handler if it changed. A cookie that fails to decode or verify
+// (tampered, or signed with a retired secret) starts a fresh session with a
+// note to the shopper, never an error page.
+func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		sess, err := h.sessions.Get(r, sessionName)
+		s := &shopper{}
+		reset := err != nil
+		str := func(k string) string { v, _ := sess.Values[k].(string); return v }
+		if !reset {
+			cart, cerr := shop.DecodeCart(str("cart"), h.catalog)
+			if cerr != nil {
+				reset = true
+			} else {
+				s.Cart = cart
+			}
+		}
+		m, ok := shop.LookupMarket(str("market"))
+		if !ok {
+			m, _ = shop.LookupMarket(shop.DefaultMarket)
+		}
+		s.Market, s.Locale = m, str("locale")
+		if !m.HasLocale(s.Locale) {
+			s.Locale = m.Locale()
+		}
+		s.CheckoutID, s.CSRF, s.flash = str("checkout"), str("csrf"), str("flash")
+		if o := str("orders"); o != "" {
+			s.Orders = strings.Split(o, ",")
+		}
+		if reset {
+			h.log.InfoContext(r.Context(), "unreadable session cookie; starting a new session", "error", err)
+			s = &shopper{Market: s.Market, Locale: s.Locale}
+			s.setFlash("We could not read your saved cart, so we started a new one.")
+		}
+		if s.CSRF == "" {
+			s.CSRF, s.dirty = randomToken(), true
+		}
+		c.Set(shopperKey, s)
+		// Save before the handler writes its response: headers cannot be
+		// added afterwards.
+		c.Response().Before(func() {
+			if !s.dirty {
+				return
+			}
+			sess.Values = map[any]any{
+				"cart": s.Cart.Encode(), "market": s.Market.Code, "locale": s.Locale, "checkout": s.CheckoutID,
+				"csrf": s.CSRF, "orders": strings.Join(s.Orders, ","), "flash": s.flash,
+			}
+			if err := sess.Save(r, c.Response().Writer); err != nil {
+				h.log.ErrorContext(r.Context(), "saving session cookie failed", "error", err)
+			}
+		})
+		return next(c)
+	}
+}
+
+func shopperOf(c echo.Context) *shopper {
+	s, _ := c.Get(shopperKey).(*shopper)
+	return s
+}
+
+// csrf rejects state-changing requests without the session's token, taken
+// from the form field "csrf" or the X-CSRF-Token header (the checkout
+// script's JSON post).
+func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+			return next(c)
+		}
+		s := shopperOf(c)
+		got := r.Header.Get("X-CSRF-Token")
+		if got == "" {
+			got = c.FormValue("csrf")
+		}
+		if s == nil || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
+			return echo.NewHTTPError(http.StatusForbidden, "Your session has expired or the form is out of date. Please go back, reload the page and try again.")
+		}
+		return next(c)
+	}
+}

@@ -1,0 +1,215 @@
+// Command storefront runs Fika & Form, a reference shop that takes payment
+// with Klarna Payments. With no configuration it runs against the built-in
+// Klarna simulator:
+//
+//	go run .
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/joho/godotenv"
+	"github.com/labstack/echo/v4"
+
+	"storefront/checkout"
+	"storefront/config"
+	"storefront/handlers"
+	"storefront/klarna"
+	"storefront/klarna/simulator"
+	"storefront/shop"
+	"storefront/static"
+	"storefront/store"
+)
+
+func main() {
+	// .env is optional; variables already in the environment win.
+	_ = godotenv.Load()
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// run starts the shop and blocks until ctx ends or SIGINT/SIGTERM arrives,
+// then shuts down gracefully. Tests call it with their own getenv and
+// "-addr 127.0.0.1:0".
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("storefront", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "", "listen address (default :$PORT)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	if *addr == "" {
+		*addr = ":" + strconv.Itoa(cfg.Port)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", *addr, err)
+	}
+	defer ln.Close()
+	baseURL := cfg.BaseURL
+	if baseURL == "" {
+		baseURL = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	}
+
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	hcfg := handlers.Config{
+		BaseURL: baseURL, AdminPassword: cfg.AdminPassword, Secure: strings.HasPrefix(baseURL, "https://"),
+		SessionKeys: handlers.SessionKeys(cfg.SessionSecrets),
+	}
+	apiURL, err := cfg.KlarnaBaseURL()
+	if err != nil {
+		return err
+	}
+	var sim *simulator.Simulator
+	if cfg.Mode == config.ModeSimulator {
+		simBase := baseURL + "/klarna-sim"
+		sim, err = simulator.New(simulator.Config{
+			BaseURL: simBase, Username: cfg.KlarnaUsername, Password: cfg.KlarnaPassword,
+			CallbackDelay:        durationEnv(getenv, "KLARNA_SIM_CALLBACK_DELAY", time.Second),
+			PendingDecisionDelay: durationEnv(getenv, "KLARNA_SIM_PENDING_DECISION_DELAY", 0),
+			PendingDecision:      getenv("KLARNA_SIM_PENDING_DECISION"),
+			Faults:               getenv("KLARNA_SIM_FAULTS"),
+			Logger:               log.With("component", "simulator"),
+		})
+		if err != nil {
+			return err
+		}
+		defer sim.Close()
+		if apiURL == "" {
+			apiURL = simBase
+		}
+		hcfg.Mode, hcfg.Simulator, hcfg.InspectorURL, hcfg.WidgetScript = "Klarna simulator", true, simBase+"/_sim/", sim.ScriptURL()
+	} else {
+		hcfg.Mode = "Klarna " + string(cfg.Mode)
+		hcfg.WidgetScript = "https://x.klarnacdn.net/kp/lib/v1/api.js"
+		hcfg.KlarnaHosts = handlers.CSPHosts{
+			Script:  []string{"https://x.klarnacdn.net", "https://*.klarnacdn.net", "https://*.klarna.com"},
+			Frame:   []string{"https://*.klarna.com", "https://*.klarnacdn.net"},
+			Connect: []string{"https://*.klarna.com", "https://*.klarnacdn.net", "https://*.klarnaevt.com"},
+			Img:     []string{"https://*.klarnacdn.net", "https://*.klarna.com"},
+			Style:   []string{"'unsafe-inline'"},
+		}
+	}
+	hcfg.ModeDetail = "region " + string(cfg.Region) + " · API " + apiURL
+
+	client, err := klarna.NewClient(
+		klarna.WithBaseURL(apiURL), klarna.WithCredentials(cfg.KlarnaUsername, cfg.KlarnaPassword),
+		klarna.WithUserAgent("FikaAndForm/1.0"), klarna.WithLogger(log.With("component", "klarna")),
+	)
+	if err != nil {
+		return err
+	}
+	catalog := shop.DefaultCatalog()
+	svc := checkout.New(client, db, catalog, baseURL, checkout.Options{Logger: log.With("component", "checkout")})
+	h := handlers.New(hcfg, svc, db, catalog, log)
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	var simHandler http.Handler
+	if sim != nil {
+		simHandler = sim
+	}
+	h.Routes(e, static.FS, simHandler)
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "Fika & Form is open at %s\n  payments: %s (%s)\n  orders:   %s/admin\n", baseURL, hcfg.Mode, hcfg.ModeDetail, baseURL)
+	if sim != nil {
+		fmt.Fprintf(stdout, "  Klarna simulator inspector: %s\n", hcfg.InspectorURL)
+	}
+	if cfg.SessionSecretGenerated {
+		fmt.Fprintln(stdout, "  note: no SESSION_SECRET set, so carts reset when the shop restarts")
+	}
+
+	// Settle placements that a crash or a lost answer left unfinished, now
+	// and then every 30 seconds.
+	recoverCtx, stopRecover := context.WithCancel(context.Background())
+	recovered := make(chan struct{})
+	go func() {
+		defer close(recovered)
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			if n, err := svc.Recover(recoverCtx); err != nil {
+				log.Error("recovering placements failed", "error", err)
+			} else if n > 0 {
+				log.Info("recovered placements", "count", n)
+			}
+			select {
+			case <-t.C:
+			case <-recoverCtx.Done():
+				return
+			}
+		}
+	}()
+
+	select {
+	case err := <-serveErr:
+		stopRecover()
+		<-recovered
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serving: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	// In-flight placements finish (or stay placing for the next start to
+	// settle) before the database closes.
+	svc.Wait()
+	stopRecover()
+	<-recovered
+	return err
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	if path, ok := cfg.SQLitePath(); ok {
+		return store.OpenSQLite(ctx, path)
+	}
+	return nil, errors.New("DATABASE_URL: PostgreSQL is not supported yet; use sqlite:<path>")
+}
+
+func durationEnv(getenv func(string) string, key string, def time.Duration) time.Duration {
+	v := getenv(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return def
+	}
+	return d
+}

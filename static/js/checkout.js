@@ -1,0 +1,149 @@
+// Checkout glue: runs Klarna.Payments init, load and authorize, posts the
+// authorization token to the shop (with the CSRF token) and follows the
+// redirect it gets back. Every outcome Klarna can report gets its own
+// message. Amounts never come from here: the server priced the cart.
+(function () {
+  "use strict";
+  var root = document.getElementById("klarna-checkout");
+  if (!root) return;
+  var payButton = document.getElementById("pay-button");
+  var status = document.getElementById("pay-status");
+  var radios = root.querySelectorAll("input[name=payment_method_category]");
+  var loaded = {};
+  var busy = false;
+  var started = false;
+
+  function say(msg, isError) {
+    status.textContent = msg;
+    status.classList.toggle("is-error", !!isError);
+  }
+  function selected() {
+    var r = root.querySelector("input[name=payment_method_category]:checked");
+    return r ? r.value : null;
+  }
+  function setBusy(b) {
+    busy = b;
+    payButton.disabled = b || !loaded[selected()];
+    payButton.setAttribute("aria-busy", b ? "true" : "false");
+  }
+
+  function load(category) {
+    if (loaded[category] !== undefined) { setBusy(false); return; }
+    say("Loading Klarna…");
+    payButton.disabled = true;
+    try {
+      Klarna.Payments.load({ container: "#klarna-container-" + category, payment_method_category: category }, {}, function (res) {
+        loaded[category] = !!res.show_form;
+        if (!res.show_form) {
+          say("Klarna cannot offer this payment option for this order. Please choose another.", true);
+        } else {
+          say("");
+        }
+        setBusy(false);
+      });
+    } catch (e) {
+      say("Klarna could not be loaded (" + e.name + "). Please reload the page.", true);
+    }
+  }
+
+  function start() {
+    if (started) return;
+    started = true;
+    try {
+      Klarna.Payments.init({ client_token: root.dataset.clientToken });
+    } catch (e) {
+      say("Klarna could not start (" + e.name + "). Please reload the page.", true);
+      return;
+    }
+    Array.prototype.forEach.call(radios, function (r) {
+      r.addEventListener("change", function () { if (r.checked) load(r.value); });
+    });
+    if (selected()) load(selected());
+  }
+
+  function post(token) {
+    say("Placing your order…");
+    fetch(root.dataset.placeUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf, "Accept": "application/json" },
+      body: JSON.stringify({ authorization_token: token })
+    }).then(function (r) {
+      return r.json().catch(function () { return { status: "error" }; });
+    }).then(function (res) {
+      switch (res.status) {
+        case "placed":
+        case "in_progress":
+          say(res.status === "placed" ? "Order placed. Taking you to your confirmation…" : "Confirming your order…");
+          window.location.assign(res.redirect_url);
+          return;
+        case "cart_changed":
+        case "failed":
+          say(res.message, true);
+          window.location.assign(res.redirect_url);
+          return;
+        case "reauthorize":
+        case "expired":
+          say(res.message, true);
+          setBusy(false);
+          return;
+        default:
+          say(res.error || "Something went wrong on our side. You have not been charged; please try again.", true);
+          setBusy(false);
+      }
+    }).catch(function () {
+      say("We could not reach the shop. Check your connection: you have not been charged, and you can press Pay again.", true);
+      setBusy(false);
+    });
+  }
+
+  function handle(res, category) {
+    if (res.approved && res.authorization_token) {
+      post(res.authorization_token);
+      return;
+    }
+    if (res.approved && res.finalize_required) {
+      say("Almost done: confirm the payment in the Klarna window.");
+      Klarna.Payments.finalize({ payment_method_category: category }, {}, function (r) { handle(r, category); });
+      return;
+    }
+    if (!res.approved && !res.show_form) {
+      // Declined: Klarna must not be offered again for this order.
+      root.querySelectorAll(".category").forEach(function (el) { el.hidden = true; });
+      payButton.hidden = true;
+      say("Klarna could not approve this purchase. No payment was taken. Please choose another way to pay, or contact us.", true);
+      return;
+    }
+    if (res.error && res.error.invalid_fields) {
+      say("Please correct: " + res.error.invalid_fields.join(", ") + ". Then press Pay again.", true);
+      setBusy(false);
+      return;
+    }
+    say("You closed the Klarna window. Nothing was charged; press Pay when you are ready.");
+    setBusy(false);
+  }
+
+  payButton.addEventListener("click", function () {
+    var category = selected();
+    if (busy || !category || !loaded[category]) return;
+    setBusy(true);
+    say("Waiting for Klarna…");
+    try {
+      Klarna.Payments.authorize({ payment_method_category: category }, {}, function (res) { handle(res, category); });
+    } catch (e) {
+      say("Klarna could not open (" + e.name + "). Please reload the page.", true);
+      setBusy(false);
+    }
+  });
+
+  // The widget script may load before or after this one.
+  if (window.Klarna && window.Klarna.Payments) {
+    start();
+  } else {
+    var previous = window.klarnaAsyncCallback;
+    window.klarnaAsyncCallback = function () {
+      if (typeof previous === "function") previous();
+      start();
+    };
+  }
+})();
