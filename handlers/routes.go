@@ -28,7 +28,9 @@ func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", h.ready)
 	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
-	e.GET("/robots.txt", func(c echo.Context) error { return c.String(http.StatusOK, "User-agent: *\nDisallow: /admin\nDisallow: /checkout\n") })
+	e.GET("/robots.txt", func(c echo.Context) error {
+		return c.String(http.StatusOK, "User-agent: *\nDisallow: /admin\nDisallow: /checkout\n")
+	})
 	e.GET("/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", http.FileServerFS(static)))))
 	if sim != nil {
 		e.Any("/klarna-sim/*", echo.WrapHandler(http.StripPrefix("/klarna-sim", sim)))

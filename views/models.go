@@ -114,7 +114,7 @@ type ConfirmationPage struct {
 // AdminOrder is one row of the orders area.
 type AdminOrder struct {
 	Ref, State, Market, Amount, KlarnaOrderID, FraudStatus, PlacedAt, PaymentMethod, LastError, CorrelationID string
-	SessionPayload, OrderPayload                                                                             string
+	SessionPayload, OrderPayload                                                                              string
 }
 
 // AdminPage is the orders area.

@@ -1,0 +1,26 @@
+# The few commands a newcomer needs. `make help` lists them.
+.PHONY: help run test sim generate check screenshots bench
+
+help: ## list the commands
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+run: ## start the shop with the Klarna simulator (prints its URL)
+	go run .
+
+test: ## run every test with the race detector (browser tests need chromium)
+	go test -race ./...
+
+sim: ## run the Klarna simulator alone on 127.0.0.1:8090
+	go run ./klarna/simulator/cmd/klarna-sim -addr 127.0.0.1:8090
+
+generate: ## regenerate the templ views
+	go tool templ generate
+
+check: ## what CI checks: generated files, gofmt, vet, tests
+	bash .ci/run
+
+screenshots: ## refresh docs/screenshots from the browser tests
+	UPDATE_SCREENSHOTS=1 go test -count=1 ./e2e/
+
+bench: ## benchmarks of the client, the simulator and pricing
+	go test -run '^$$' -bench . -benchmem ./klarna/... ./shop/

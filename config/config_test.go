@@ -1,0 +1,73 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsToSimulator(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mode != ModeSimulator || c.Port != 8080 || c.Region != "eu" || !c.SessionSecretGenerated || c.DatabaseURL != "sqlite:data/shop.db" {
+		t.Errorf("defaults: %+v", c)
+	}
+	if c.KlarnaUsername != SimulatorUsername {
+		t.Errorf("simulator credentials: %q", c.KlarnaUsername)
+	}
+	if u, _ := c.KlarnaBaseURL(); u != "" {
+		t.Errorf("simulator API URL should come from the mounted simulator, got %q", u)
+	}
+}
+
+func TestCredentialsMeanPlayground(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{
+		"KLARNA_USERNAME": "PK123_abc", "KLARNA_PASSWORD": "klarna_test_api_Zm9vYmFy", "KLARNA_REGION": "na",
+		"BASE_URL": "https://shop.example.com/", "SESSION_SECRET": strings.Repeat("k", 40) + "," + strings.Repeat("j", 40),
+		"ADMIN_PASSWORD": "s3cure-admin-pw",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := c.KlarnaBaseURL()
+	if c.Mode != ModePlayground || u != "https://api-na.playground.klarna.com/" || c.BaseURL != "https://shop.example.com" || len(c.SessionSecrets) != 2 {
+		t.Errorf("playground: %+v %s", c, u)
+	}
+}
+
+func TestEveryProblemReportedAtOnce(t *testing.T) {
+	t.Parallel()
+	_, err := Load(env(map[string]string{
+		"KLARNA_ENV": "production", "KLARNA_REGION": "mars", "PORT": "http", "KLARNA_USERNAME": "your_username",
+		"KLARNA_PASSWORD": "", "BASE_URL": "http://shop.example.com", "SESSION_SECRET": "changeme-changeme-changeme-changeme-1",
+		"DATABASE_URL": "mysql://x", "LOG_LEVEL": "loud",
+	}))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"KLARNA_REGION", "PORT", "username looks like a placeholder", "password is empty", "https in production",
+		"SESSION_SECRET looks like a placeholder", "DATABASE_URL", "LOG_LEVEL", "ADMIN_PASSWORD is required"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+func TestAPIURLOverride(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"KLARNA_API_URL": "http://127.0.0.1:8090"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := c.KlarnaBaseURL(); u != "http://127.0.0.1:8090" {
+		t.Errorf("override: %q", u)
+	}
+	if _, err := Load(env(map[string]string{"KLARNA_API_URL": "ftp://x", "SESSION_SECRET": "short"})); err == nil || !strings.Contains(err.Error(), "KLARNA_API_URL") || !strings.Contains(err.Error(), "at least 32") {
+		t.Errorf("bad override: %v", err)
+	}
+}

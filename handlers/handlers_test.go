@@ -1,0 +1,466 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
+
+	"storefront/checkout"
+	"storefront/handlers"
+	"storefront/klarna"
+	"storefront/klarna/simulator"
+	"storefront/shop"
+	"storefront/static"
+	"storefront/store"
+)
+
+type env struct {
+	srv *httptest.Server
+	sim *simulator.Simulator
+}
+
+type options struct {
+	adminPassword string
+}
+
+func newEnv(t *testing.T, o options) *env {
+	t.Helper()
+	var sim *simulator.Simulator
+	simSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sim.ServeHTTP(w, r) }))
+	t.Cleanup(simSrv.Close)
+	var err error
+	sim, err = simulator.New(simulator.Config{BaseURL: simSrv.URL, Username: "u", Password: "p", DisableCallbacks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	client, err := klarna.NewClient(klarna.WithBaseURL(simSrv.URL), klarna.WithCredentials("u", "p"), klarna.WithMaxRetries(0), klarna.WithAttemptTimeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cat := shop.DefaultCatalog()
+	e := echo.New()
+	srv := httptest.NewUnstartedServer(e)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	log := slog.New(slog.DiscardHandler)
+	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log})
+	h := handlers.New(handlers.Config{
+		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simSrv.URL + "/kp/lib/v1/api.js",
+		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys([]string{"test-secret-0123456789abcdef0123456789abcdef"}),
+	}, svc, db, cat, log)
+	h.Routes(e, static.FS, nil)
+	t.Cleanup(svc.Wait)
+	return &env{srv: srv, sim: sim}
+}
+
+// shopper is a browser: a cookie jar that does not follow redirects.
+type shopper struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+}
+
+func (e *env) shopper(t *testing.T) *shopper {
+	jar, _ := cookiejar.New(nil)
+	return &shopper{t: t, base: e.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (s *shopper) get(path string) (*http.Response, *goquery.Document) {
+	s.t.Helper()
+	resp, err := s.c.Get(s.base + path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if v, ok := doc.Find(`input[name=csrf]`).First().Attr("value"); ok {
+		s.csrf = v
+	}
+	return resp, doc
+}
+
+func (s *shopper) post(path string, form url.Values) (*http.Response, *goquery.Document) {
+	s.t.Helper()
+	if form.Get("csrf") == "" && s.csrf != "" {
+		form.Set("csrf", s.csrf)
+	}
+	resp, err := s.c.PostForm(s.base+path, form)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	doc, _ := goquery.NewDocumentFromReader(resp.Body)
+	return resp, doc
+}
+
+func (s *shopper) postJSON(path string, body any) (*http.Response, map[string]string) {
+	s.t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", s.base+path, strings.NewReader(string(b)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", s.csrf)
+	resp, err := s.c.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]string
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp, out
+}
+
+func text(doc *goquery.Document, testid string) string {
+	return strings.TrimSpace(doc.Find(`[data-testid="` + testid + `"]`).First().Text())
+}
+
+func TestBrowsing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	resp, doc := s.get("/")
+	if resp.StatusCode != 200 || doc.Find(`[data-testid=product-grid] li`).Length() < 8 {
+		t.Fatalf("catalog: %d, %d products", resp.StatusCode, doc.Find(`[data-testid=product-grid] li`).Length())
+	}
+	if got := text(doc, "product-stoneware-mug"); !strings.Contains(got, "£18.00") {
+		t.Errorf("mug card: %q", got)
+	}
+	if resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("security headers missing")
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "fika" && (!c.HttpOnly || c.SameSite != http.SameSiteLaxMode) {
+			t.Errorf("session cookie flags: %+v", c)
+		}
+	}
+	_, doc = s.get("/?category=Coffee")
+	if n := doc.Find(`[data-testid=product-grid] li`).Length(); n != 3 {
+		t.Errorf("coffee category: %d products", n)
+	}
+	resp, doc = s.get("/products/brass-pen")
+	if resp.StatusCode != 200 || text(doc, "product-name") != "Brass pen" {
+		t.Errorf("product page: %d %q", resp.StatusCode, text(doc, "product-name"))
+	}
+	for _, p := range []string{"/products/nope", "/nowhere", "/?category=Weapons", "/confirmation/KS-NOTYOURS"} {
+		resp, doc = s.get(p)
+		if resp.StatusCode != 404 || doc.Find(`[data-testid=error-page]`).Length() != 1 {
+			t.Errorf("%s: %d, friendly page %v", p, resp.StatusCode, doc.Find(`[data-testid=error-page]`).Length())
+		}
+	}
+	for _, p := range []string{"/healthz", "/readyz", "/static/css/app.css", "/static/art/mug.svg"} {
+		resp, _ := s.get(p)
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+	}
+}
+
+func TestCartForms(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	s.get("/")
+	// No CSRF token: refused with an explanation, nothing changes.
+	resp, doc := s.post("/cart/add", url.Values{"product": {"stoneware-mug"}, "csrf": {"forged"}})
+	if resp.StatusCode != 403 || !strings.Contains(doc.Text(), "session has expired") {
+		t.Errorf("forged CSRF: %d", resp.StatusCode)
+	}
+	resp, _ = s.post("/cart/add", url.Values{"product": {"stoneware-mug"}, "quantity": {"2"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/cart" {
+		t.Fatalf("add: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, doc = s.get("/cart")
+	if text(doc, "cart-count") != "2" || !strings.Contains(text(doc, "flash"), "Added 2") {
+		t.Errorf("after add: count %q flash %q", text(doc, "cart-count"), text(doc, "flash"))
+	}
+	for _, bad := range []url.Values{
+		{"product": {"stoneware-mug"}, "quantity": {"0"}},
+		{"product": {"stoneware-mug"}, "quantity": {"100"}},
+		{"product": {"stoneware-mug"}, "quantity": {"-3"}},
+		{"product": {"stoneware-mug"}, "quantity": {"lots"}},
+		{"product": {"stoneware-mug"}, "quantity": {"99"}}, // 2 + 99 > 99
+		{"product": {"<script>alert(1)</script>"}, "quantity": {"1"}},
+	} {
+		resp, doc := s.post("/cart/add", bad)
+		if resp.StatusCode != 400 || text(doc, "errors") == "" {
+			t.Errorf("add %v: %d %q", bad, resp.StatusCode, text(doc, "errors"))
+		}
+		if strings.Contains(doc.Find("body").Text(), "<script>") {
+			// goquery's Text shows escaped script as text; the raw HTML must not
+			// contain a live tag.
+			html, _ := doc.Html()
+			if strings.Contains(html, "<script>alert(1)</script>") {
+				t.Error("unescaped script in page")
+			}
+		}
+	}
+	_, doc = s.get("/cart")
+	if text(doc, "cart-count") != "2" {
+		t.Errorf("bad input changed the cart: %q", text(doc, "cart-count"))
+	}
+	s.post("/cart/update", url.Values{"product": {"stoneware-mug"}, "quantity": {"5"}})
+	_, doc = s.get("/cart")
+	if got := text(doc, "line-total"); got != "£90.00" {
+		t.Errorf("line total after update: %q", got)
+	}
+	resp, doc = s.post("/cart/discount", url.Values{"code": {"NOPE"}})
+	if resp.StatusCode != 400 || !strings.Contains(text(doc, "errors"), "not valid") {
+		t.Errorf("bad code: %d", resp.StatusCode)
+	}
+	s.post("/cart/discount", url.Values{"code": {" fika10 "}})
+	_, doc = s.get("/cart")
+	if text(doc, "discount") != "−£9.00" || text(doc, "shipping") != "Free" || text(doc, "total") != "£81.00" {
+		t.Errorf("discount: %q shipping %q total %q", text(doc, "discount"), text(doc, "shipping"), text(doc, "total"))
+	}
+	// Switching market reprices the cart.
+	s.post("/market", url.Values{"market": {"SE"}, "return": {"/cart"}})
+	_, doc = s.get("/cart")
+	if got := text(doc, "line-total"); !strings.Contains(got, "kr") {
+		t.Errorf("SEK line total: %q", got)
+	}
+	resp, _ = s.post("/market", url.Values{"market": {"XX"}})
+	if resp.StatusCode != 400 {
+		t.Errorf("unknown market: %d", resp.StatusCode)
+	}
+	resp, _ = s.post("/market", url.Values{"market": {"US"}, "return": {"//evil.example/"}})
+	if loc := resp.Header.Get("Location"); loc != "/" {
+		t.Errorf("open redirect: %q", loc)
+	}
+	s.post("/cart/remove", url.Values{"product": {"stoneware-mug"}})
+	_, doc = s.get("/cart")
+	if doc.Find(`[data-testid=empty-cart]`).Length() != 1 {
+		t.Error("cart not empty after remove")
+	}
+}
+
+func TestTamperedCookieStartsANewCart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	s.get("/")
+	s.post("/cart/add", url.Values{"product": {"stoneware-mug"}})
+	u, _ := url.Parse(e.srv.URL)
+	for _, c := range s.c.Jar.Cookies(u) {
+		if c.Name == "fika" {
+			c.Value = c.Value[:len(c.Value)-6] + "AAAAAA"
+			s.c.Jar.SetCookies(u, []*http.Cookie{c})
+		}
+	}
+	resp, doc := s.get("/cart")
+	if resp.StatusCode != 200 || !strings.Contains(text(doc, "flash"), "could not read your saved cart") || text(doc, "cart-count") != "0" {
+		t.Errorf("tampered cookie: %d flash %q count %q", resp.StatusCode, text(doc, "flash"), text(doc, "cart-count"))
+	}
+}
+
+// checkoutFor fills a cart and opens the checkout, returning the Klarna
+// session id the page was given.
+func checkoutFor(t *testing.T, e *env, s *shopper, product string) (sessionID string, doc *goquery.Document) {
+	t.Helper()
+	s.get("/")
+	s.post("/cart/add", url.Values{"product": {product}})
+	resp, doc := s.get("/checkout")
+	if resp.StatusCode != 200 {
+		t.Fatalf("checkout: %d", resp.StatusCode)
+	}
+	if tok, _ := doc.Find(`[data-testid=klarna-checkout]`).Attr("data-client-token"); strings.Count(tok, ".") != 2 {
+		t.Fatalf("client token %q", tok)
+	}
+	st := e.sim.Snapshot()
+	return st.Sessions[0].ID, doc
+}
+
+func TestCheckoutPlacesOneOrder(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	sid, doc := checkoutFor(t, e, s, "oak-board")
+	if doc.Find(`[data-testid=category-pay_later]`).Length() != 1 {
+		t.Error("payment categories not shown")
+	}
+	// Reloading the checkout reuses the session.
+	s.get("/checkout")
+	if n := e.sim.Count(simulator.OpCreateSession); n != 1 {
+		t.Errorf("sessions created: %d", n)
+	}
+	a, err := e.sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, out := s.postJSON("/checkout/place", map[string]string{"authorization_token": a.AuthorizationToken})
+	if resp.StatusCode != 200 || out["status"] != "placed" || !strings.Contains(out["redirect_url"], "/redirect/") {
+		t.Fatalf("place: %d %v", resp.StatusCode, out)
+	}
+	// A repeated post (double click) returns the same order.
+	_, again := s.postJSON("/checkout/place", map[string]string{"authorization_token": a.AuthorizationToken})
+	if again["redirect_url"] != out["redirect_url"] || e.sim.Count(simulator.OpCreateOrder) != 1 {
+		t.Errorf("second post: %v, create order count %d", again, e.sim.Count(simulator.OpCreateOrder))
+	}
+	// Klarna's redirect leads to the confirmation page.
+	r, err := s.c.Get(out["redirect_url"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	loc := r.Header.Get("Location")
+	if !strings.HasPrefix(loc, e.srv.URL+"/confirmation/KS-") {
+		t.Fatalf("redirect to %q", loc)
+	}
+	path := strings.TrimPrefix(loc, e.srv.URL)
+	resp, doc = s.get(path)
+	if resp.StatusCode != 200 || text(doc, "state-label") != "Thank you! Your order is confirmed." || text(doc, "klarna-order-id") == "" {
+		t.Errorf("confirmation: %d %q", resp.StatusCode, text(doc, "state-label"))
+	}
+	if text(doc, "cart-count") != "0" {
+		t.Errorf("cart not emptied: %q", text(doc, "cart-count"))
+	}
+	if resp, _ := s.get(path); resp.StatusCode != 200 {
+		t.Errorf("reload: %d", resp.StatusCode)
+	}
+	// Another shopper cannot read it.
+	other := e.shopper(t)
+	if resp, _ := other.get(path); resp.StatusCode != 404 {
+		t.Errorf("other shopper: %d", resp.StatusCode)
+	}
+}
+
+func TestPlaceErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	sid, _ := checkoutFor(t, e, s, "brass-pen")
+	a, _ := e.sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
+	// The cart changes in another tab after authorization.
+	s.post("/cart/add", url.Values{"product": {"linen-notebook"}})
+	resp, out := s.postJSON("/checkout/place", map[string]string{"authorization_token": a.AuthorizationToken})
+	if resp.StatusCode != 409 || out["status"] != "cart_changed" || e.sim.Count(simulator.OpCreateOrder) != 0 {
+		t.Errorf("cart changed: %d %v", resp.StatusCode, out)
+	}
+	for _, body := range []any{map[string]string{}, map[string]string{"authorization_token": strings.Repeat("x", 300)}, "not an object"} {
+		resp, _ := s.postJSON("/checkout/place", body)
+		if resp.StatusCode != 400 {
+			t.Errorf("bad body %v: %d", body, resp.StatusCode)
+		}
+	}
+	s.csrf = "wrong"
+	if resp, _ := s.postJSON("/checkout/place", map[string]string{"authorization_token": "x"}); resp.StatusCode != 403 {
+		t.Errorf("no CSRF: %d", resp.StatusCode)
+	}
+}
+
+func TestKlarnaUnavailable(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	e.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateSession, Kind: simulator.FaultStatus, Status: 503, Times: 1})
+	s := e.shopper(t)
+	s.get("/")
+	s.post("/cart/add", url.Values{"product": {"stoneware-mug"}})
+	resp, doc := s.get("/checkout")
+	if resp.StatusCode != 503 || !strings.Contains(text(doc, "klarna-unavailable"), "could not reach Klarna") {
+		t.Fatalf("unavailable: %d %q", resp.StatusCode, text(doc, "klarna-unavailable"))
+	}
+	if resp, _ := s.get("/checkout"); resp.StatusCode != 200 {
+		t.Errorf("retry: %d", resp.StatusCode)
+	}
+}
+
+func TestAuthorizationCallback(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	sid, doc := checkoutFor(t, e, s, "wool-throw")
+	ref := strings.TrimSpace(doc.Find(".cart-side h2 small").Text())
+	st := e.sim.Snapshot()
+	var payload map[string]any
+	json.Unmarshal(st.Sessions[0].Data, &payload)
+	authURL := payload["merchant_urls"].(map[string]any)["authorization"].(string)
+	secret := authURL[strings.Index(authURL, "secret=")+7:]
+	a, _ := e.sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
+	post := func(query, body string) int {
+		resp, err := http.Post(e.srv.URL+"/klarna/authorization?"+query, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good := `{"authorization_token":"` + a.AuthorizationToken + `","session_id":"` + sid + `"}`
+	for _, tt := range []struct {
+		query, body string
+		want        int
+	}{
+		{"checkout=KS-UNKNOWN&secret=" + secret, good, 404},
+		{"checkout=" + ref + "&secret=wrong", good, 403},
+		{"checkout=" + ref, good, 403},
+		{"checkout=" + ref + "&secret=" + secret, `{"authorization_token":`, 400},
+		{"checkout=" + ref + "&secret=" + secret, `{"authorization_token":"x","session_id":"other"}`, 400},
+	} {
+		if got := post(tt.query, tt.body); got != tt.want {
+			t.Errorf("%s %s: %d, want %d", tt.query, tt.body, got, tt.want)
+		}
+	}
+	if e.sim.Count(simulator.OpCreateOrder) != 0 {
+		t.Fatal("a refused callback placed an order")
+	}
+	if got := post("checkout="+ref+"&secret="+secret, good); got != 200 {
+		t.Fatalf("good callback: %d", got)
+	}
+	// The callback places in the background; the browser's post finds it.
+	deadline := time.Now().Add(5 * time.Second)
+	for e.sim.Count(simulator.OpCreateOrder) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, out := s.postJSON("/checkout/place", map[string]string{"authorization_token": a.AuthorizationToken})
+	if out["status"] != "placed" || e.sim.Count(simulator.OpCreateOrder) != 1 {
+		t.Errorf("after callback: %v, orders %d", out, e.sim.Count(simulator.OpCreateOrder))
+	}
+	if got := post("checkout="+ref+"&secret="+secret, good); got != 200 || e.sim.Count(simulator.OpCreateOrder) != 1 {
+		t.Errorf("repeated callback: %d, orders %d", got, e.sim.Count(simulator.OpCreateOrder))
+	}
+}
+
+func TestAdminArea(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{adminPassword: "correct horse battery"})
+	s := e.shopper(t)
+	if resp, _ := s.get("/admin"); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("no password: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/admin", nil)
+	req.SetBasicAuth("admin", "correct horse battery")
+	resp, err := s.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := goquery.NewDocumentFromReader(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || doc.Find(`[data-testid=no-orders]`).Length() != 1 || doc.Find(`[data-testid=admin-open-warning]`).Length() != 0 {
+		t.Errorf("with password: %d", resp.StatusCode)
+	}
+	open := newEnv(t, options{})
+	_, doc = open.shopper(t).get("/admin")
+	if doc.Find(`[data-testid=admin-open-warning]`).Length() != 1 {
+		t.Error("open admin without warning")
+	}
+}
