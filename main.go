@@ -27,6 +27,7 @@ import (
 	"storefront/checkout"
 	"storefront/config"
 	"storefront/handlers"
+	"storefront/internal/logging"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
 	"storefront/shop"
@@ -60,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := slog.New(logging.Handler{Handler: slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})})
 
 	if *addr == "" {
 		*addr = ":" + strconv.Itoa(cfg.Port)

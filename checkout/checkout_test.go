@@ -205,3 +205,55 @@ func TestUnknownOutcomeIsRecoveredLater(t *testing.T) {
 func httpHandler(get func() *simulator.Simulator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { get().ServeHTTP(w, r) })
 }
+
+func TestFraudNotifications(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	place := func(outcome string) *store.Checkout {
+		c, _, err := f.svc.Begin(ctx, "", cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := f.sim.Authorize(c.SessionID, "pay_later", outcome)
+		o, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	o := place(simulator.OutcomePending)
+	if o.State != store.StatePendingReview {
+		t.Fatalf("state %s", o.State)
+	}
+	// A notification that arrives before Klarna decided is ignored.
+	if _, err := f.svc.Notify(ctx, o.ID, o.KlarnaOrderID, "FRAUD_RISK_ACCEPTED"); !errors.Is(err, checkout.ErrStale) {
+		t.Errorf("early notification: %v", err)
+	}
+	// The wrong order id for this checkout changes nothing.
+	if _, err := f.svc.Notify(ctx, o.ID, "someone-elses-order", "FRAUD_RISK_REJECTED"); !errors.Is(err, checkout.ErrStale) {
+		t.Errorf("foreign order: %v", err)
+	}
+	if _, err := f.svc.Notify(ctx, "KS-NOPE", o.KlarnaOrderID, "FRAUD_RISK_REJECTED"); !errors.Is(err, checkout.ErrNotFound) {
+		t.Errorf("unknown checkout: %v", err)
+	}
+	if err := f.sim.Decide(o.KlarnaOrderID, "reject"); err != nil {
+		t.Fatal(err)
+	}
+	// The body claims ACCEPTED, Klarna says REJECTED: Klarna wins.
+	got, err := f.svc.Notify(ctx, o.ID, o.KlarnaOrderID, "FRAUD_RISK_ACCEPTED")
+	if err != nil || got.State != store.StateRejected || got.LastError == "" {
+		t.Fatalf("decision: %+v %v", got, err)
+	}
+	// Twice, and late: the final state is kept.
+	for range 2 {
+		if got, err := f.svc.Notify(ctx, o.ID, o.KlarnaOrderID, "FRAUD_RISK_ACCEPTED"); err != nil || got.State != store.StateRejected {
+			t.Errorf("repeat: %+v %v", got, err)
+		}
+	}
+	o2 := place(simulator.OutcomePending)
+	f.sim.Decide(o2.KlarnaOrderID, "accept")
+	if got, err := f.svc.Notify(ctx, o2.ID, o2.KlarnaOrderID, "FRAUD_RISK_ACCEPTED"); err != nil || got.State != store.StatePlaced {
+		t.Errorf("accepted: %+v %v", got, err)
+	}
+}

@@ -217,3 +217,40 @@ func (h *Handler) authorizationCallback(c echo.Context) error {
 	h.checkout.PlaceInBackground(co.SessionID, body.AuthorizationToken)
 	return c.JSON(http.StatusOK, map[string]string{"status": "accepted"})
 }
+
+// notificationCallback is Klarna's fraud decision on a pending order,
+// authenticated like the authorization callback. The body is only a hint:
+// the checkout service re-reads the decision from Klarna.
+func (h *Handler) notificationCallback(c echo.Context) error {
+	ctx := c.Request().Context()
+	co, err := h.checkout.Checkout(ctx, c.QueryParam("checkout"))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound, "unknown checkout")
+	}
+	if subtle.ConstantTimeCompare([]byte(c.QueryParam("secret")), []byte(co.CallbackSecret)) != 1 {
+		return echo.NewHTTPError(http.StatusForbidden, "bad secret")
+	}
+	var body struct {
+		OrderID   string `json:"order_id"`
+		EventType string `json:"event_type"`
+	}
+	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 16<<10)).Decode(&body); err != nil || body.OrderID == "" {
+		return echo.NewHTTPError(http.StatusBadRequest, "want JSON with order_id and event_type")
+	}
+	switch body.EventType {
+	case "FRAUD_RISK_ACCEPTED", "FRAUD_RISK_REJECTED", "FRAUD_RISK_STOPPED":
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, "unknown event_type")
+	}
+	updated, err := h.checkout.Notify(ctx, co.ID, body.OrderID, body.EventType)
+	switch {
+	case errors.Is(err, checkout.ErrStale):
+		return c.JSON(http.StatusOK, map[string]string{"status": "ignored"})
+	case errors.Is(err, checkout.ErrUnavailable):
+		// Klarna retries the notification; so should it.
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "could not confirm the decision with Klarna; retry later")
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": string(updated.State)})
+}

@@ -58,8 +58,7 @@ func (h *Handler) ErrorHandler(err error, c echo.Context) {
 		}
 	}
 	if status >= 500 {
-		h.log.ErrorContext(c.Request().Context(), "request failed", "error", err, "path", c.Request().URL.Path,
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		h.log.ErrorContext(c.Request().Context(), "request failed", "error", err, "path", c.Request().URL.Path)
 	}
 	if c.Request().Method == http.MethodHead {
 		c.NoContent(status)

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"storefront/internal/logging"
 	"storefront/shop"
 )
 
@@ -39,6 +40,7 @@ func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 	// Klarna's server-to-server callbacks: no cookie, no CSRF token; each is
 	// authenticated by its checkout's secret.
 	e.POST("/klarna/authorization", h.authorizationCallback)
+	e.POST("/klarna/notification", h.notificationCallback)
 
 	// The shop: a cookie session for everything, CSRF on every form.
 	g := e.Group("", h.withShopper, h.csrf)
@@ -78,17 +80,19 @@ func defaultMarket() (shop.Market, string) {
 func (h *Handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		r := c.Request()
+		ctx := logging.WithRequestID(r.Context(), c.Response().Header().Get(echo.HeaderXRequestID))
+		c.SetRequest(r.WithContext(ctx))
 		err := next(c)
 		if err != nil {
 			c.Error(err)
 		}
-		r := c.Request()
 		if strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/healthz" {
 			return nil
 		}
-		h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		h.log.LogAttrs(ctx, slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", c.Response().Status),
-			slog.Duration("duration", time.Since(start)), slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)))
+			slog.Duration("duration", time.Since(start)))
 		return nil
 	}
 }

@@ -109,6 +109,14 @@ func Price(cart Cart, m Market, locale string, cat *Catalog, baseURL string) (*P
 		p.Total += p.SalesTax
 	}
 	p.OrderLines = p.klarnaLines(baseURL, shippingTax)
+	if m.Regime == TaxIncluded {
+		// order_tax_amount is the sum of the lines as sent, so that it
+		// matches them exactly whatever the rounding of the discount lines.
+		p.Tax = 0
+		for _, l := range p.OrderLines {
+			p.Tax += *l.TotalTaxAmount
+		}
+	}
 	return p, nil
 }
 
@@ -116,19 +124,41 @@ func (p *Priced) klarnaLines(baseURL string, shippingTax int64) []klarna.OrderLi
 	vat := p.Market.Regime == TaxIncluded
 	base := strings.TrimRight(baseURL, "/")
 	var out []klarna.OrderLine
+	// Products go at full price; the discount follows as negative lines,
+	// one per tax rate, so that each carries exactly the tax it removes.
+	discountByRate := map[int64]int64{}
+	var rates []int64
 	for _, l := range p.Lines {
+		gross := l.Quantity * l.UnitPrice
 		ol := klarna.OrderLine{
 			Type: klarna.LinePhysical, Reference: l.Product.ID, Name: l.Product.Name,
-			Quantity: l.Quantity, QuantityUnit: "pcs", UnitPrice: l.UnitPrice,
-			TotalAmount: l.Total, TotalDiscountAmount: l.Discount,
+			Quantity: l.Quantity, QuantityUnit: "pcs", UnitPrice: l.UnitPrice, TotalAmount: gross,
 			ProductIdentifiers: &klarna.ProductIdentifiers{Brand: l.Product.Brand, CategoryPath: l.Product.Category},
 		}
 		if vat {
-			ol.TaxRate, ol.TotalTaxAmount = klarna.Int64(l.TaxRate), klarna.Int64(l.Tax)
+			ol.TaxRate, ol.TotalTaxAmount = klarna.Int64(l.TaxRate), klarna.Int64(TaxIncludedIn(gross, l.TaxRate))
 		}
 		if base != "" {
 			ol.ProductURL = base + "/products/" + l.Product.ID
 			ol.ImageURL = base + "/static/art/" + l.Product.Art
+		}
+		out = append(out, ol)
+		if l.Discount > 0 {
+			if _, seen := discountByRate[l.TaxRate]; !seen {
+				rates = append(rates, l.TaxRate)
+			}
+			discountByRate[l.TaxRate] += l.Discount
+		}
+	}
+	for _, rate := range rates {
+		amount := -discountByRate[rate]
+		name := p.DiscountCode.Label
+		if vat && len(rates) > 1 {
+			name += fmt.Sprintf(" (%d%% %s)", rate/100, p.Market.TaxName)
+		}
+		ol := klarna.OrderLine{Type: klarna.LineDiscount, Reference: p.DiscountCode.Code, Name: name, Quantity: 1, UnitPrice: amount, TotalAmount: amount}
+		if vat {
+			ol.TaxRate, ol.TotalTaxAmount = klarna.Int64(rate), klarna.Int64(TaxIncludedIn(amount, rate))
 		}
 		out = append(out, ol)
 	}
