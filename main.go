@@ -130,7 +130,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	catalog := shop.DefaultCatalog()
-	svc := checkout.New(client, db, catalog, baseURL, checkout.Options{Logger: log.With("component", "checkout")})
+	svc := checkout.New(client, db, catalog, baseURL, checkout.Options{Logger: log.With("component", "checkout"), Crash: crashHook(getenv)})
 	h := handlers.New(hcfg, svc, db, catalog, log)
 
 	e := echo.New()
@@ -200,7 +200,7 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	if path, ok := cfg.SQLitePath(); ok {
 		return store.OpenSQLite(ctx, path)
 	}
-	return nil, errors.New("DATABASE_URL: PostgreSQL is not supported yet; use sqlite:<path>")
+	return store.OpenPostgres(ctx, cfg.DatabaseURL)
 }
 
 func durationEnv(getenv func(string) string, key string, def time.Duration) time.Duration {
@@ -213,4 +213,21 @@ func durationEnv(getenv func(string) string, key string, def time.Duration) time
 		return def
 	}
 	return d
+}
+
+// crashHook serves the crash tests (e2e/crash_test.go): with
+// STOREFRONT_TEST_CRASH_AT=<step> the process kills itself with SIGKILL at
+// that step of an order placement, as a power cut would. Unset, it does
+// nothing.
+func crashHook(getenv func(string) string) func(string) {
+	at := getenv("STOREFRONT_TEST_CRASH_AT")
+	if at == "" {
+		return nil
+	}
+	return func(step string) {
+		if step == at {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // never return into the placement
+		}
+	}
 }

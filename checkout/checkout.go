@@ -62,6 +62,9 @@ type Service struct {
 	// retryWaits are the pauses before asking Klarna again when a
 	// create-order answer was lost.
 	retryWaits []time.Duration
+	// crash is called at each step of a placement; crash tests kill the
+	// process there.
+	crash func(step string)
 
 	bg sync.WaitGroup
 }
@@ -72,6 +75,10 @@ type Options struct {
 	Now        func() time.Time
 	Wait       time.Duration
 	RetryWaits []time.Duration
+	// Crash, for crash tests only, is called at each step of a placement:
+	// "received", "placing" (state set, Klarna not yet called), "ordered"
+	// (Klarna answered, nothing recorded) and "recorded".
+	Crash func(step string)
 }
 
 // New builds a Service. baseURL is the shop's public URL, used for the
@@ -89,8 +96,11 @@ func New(k Klarna, st store.Store, cat *shop.Catalog, baseURL string, o Options)
 	if o.RetryWaits == nil {
 		o.RetryWaits = []time.Duration{200 * time.Millisecond, time.Second}
 	}
+	if o.Crash == nil {
+		o.Crash = func(string) {}
+	}
 	return &Service{klarna: k, store: st, catalog: cat, baseURL: strings.TrimRight(baseURL, "/"), log: o.Logger,
-		now: o.Now, wait: o.Wait, retryWaits: o.RetryWaits}
+		now: o.Now, wait: o.Wait, retryWaits: o.RetryWaits, crash: o.Crash}
 }
 
 // sessionMargin: a session this close to Klarna's 48-hour expiry is replaced
@@ -224,6 +234,7 @@ func (s *Service) Place(ctx context.Context, sessionID, token string, src Source
 		return nil, err
 	}
 	log := s.log.With("checkout", c.ID, "source", string(src))
+	s.crash("received")
 	switch {
 	case c.State.IsOrder():
 		return c, nil
@@ -245,12 +256,14 @@ func (s *Service) Place(ctx context.Context, sessionID, token string, src Source
 		return s.awaitOther(ctx, c.ID)
 	}
 	log.InfoContext(ctx, "placing order")
-	return s.createOrder(ctx, c, token, log)
+	s.crash("placing")
+	return s.createOrder(ctx, c, token, log, false)
 }
 
 // createOrder calls Klarna for a checkout this caller moved to placing, and
-// settles the state from the answer.
-func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token string, log *slog.Logger) (*store.Checkout, error) {
+// settles the state from the answer. uncertain says an earlier attempt may
+// already have created the order (a lost answer, a crash, recovery).
+func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token string, log *slog.Logger, uncertain bool) (*store.Checkout, error) {
 	req, err := orderRequest(c.SessionPayload)
 	if err != nil {
 		return nil, err
@@ -267,6 +280,7 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 		// The order may or may not exist at Klarna. Asking again with the
 		// same token is safe: Klarna ties the order to the authorization,
 		// so a repeat cannot create a second one.
+		uncertain = true
 		log.WarnContext(ctx, "create order outcome unknown; asking again", "error", err, "correlation_id", correlation(resp, err))
 		select {
 		case <-time.After(s.retryWaits[attempt]):
@@ -279,6 +293,7 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 	corr := correlation(resp, err)
 	switch {
 	case err == nil:
+		s.crash("ordered")
 		return s.finish(ctx, c.ID, order, req, corr, log)
 	case unknownOutcome(err):
 		// Leave it placing with the token stored: Recover settles it.
@@ -286,6 +301,15 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 		s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlacing, store.Changes{LastError: &msg, CorrelationID: &corr})
 		log.ErrorContext(ctx, "create order outcome unknown; will resolve later", "error", err, "correlation_id", corr)
 		return nil, ErrInProgress
+	case uncertain && s.orderExists(ctx, c, log):
+		// An earlier attempt created the order and Klarna will not repeat
+		// its answer. The order is real: record it as placed, and tell the
+		// operator to find its Klarna id by our reference.
+		msg := "Klarna has this order but did not repeat its id: look it up by merchant reference " + c.ID
+		now, fraud := s.now(), "UNKNOWN"
+		s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlaced, store.Changes{LastError: &msg, CorrelationID: &corr, FraudStatus: &fraud, PlacedAt: &now})
+		log.ErrorContext(ctx, "order exists at Klarna without a known id; needs an operator", "correlation_id", corr)
+		return s.store.Checkout(ctx, c.ID)
 	case klarna.IsNotMatching(err) || klarna.IsNotFound(err):
 		msg := err.Error()
 		s.cancel(ctx, c.ID, token)
@@ -333,6 +357,7 @@ func (s *Service) finish(ctx context.Context, id string, o *klarna.Order, req *k
 	if !ok {
 		log.WarnContext(ctx, "order settled by another caller", "klarna_order_id", o.OrderID)
 	}
+	s.crash("recorded")
 	log.InfoContext(ctx, "order placed", "state", string(to), "klarna_order_id", o.OrderID, "fraud_status", fraud, "correlation_id", corr)
 	return s.store.Checkout(ctx, id)
 }
@@ -396,7 +421,7 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 			continue
 		}
 		log := s.log.With("checkout", c.ID, "source", string(FromRecovery))
-		if _, err := s.createOrder(ctx, c, c.AuthorizationToken, log); !errors.Is(err, ErrInProgress) {
+		if _, err := s.createOrder(ctx, c, c.AuthorizationToken, log, true); !errors.Is(err, ErrInProgress) {
 			settled++
 		}
 	}
@@ -548,4 +573,24 @@ func (s *Service) Notify(ctx context.Context, ref, orderID, eventType string) (*
 	}
 	s.log.InfoContext(ctx, "fraud review decided", "checkout", ref, "state", string(to), "event", eventType, "correlation_id", corr)
 	return s.store.Checkout(ctx, c.ID)
+}
+
+// SessionReader reads a Klarna session, to learn whether an order was made.
+type SessionReader interface {
+	GetSession(ctx context.Context, sessionID string) (*klarna.Session, *klarna.Response, error)
+}
+
+// orderExists asks Klarna whether the checkout's session already became an
+// order (its status is complete), when create order's answer was lost.
+func (s *Service) orderExists(ctx context.Context, c *store.Checkout, log *slog.Logger) bool {
+	r, ok := s.klarna.(SessionReader)
+	if !ok {
+		return false
+	}
+	sess, resp, err := r.GetSession(ctx, c.SessionID)
+	if err != nil {
+		log.WarnContext(ctx, "reading session to resolve a lost order answer failed", "error", err, "correlation_id", correlation(resp, err))
+		return false
+	}
+	return sess.Status == klarna.SessionComplete
 }

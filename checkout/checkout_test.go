@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"storefront/klarna/simulator"
 	"storefront/shop"
 	"storefront/store"
+	"storefront/store/storetest"
 )
 
 type fixture struct {
@@ -26,11 +28,30 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return setupWith(t, st)
+}
+
+// setupWith runs the checkout against a simulator on loopback and the given
+// store.
+func setupWith(t *testing.T, st store.Store) *fixture {
+	t.Helper()
+	return setupFull(t, st, simulator.Config{})
+}
+
+// setupFull also chooses the simulator's configuration.
+func setupFull(t *testing.T, st store.Store, simCfg simulator.Config) *fixture {
+	t.Helper()
 	var sim *simulator.Simulator
 	srv := httptest.NewServer(httpHandler(func() *simulator.Simulator { return sim }))
 	t.Cleanup(srv.Close)
 	var err error
-	sim, err = simulator.New(simulator.Config{BaseURL: srv.URL, Username: "u", Password: "p", DisableCallbacks: true})
+	simCfg.BaseURL, simCfg.Username, simCfg.Password, simCfg.DisableCallbacks = srv.URL, "u", "p", true
+	sim, err = simulator.New(simCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,11 +60,6 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	cat := shop.DefaultCatalog()
 	svc := checkout.New(client, st, cat, "http://shop.test", checkout.Options{RetryWaits: []time.Duration{time.Millisecond, time.Millisecond}})
 	return &fixture{svc: svc, sim: sim, store: st, cat: cat}
@@ -82,9 +98,22 @@ func TestBeginReusesUpdatesAndReplacesSessions(t *testing.T) {
 	}
 }
 
+// TestConcurrentPlacementsMakeOneOrder: 50 callers, browser posts and
+// Klarna callbacks mixed, on SQLite and on PostgreSQL.
 func TestConcurrentPlacementsMakeOneOrder(t *testing.T) {
 	t.Parallel()
-	f := setup(t)
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); concurrentPlacements(t, setup(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		pg := storetest.PostgresForTest(t)
+		if pg == nil {
+			t.Skip("no PostgreSQL")
+		}
+		concurrentPlacements(t, setupWith(t, pg))
+	})
+}
+
+func concurrentPlacements(t *testing.T, f *fixture) {
 	ctx := t.Context()
 	c, p, err := f.svc.Begin(ctx, "", cart(t, f.cat, "pour-over-kettle:1,house-blend:2|FIKA10"), market("DE"), "de-DE")
 	if err != nil {
@@ -255,5 +284,32 @@ func TestFraudNotifications(t *testing.T) {
 	f.sim.Decide(o2.KlarnaOrderID, "accept")
 	if got, err := f.svc.Notify(ctx, o2.ID, o2.KlarnaOrderID, "FRAUD_RISK_ACCEPTED"); err != nil || got.State != store.StatePlaced {
 		t.Errorf("accepted: %+v %v", got, err)
+	}
+}
+
+// TestLostAnswerWhenKlarnaRefusesReplay covers the other plausible Klarna:
+// one that refuses a second create order for a spent token. The shop must
+// still record the order once, never reopen the checkout for a second one.
+func TestLostAnswerWhenKlarnaRefusesReplay(t *testing.T) {
+	t.Parallel()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := setupFull(t, st, simulator.Config{RefuseOrderReplay: true})
+	ctx := t.Context()
+	c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "wool-throw:1"), market("GB"), "en-GB")
+	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultAnswerLost, Times: 1})
+	o, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.State != store.StatePlaced || !strings.Contains(o.LastError, c.ID) || len(f.sim.Snapshot().Orders) != 1 {
+		t.Errorf("state %s, note %q, Klarna orders %d", o.State, o.LastError, len(f.sim.Snapshot().Orders))
+	}
+	if f.sim.Count(simulator.OpCancelAuthorization) != 0 {
+		t.Error("the authorization of a real order was cancelled")
 	}
 }

@@ -59,19 +59,29 @@ func chromium(t *testing.T) string {
 
 // app is a running shop.
 type app struct {
-	URL string
+	URL    string
+	exited chan struct{}
 }
 
 // startApp runs the shop binary on a free port with a fresh database.
 func startApp(t *testing.T, extraEnv ...string) *app {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command(binary, "-addr", "127.0.0.1:0")
+	a, _ := launch(t, t.TempDir(), "127.0.0.1:0", extraEnv...)
+	return a
+}
+
+// launch runs the shop binary with its database in dir, listening on addr,
+// and waits until it prints its URL. The process is stopped (SIGINT) when
+// the test ends, unless it died before.
+func launch(t *testing.T, dir, addr string, extraEnv ...string) (*app, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(binary, "-addr", addr)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"KLARNA_ENV=simulator", "DATABASE_URL=sqlite:"+filepath.Join(dir, "shop.db"),
 		"SESSION_SECRET=e2e-session-secret-0123456789abcdef0123456789", "LOG_LEVEL=warn",
-		"KLARNA_SIM_CALLBACK_DELAY=200ms", "ADMIN_PASSWORD=", "KLARNA_USERNAME=", "KLARNA_PASSWORD=", "BASE_URL=", "PORT=")
+		"KLARNA_SIM_CALLBACK_DELAY=200ms", "ADMIN_PASSWORD=", "KLARNA_USERNAME=", "KLARNA_PASSWORD=", "BASE_URL=", "PORT=",
+		"KLARNA_API_URL=", "STOREFRONT_TEST_CRASH_AT=")
 	cmd.Env = append(cmd.Env, extraEnv...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -83,12 +93,12 @@ func startApp(t *testing.T, extraEnv ...string) *app {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(10 * time.Second):
 			cmd.Process.Kill()
 		}
@@ -110,11 +120,13 @@ func startApp(t *testing.T, extraEnv ...string) *app {
 	}()
 	select {
 	case u := <-found:
-		return &app{URL: u}
+		return &app{URL: u, exited: exited}, cmd
+	case <-exited:
+		t.Fatal("the shop exited at start")
 	case <-time.After(20 * time.Second):
 		t.Fatal("the shop did not start")
 	}
-	return nil
+	return nil, nil
 }
 
 type writerFunc func([]byte) (int, error)

@@ -19,9 +19,29 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// SQL is a Store on database/sql. Open gives a SQLite one.
+// SQL is a Store on database/sql, for SQLite and PostgreSQL alike: the
+// queries are written with ? placeholders and rebound for PostgreSQL.
 type SQL struct {
-	db *sql.DB
+	db       *sql.DB
+	postgres bool
+}
+
+// q rewrites ? placeholders as $1, $2... for PostgreSQL.
+func (s *SQL) q(query string) string {
+	if !s.postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // OpenSQLite opens (creating if needed) a SQLite database file and migrates
@@ -87,7 +107,7 @@ const columns = `id, session_id, client_token, categories, market, locale, curre
 
 // CreateCheckout inserts a new checkout.
 func (s *SQL) CreateCheckout(ctx context.Context, c *Checkout) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO checkouts (`+columns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO checkouts (`+columns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
 		c.ID, c.SessionID, c.ClientToken, c.Categories, c.Market, c.Locale, c.Currency, c.Cart, c.CartHash, c.Amount, c.TaxAmount, c.SessionPayload,
 		c.CallbackSecret, string(c.State), c.AuthorizationToken, c.KlarnaOrderID, c.FraudStatus, c.PaymentMethod, c.RedirectURL, c.OrderPayload,
 		c.LastError, c.CorrelationID, c.CreatedAt.UTC(), c.UpdatedAt.UTC(), c.SessionExpiresAt.UTC(), utcPtr(c.PlacedAt))
@@ -129,7 +149,7 @@ func scan(r scanner) (*Checkout, error) {
 
 // Checkout finds a checkout by its id.
 func (s *SQL) Checkout(ctx context.Context, id string) (*Checkout, error) {
-	c, err := scan(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM checkouts WHERE id = ?`, id))
+	c, err := scan(s.db.QueryRowContext(ctx, s.q(`SELECT `+columns+` FROM checkouts WHERE id = ?`), id))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("store: reading checkout %s: %w", id, err)
 	}
@@ -138,7 +158,7 @@ func (s *SQL) Checkout(ctx context.Context, id string) (*Checkout, error) {
 
 // CheckoutBySession finds a checkout by Klarna's session id.
 func (s *SQL) CheckoutBySession(ctx context.Context, sessionID string) (*Checkout, error) {
-	c, err := scan(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM checkouts WHERE session_id = ?`, sessionID))
+	c, err := scan(s.db.QueryRowContext(ctx, s.q(`SELECT `+columns+` FROM checkouts WHERE session_id = ?`), sessionID))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("store: reading checkout for session: %w", err)
 	}
@@ -175,7 +195,7 @@ func (s *SQL) Transition(ctx context.Context, id string, from []State, to State,
 	for _, f := range from {
 		args = append(args, string(f))
 	}
-	res, err := s.db.ExecContext(ctx, q, args...)
+	res, err := s.db.ExecContext(ctx, s.q(q), args...)
 	if err != nil {
 		return false, fmt.Errorf("store: moving checkout %s to %s: %w", id, to, err)
 	}
@@ -188,8 +208,8 @@ func (s *SQL) Transition(ctx context.Context, id string, from []State, to State,
 
 // Reprice replaces the cart of an open checkout.
 func (s *SQL) Reprice(ctx context.Context, id string, r Repricing) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE checkouts SET cart = ?, cart_hash = ?, session_payload = ?, amount = ?, tax_amount = ?,
-		session_expires_at = ?, updated_at = ? WHERE id = ? AND state = ?`,
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE checkouts SET cart = ?, cart_hash = ?, session_payload = ?, amount = ?, tax_amount = ?,
+		session_expires_at = ?, updated_at = ? WHERE id = ? AND state = ?`),
 		r.Cart, r.CartHash, r.SessionPayload, r.Amount, r.TaxAmount, r.SessionExpiresAt.UTC(), time.Now().UTC(), id, string(StateOpen))
 	if err != nil {
 		return false, fmt.Errorf("store: repricing checkout %s: %w", id, err)
@@ -199,7 +219,7 @@ func (s *SQL) Reprice(ctx context.Context, id string, r Repricing) (bool, error)
 }
 
 func (s *SQL) list(ctx context.Context, q string, args ...any) ([]*Checkout, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.db.QueryContext(ctx, s.q(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: listing checkouts: %w", err)
 	}

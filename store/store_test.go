@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	. "storefront/store"
+	"storefront/store/storetest"
 )
 
 func newCheckout(id string) *Checkout {
@@ -17,7 +20,8 @@ func newCheckout(id string) *Checkout {
 		State: StateOpen, CreatedAt: now, UpdatedAt: now, SessionExpiresAt: now.Add(48 * time.Hour)}
 }
 
-// stores returns every Store implementation to run the suite against.
+// stores returns every Store implementation to run the suite against:
+// SQLite always, PostgreSQL when a server answers (always under CI=true).
 func stores(t *testing.T) map[string]Store {
 	t.Helper()
 	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
@@ -25,7 +29,11 @@ func stores(t *testing.T) map[string]Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return map[string]Store{"sqlite": s}
+	out := map[string]Store{"sqlite": s}
+	if pg := storetest.PostgresForTest(t); pg != nil {
+		out["postgres"] = pg
+	}
+	return out
 }
 
 func TestStore(t *testing.T) {

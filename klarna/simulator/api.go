@@ -370,6 +370,10 @@ func (s *Simulator) createOrder(r *http.Request, body []byte) result {
 		// Choice: create order is idempotent per authorization token: a
 		// repeat returns the order already placed, so a merchant whose
 		// answer was lost can recover by sending the same request again.
+		// Config.RefuseOrderReplay chooses the other plausible behaviour.
+		if s.cfg.RefuseOrderReplay {
+			return errorResult(http.StatusNotFound, "NOT_FOUND", "Invalid authorization token")
+		}
 		if o := s.orders[a.OrderID]; o != nil {
 			return result{status: http.StatusOK, body: o.Response}
 		}

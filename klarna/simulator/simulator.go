@@ -59,6 +59,11 @@ type Config struct {
 	// accept). Zero leaves the decision to the inspector or the control API.
 	PendingDecisionDelay time.Duration
 	PendingDecision      string
+	// RefuseOrderReplay makes a repeated create order with a token that
+	// already made an order fail with 404, instead of returning that order.
+	// Klarna does not document which it does (FACTS open question 1); the
+	// default replays, and integrations should survive both.
+	RefuseOrderReplay bool
 	// MaxSessions bounds the state kept in memory (default 10000); the
 	// oldest sessions, with their authorizations and orders, are evicted.
 	MaxSessions int

@@ -1,0 +1,176 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"storefront/klarna/simulator"
+)
+
+// TestCrashDuringPlacement kills the shop (SIGKILL) at each step of an order
+// placement, restarts it on the same database, and checks that it converges:
+// the authorized checkout ends as exactly one local order matching exactly
+// one Klarna order. Klarna is a simulator outside the shop's process, so it
+// survives the crash like the real one.
+func TestCrashDuringPlacement(t *testing.T) {
+	for _, tc := range []struct {
+		step   string
+		refuse bool // Klarna refuses to repeat create order for a spent token
+	}{{"received", false}, {"placing", false}, {"ordered", false}, {"ordered", true}, {"recorded", false}} {
+		step := tc.step
+		name := step
+		if tc.refuse {
+			name += "/klarna-refuses-replay"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var sim *simulator.Simulator
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sim.ServeHTTP(w, r) }))
+			t.Cleanup(srv.Close)
+			var err error
+			sim, err = simulator.New(simulator.Config{BaseURL: srv.URL, DisableCallbacks: true, RefuseOrderReplay: tc.refuse})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sim.Close() })
+
+			dir, addr := t.TempDir(), freeAddr(t)
+			a, cmd := launch(t, dir, addr, "KLARNA_API_URL="+srv.URL, "STOREFRONT_TEST_CRASH_AT="+step)
+			c := newClient(t, a.URL)
+			c.form("/cart/add", url.Values{"product": {"pour-over-kettle"}})
+			page := c.get("/checkout")
+			ref := regexp.MustCompile(`<small>(KS-[A-Z0-9]+)</small>`).FindStringSubmatch(page)
+			if ref == nil {
+				t.Fatal("no checkout reference on the page")
+			}
+			sess := sim.Snapshot().Sessions[0].ID
+			auth, err := sim.Authorize(sess, "pay_later", simulator.OutcomeApprove)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.placeOnce(auth.AuthorizationToken); err == nil {
+				t.Fatal("the shop answered although it should have crashed")
+			}
+			select {
+			case <-a.exited:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the shop did not die")
+			}
+			if cmd.ProcessState.ExitCode() != -1 {
+				t.Fatalf("exit: %v, want killed by a signal", cmd.ProcessState)
+			}
+
+			// Restart on the same database; Recover runs at start.
+			a2, _ := launch(t, dir, addr, "KLARNA_API_URL="+srv.URL)
+			c.base = a2.URL
+			if step == "received" {
+				// Nothing was stored: the shopper's browser (or Klarna's
+				// callback) delivers the token again.
+				if status, err := c.placeOnce(auth.AuthorizationToken); err != nil || status != "placed" {
+					t.Fatalf("re-post: %q %v", status, err)
+				}
+			}
+			var state string
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				body := c.get("/confirmation/" + ref[1])
+				if m := regexp.MustCompile(`data-state="(\w+)"`).FindStringSubmatch(body); m != nil {
+					state = m[1]
+				}
+				if state == "placed" {
+					break
+				}
+			}
+			orders := sim.Snapshot().Orders
+			body := c.get("/confirmation/" + ref[1])
+			if state != "placed" || len(orders) != 1 || (!tc.refuse && !strings.Contains(body, orders[0].ID)) {
+				t.Fatalf("after restart: state %q, Klarna orders %d", state, len(orders))
+			}
+			if sim.Count(simulator.OpCreateOrder) > 2 {
+				t.Errorf("create order called %d times", sim.Count(simulator.OpCreateOrder))
+			}
+		})
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// client is a browser without JavaScript: a cookie jar and the CSRF token.
+type client struct {
+	t    *testing.T
+	base string
+	hc   *http.Client
+	csrf string
+}
+
+func newClient(t *testing.T, base string) *client {
+	jar, _ := cookiejar.New(nil)
+	c := &client{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 15 * time.Second}}
+	c.get("/")
+	return c
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+func (c *client) get(path string) string {
+	c.t.Helper()
+	resp, err := c.hc.Get(c.base + path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	if m := csrfRe.FindStringSubmatch(b.String()); m != nil {
+		c.csrf = m[1]
+	}
+	return b.String()
+}
+
+func (c *client) form(path string, v url.Values) {
+	c.t.Helper()
+	v.Set("csrf", c.csrf)
+	resp, err := c.hc.PostForm(c.base+path, v)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+// placeOnce posts the authorization token as the checkout script does.
+func (c *client) placeOnce(token string) (string, error) {
+	req, _ := http.NewRequest("POST", c.base+"/checkout/place", strings.NewReader(`{"authorization_token":"`+token+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Status string `json:"status"`
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
+	return out.Status, nil
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"storefront/klarna/simulator"
+	"storefront/store/storetest"
+)
+
+// instance is one running shop started with run().
+type instance struct {
+	URL  string
+	stop context.CancelFunc
+	done chan error
+}
+
+func start(t *testing.T, env map[string]string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, io.Discard)
+	}()
+	re := regexp.MustCompile(`open at (http://\S+)`)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			inst := &instance{URL: m[1], stop: cancel, done: done}
+			t.Cleanup(func() { cancel(); <-done })
+			return inst
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run: %v", err)
+		default:
+		}
+	}
+	t.Fatal("instance did not start")
+	return nil
+}
+
+// externalKlarna is a simulator both instances share, as they would share
+// Klarna.
+func externalKlarna(t *testing.T, cfg simulator.Config) (*simulator.Simulator, string) {
+	var sim *simulator.Simulator
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sim.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	cfg.BaseURL = srv.URL
+	var err error
+	if sim, err = simulator.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim, srv.URL
+}
+
+type browserless struct {
+	t    *testing.T
+	hc   *http.Client
+	csrf string
+}
+
+func newBrowserless(t *testing.T) *browserless {
+	jar, _ := cookiejar.New(nil)
+	return &browserless{t: t, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+}
+
+func (b *browserless) get(u string) string {
+	resp, err := b.hc.Get(u)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return string(body)
+}
+
+func (b *browserless) add(base, product string) {
+	resp, err := b.hc.PostForm(base+"/cart/add", url.Values{"product": {product}, "csrf": {b.csrf}})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+func (b *browserless) place(base, token string) (int, map[string]string) {
+	req, _ := http.NewRequest("POST", base+"/checkout/place", strings.NewReader(`{"authorization_token":"`+token+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", b.csrf)
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]string
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// TestTwoInstancesOnePostgres runs two shops on one PostgreSQL database with
+// the same SESSION_SECRET. The shopper's cart and checkout are on instance A;
+// Klarna's authorization callback goes to instance B; the browser's post
+// then arrives at A. Exactly one order results.
+func TestTwoInstancesOnePostgres(t *testing.T) {
+	schema := storetest.NewPostgresSchema(t)
+	if schema == "" {
+		t.Skip("no PostgreSQL")
+	}
+	sim, klarnaURL := externalKlarna(t, simulator.Config{CallbackBackoff: 50 * time.Millisecond})
+	env := map[string]string{
+		"DATABASE_URL": storetest.PostgresSchemaURL(schema), "KLARNA_API_URL": klarnaURL, "LOG_LEVEL": "warn",
+		"SESSION_SECRET": "shared-secret-0123456789abcdef-0123456789abcdef",
+	}
+	b := start(t, env)
+	envA := map[string]string{}
+	for k, v := range env {
+		envA[k] = v
+	}
+	envA["BASE_URL"] = b.URL // Klarna's callbacks reach instance B
+	a := start(t, envA)
+
+	shopper := newBrowserless(t)
+	shopper.get(a.URL + "/")
+	shopper.add(a.URL, "wool-throw")
+	shopper.get(b.URL + "/checkout") // the same cookie works on B
+	st := sim.Snapshot()
+	if len(st.Sessions) != 1 {
+		t.Fatalf("sessions at Klarna: %d", len(st.Sessions))
+	}
+	auth, err := sim.Authorize(st.Sessions[0].ID, "pay_later", simulator.OutcomeApprove)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wait for Klarna's callback to B to have placed the order.
+	for deadline := time.Now().Add(10 * time.Second); sim.Count(simulator.OpCreateOrder) == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	calls := sim.Callbacks()
+	if len(calls) == 0 || calls[0].Status != 200 || !strings.HasPrefix(calls[0].URL, b.URL+"/klarna/authorization") {
+		t.Fatalf("Klarna's callback did not reach instance B: %+v", calls)
+	}
+	status, out := shopper.place(a.URL, auth.AuthorizationToken)
+	if status != 200 || out["status"] != "placed" {
+		t.Fatalf("browser post on A: %d %v", status, out)
+	}
+	if n := sim.Count(simulator.OpCreateOrder); n != 1 {
+		t.Errorf("create order called %d times", n)
+	}
+	if n := len(sim.Snapshot().Orders); n != 1 {
+		t.Errorf("%d orders at Klarna", n)
+	}
+}
+
+// TestShutdownDrainsPlacement stops the shop (as SIGTERM does) while an
+// order placement waits on a slow Klarna: the request still completes with
+// the order, and run returns.
+func TestShutdownDrainsPlacement(t *testing.T) {
+	sim, klarnaURL := externalKlarna(t, simulator.Config{DisableCallbacks: true})
+	inst := start(t, map[string]string{"DATABASE_URL": "sqlite:" + t.TempDir() + "/shop.db", "KLARNA_API_URL": klarnaURL, "LOG_LEVEL": "warn"})
+	shopper := newBrowserless(t)
+	shopper.get(inst.URL + "/")
+	shopper.add(inst.URL, "brass-pen")
+	shopper.get(inst.URL + "/checkout")
+	auth, _ := sim.Authorize(sim.Snapshot().Sessions[0].ID, "pay_later", simulator.OutcomeApprove)
+	sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultLatency, Latency: time.Second, Times: 1})
+	result := make(chan map[string]string, 1)
+	go func() { _, out := shopper.place(inst.URL, auth.AuthorizationToken); result <- out }()
+	time.Sleep(300 * time.Millisecond) // the placement is now waiting on Klarna
+	inst.stop()
+	out := <-result
+	if out["status"] != "placed" {
+		t.Errorf("in-flight placement during shutdown: %v", out)
+	}
+	select {
+	case err := <-inst.done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+		inst.done <- nil // for the cleanup
+	case <-time.After(20 * time.Second):
+		t.Fatal("shutdown did not finish")
+	}
+}

@@ -1,0 +1,31 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+)
+
+// OpenPostgres connects to PostgreSQL (a postgres:// URL) and migrates it
+// with the same embedded migrations as SQLite. Several shop instances may
+// share one database: every state change is a compare-and-set in SQL.
+func OpenPostgres(ctx context.Context, url string) (*SQL, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("store: opening PostgreSQL: %w", err)
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(10)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connecting to PostgreSQL: %w", err)
+	}
+	if err := migrate(ctx, db, goose.DialectPostgres); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &SQL{db: db, postgres: true}, nil
+}
