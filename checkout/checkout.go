@@ -594,3 +594,19 @@ func (s *Service) orderExists(ctx context.Context, c *store.Checkout, log *slog.
 	}
 	return sess.Status == klarna.SessionComplete
 }
+
+// Resolve settles one checkout left placing, when its shopper is waiting on
+// the "confirming your order" page. A placement still running in another
+// request is given a few seconds first; asking Klarna again is safe either
+// way.
+func (s *Service) Resolve(ctx context.Context, ref string) (*store.Checkout, error) {
+	c, err := s.Checkout(ctx, ref)
+	if err != nil || c.State != store.StatePlacing || c.AuthorizationToken == "" || s.now().Sub(c.UpdatedAt) < 3*time.Second {
+		return c, err
+	}
+	log := s.log.With("checkout", c.ID, "source", string(FromRecovery))
+	if _, err := s.createOrder(ctx, c, c.AuthorizationToken, log, true); err != nil && !errors.Is(err, ErrInProgress) && !errors.Is(err, ErrReauthorize) && !errors.Is(err, ErrRefused) {
+		return nil, err
+	}
+	return s.store.Checkout(ctx, ref)
+}

@@ -313,3 +313,42 @@ func TestLostAnswerWhenKlarnaRefusesReplay(t *testing.T) {
 		t.Error("the authorization of a real order was cancelled")
 	}
 }
+
+func TestExpiredAuthorizationAsksToReauthorize(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "brass-pen:1"), market("SE"), "sv-SE")
+	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	f.sim.Advance(61 * time.Minute)
+	if _, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromCallback, ""); !errors.Is(err, checkout.ErrReauthorize) {
+		t.Fatalf("err = %v", err)
+	}
+	if got, _ := f.svc.Checkout(ctx, c.ID); got.State != store.StateOpen || len(f.sim.Snapshot().Orders) != 0 {
+		t.Errorf("state %s", got.State)
+	}
+	a2, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	if o, err := f.svc.Place(ctx, c.SessionID, a2.AuthorizationToken, checkout.FromBrowser, ""); err != nil || o.State != store.StatePlaced {
+		t.Fatalf("after approving again: %v", err)
+	}
+}
+
+func TestResolveSettlesAStuckPlacement(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "brass-pen:1"), market("GB"), "en-GB")
+	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultStatus, Status: 503, Times: 3})
+	if _, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, ""); !errors.Is(err, checkout.ErrInProgress) {
+		t.Fatalf("err = %v", err)
+	}
+	if got, _ := f.svc.Resolve(ctx, c.ID); got.State != store.StatePlacing {
+		t.Errorf("resolved while the placement may still run: %s", got.State)
+	}
+	time.Sleep(3100 * time.Millisecond) // Resolve leaves a fresh placement to its own request
+	got, err := f.svc.Resolve(ctx, c.ID)
+	if err != nil || got.State != store.StatePlaced {
+		t.Fatalf("after resolve: %+v %v", got, err)
+	}
+}

@@ -137,6 +137,11 @@ func (h *Handler) confirmation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if co.State == store.StatePlacing {
+		if resolved, err := h.checkout.Resolve(c.Request().Context(), ref); err == nil && resolved != nil {
+			co = resolved
+		}
+	}
 	if co.State == store.StateOpen {
 		// Not placed (yet): back to the checkout.
 		return c.Redirect(http.StatusSeeOther, "/checkout")

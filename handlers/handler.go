@@ -26,6 +26,7 @@ type Checkout interface {
 	Checkout(ctx context.Context, ref string) (*store.Checkout, error)
 	Orders(ctx context.Context, limit int) ([]*store.Checkout, error)
 	Notify(ctx context.Context, ref, orderID, eventType string) (*store.Checkout, error)
+	Resolve(ctx context.Context, ref string) (*store.Checkout, error)
 }
 
 // Pinger reports whether the database answers, for /readyz.
