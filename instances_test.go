@@ -26,11 +26,17 @@ type instance struct {
 
 func start(t *testing.T, env map[string]string) *instance {
 	t.Helper()
+	return startWithLogs(t, env, io.Discard)
+}
+
+// startWithLogs is start, with the shop's logs written to logs.
+func startWithLogs(t *testing.T, env map[string]string, logs io.Writer) *instance {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, io.Discard)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, logs)
 	}()
 	re := regexp.MustCompile(`open at (http://\S+)`)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {

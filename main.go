@@ -112,13 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	} else {
 		hcfg.Mode = "Klarna " + string(cfg.Mode)
 		hcfg.WidgetScript = "https://x.klarnacdn.net/kp/lib/v1/api.js"
-		hcfg.KlarnaHosts = handlers.CSPHosts{
-			Script:  []string{"https://x.klarnacdn.net", "https://*.klarnacdn.net", "https://*.klarna.com"},
-			Frame:   []string{"https://*.klarna.com", "https://*.klarnacdn.net"},
-			Connect: []string{"https://*.klarna.com", "https://*.klarnacdn.net", "https://*.klarnaevt.com"},
-			Img:     []string{"https://*.klarnacdn.net", "https://*.klarna.com"},
-			Style:   []string{"'unsafe-inline'"},
-		}
+		hcfg.KlarnaHosts = handlers.KlarnaCSP(cfg.Mode == config.ModePlayground)
 	}
 	hcfg.ModeDetail = "region " + string(cfg.Region) + " · API " + apiURL
 
@@ -130,7 +124,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	catalog := shop.DefaultCatalog()
-	svc := checkout.New(client, db, catalog, baseURL, checkout.Options{Logger: log.With("component", "checkout"), Crash: crashHook(getenv)})
+	svc := checkout.New(client, db, catalog, baseURL, checkout.Options{
+		Logger: log.With("component", "checkout"), Crash: crashHook(getenv), SessionsPerSecond: sessionQuota(cfg.Mode),
+	})
 	h := handlers.New(hcfg, svc, db, catalog, log)
 
 	e := echo.New()
@@ -230,4 +226,16 @@ func crashHook(getenv func(string) string) func(string) {
 			select {} // never return into the placement
 		}
 	}
+}
+
+// sessionQuota is Klarna's documented create-session rate limit per
+// merchant; the shop stays under it rather than collect 429s.
+func sessionQuota(m config.Mode) float64 {
+	switch m {
+	case config.ModePlayground:
+		return 5
+	case config.ModeProduction:
+		return 40
+	}
+	return 0 // the simulator has no quota
 }

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"storefront/klarna"
 	"storefront/shop"
 	"storefront/store"
@@ -65,6 +67,8 @@ type Service struct {
 	// crash is called at each step of a placement; crash tests kill the
 	// process there.
 	crash func(step string)
+	// sessions paces CreateSession calls under the merchant's Klarna quota.
+	sessions *rate.Limiter
 
 	bg sync.WaitGroup
 }
@@ -79,6 +83,10 @@ type Options struct {
 	// "received", "placing" (state set, Klarna not yet called), "ordered"
 	// (Klarna answered, nothing recorded) and "recorded".
 	Crash func(step string)
+	// SessionsPerSecond caps Klarna session creations for the whole shop,
+	// under the merchant's quota (playground 5/s, production 40/s). Zero
+	// means no cap.
+	SessionsPerSecond float64
 }
 
 // New builds a Service. baseURL is the shop's public URL, used for the
@@ -99,8 +107,12 @@ func New(k Klarna, st store.Store, cat *shop.Catalog, baseURL string, o Options)
 	if o.Crash == nil {
 		o.Crash = func(string) {}
 	}
-	return &Service{klarna: k, store: st, catalog: cat, baseURL: strings.TrimRight(baseURL, "/"), log: o.Logger,
+	svc := &Service{klarna: k, store: st, catalog: cat, baseURL: strings.TrimRight(baseURL, "/"), log: o.Logger,
 		now: o.Now, wait: o.Wait, retryWaits: o.RetryWaits, crash: o.Crash}
+	if o.SessionsPerSecond > 0 {
+		svc.sessions = rate.NewLimiter(rate.Limit(o.SessionsPerSecond), max(1, int(o.SessionsPerSecond)))
+	}
+	return svc
 }
 
 // sessionMargin: a session this close to Klarna's 48-hour expiry is replaced
@@ -157,6 +169,15 @@ func (s *Service) sessionRequest(p *shop.Priced, ref, secret string) *klarna.Ses
 }
 
 func (s *Service) create(ctx context.Context, cart shop.Cart, p *shop.Priced) (*store.Checkout, error) {
+	if s.sessions != nil {
+		// Wait briefly for quota rather than collect 429s from Klarna.
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := s.sessions.Wait(wctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%w (session quota busy)", ErrUnavailable)
+		}
+	}
 	ref, secret := NewReference(), randomHex(32)
 	req := s.sessionRequest(p, ref, secret)
 	ms, resp, err := s.klarna.CreateSession(ctx, req)

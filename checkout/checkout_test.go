@@ -20,10 +20,11 @@ import (
 )
 
 type fixture struct {
-	svc   *checkout.Service
-	sim   *simulator.Simulator
-	store store.Store
-	cat   *shop.Catalog
+	client *klarna.Client
+	svc    *checkout.Service
+	sim    *simulator.Simulator
+	store  store.Store
+	cat    *shop.Catalog
 }
 
 func setup(t *testing.T) *fixture {
@@ -62,7 +63,7 @@ func setupFull(t *testing.T, st store.Store, simCfg simulator.Config) *fixture {
 	}
 	cat := shop.DefaultCatalog()
 	svc := checkout.New(client, st, cat, "http://shop.test", checkout.Options{RetryWaits: []time.Duration{time.Millisecond, time.Millisecond}})
-	return &fixture{svc: svc, sim: sim, store: st, cat: cat}
+	return &fixture{client: client, svc: svc, sim: sim, store: st, cat: cat}
 }
 
 func cart(t *testing.T, cat *shop.Catalog, enc string) shop.Cart {
@@ -350,5 +351,21 @@ func TestResolveSettlesAStuckPlacement(t *testing.T) {
 	got, err := f.svc.Resolve(ctx, c.ID)
 	if err != nil || got.State != store.StatePlaced {
 		t.Fatalf("after resolve: %+v %v", got, err)
+	}
+}
+
+func TestSessionQuota(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	limited := checkout.New(f.client, f.store, f.cat, "http://shop.test", checkout.Options{SessionsPerSecond: 2})
+	start := time.Now()
+	for i := range 5 {
+		if _, _, err := limited.Begin(t.Context(), "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB"); err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+	}
+	// 2/s with a burst of 2: the 5th session cannot start before 1.5s.
+	if d := time.Since(start); d < 1400*time.Millisecond {
+		t.Errorf("5 sessions in %v: the quota was not applied", d)
 	}
 }

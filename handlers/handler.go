@@ -46,11 +46,37 @@ type Config struct {
 	AdminPassword string
 	Secure        bool // public URL is https
 	SessionKeys   [][]byte
+	Limits        Limits
 }
 
 // CSPHosts are the extra origins the Klarna widget needs.
 type CSPHosts struct {
-	Script, Frame, Connect, Img, Style []string
+	Script, Frame, Connect, Img, Style, Font []string
+}
+
+// Limits are requests per second per client on the routes that cost a
+// Klarna call. Zero values take the defaults.
+type Limits struct {
+	Checkout  float64 // checkout page: may create a Klarna session
+	Place     float64 // order placement
+	Callbacks float64 // Klarna's callbacks, per Klarna IP
+	Burst     int
+}
+
+func (l Limits) orDefault() Limits {
+	if l.Checkout == 0 {
+		l.Checkout = 1
+	}
+	if l.Place == 0 {
+		l.Place = 2
+	}
+	if l.Callbacks == 0 {
+		l.Callbacks = 20
+	}
+	if l.Burst == 0 {
+		l.Burst = 10
+	}
+	return l
 }
 
 // Handler holds the handlers' dependencies.

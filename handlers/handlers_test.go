@@ -33,9 +33,11 @@ type env struct {
 
 type options struct {
 	adminPassword string
+	secrets       []string
+	limits        handlers.Limits
 }
 
-func newEnv(t *testing.T, o options) *env {
+func newEnv(t testing.TB, o options) *env {
 	t.Helper()
 	var sim *simulator.Simulator
 	simSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sim.ServeHTTP(w, r) }))
@@ -64,7 +66,7 @@ func newEnv(t *testing.T, o options) *env {
 	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log})
 	h := handlers.New(handlers.Config{
 		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simSrv.URL + "/kp/lib/v1/api.js",
-		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys([]string{"test-secret-0123456789abcdef0123456789abcdef"}),
+		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits,
 	}, svc, db, cat, log)
 	h.Routes(e, static.FS, nil)
 	t.Cleanup(svc.Wait)
@@ -463,4 +465,11 @@ func TestAdminArea(t *testing.T) {
 	if doc.Find(`[data-testid=admin-open-warning]`).Length() != 1 {
 		t.Error("open admin without warning")
 	}
+}
+
+func secretsOr(s []string) []string {
+	if len(s) == 0 {
+		return []string{"test-secret-0123456789abcdef0123456789abcdef"}
+	}
+	return s
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"storefront/klarna"
@@ -227,4 +228,33 @@ func TestCart(t *testing.T) {
 	if c.Count() != 1 {
 		t.Errorf("after remove: %+v", c)
 	}
+}
+
+// FuzzDecodeCart feeds arbitrary cookie contents to the cart decoder: it
+// must never panic, and whatever it accepts must be a valid cart that
+// encodes back to an equivalent string.
+func FuzzDecodeCart(f *testing.F) {
+	for _, s := range []string{"", "stoneware-mug:2", "stoneware-mug:2,house-blend:1|FIKA10", "|WELCOME", "x:1", "stoneware-mug:99,wool-throw:1",
+		"stoneware-mug:1,stoneware-mug:1", "stoneware-mug:0", "::::", "stoneware-mug:1|fika10", strings.Repeat("a", 3000)} {
+		f.Add(s)
+	}
+	cat := DefaultCatalog()
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := DecodeCart(s, cat)
+		if err != nil {
+			return
+		}
+		if len(c.Items) > MaxLines {
+			t.Fatalf("%d lines accepted", len(c.Items))
+		}
+		for _, it := range c.Items {
+			if _, ok := cat.Product(it.ProductID); !ok || it.Quantity < 1 || it.Quantity > MaxQuantity {
+				t.Fatalf("bad item accepted: %+v", it)
+			}
+		}
+		again, err := DecodeCart(c.Encode(), cat)
+		if err != nil || again.Encode() != c.Encode() {
+			t.Fatalf("round trip of %q: %v", c.Encode(), err)
+		}
+	})
 }
