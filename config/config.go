@@ -46,6 +46,9 @@ type Config struct {
 	DatabaseURL            string
 	AdminPassword          string
 	LogLevel               slog.Level
+	// TrustProxy takes the client address from X-Forwarded-For, for a shop
+	// behind a reverse proxy.
+	TrustProxy bool
 }
 
 // Simulator credentials used when none are configured.
@@ -164,6 +167,14 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.AdminPassword == "" && c.Mode != ModeSimulator {
 		bad("ADMIN_PASSWORD is required outside simulator mode: the orders area shows every order")
+	}
+
+	switch strings.ToLower(env("TRUST_PROXY")) {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		c.TrustProxy = true
+	default:
+		bad("TRUST_PROXY=%q: want true or false", env("TRUST_PROXY"))
 	}
 
 	c.LogLevel = slog.LevelInfo

@@ -47,6 +47,7 @@ type Config struct {
 	Secure        bool // public URL is https
 	SessionKeys   [][]byte
 	Limits        Limits
+	TrustProxy    bool // take the client IP from X-Forwarded-For
 }
 
 // CSPHosts are the extra origins the Klarna widget needs.

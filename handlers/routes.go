@@ -22,6 +22,13 @@ import (
 // folder.
 func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 	e.HTTPErrorHandler = h.ErrorHandler
+	// The client's address for rate limits: the connection's, unless the
+	// shop runs behind a proxy that sets X-Forwarded-For (a client could
+	// otherwise forge the header to dodge the limits).
+	e.IPExtractor = echo.ExtractIPDirect()
+	if h.cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	e.Use(middleware.RequestID())
 	e.Use(h.requestLog)
 	e.Use(middleware.Recover())
