@@ -33,6 +33,7 @@ import (
 	"storefront/shop"
 	"storefront/static"
 	"storefront/store"
+	"storefront/vault"
 )
 
 func main() {
@@ -123,9 +124,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	tokens, err := vault.New(cfg.TokenKeys)
+	if err != nil {
+		return fmt.Errorf("TOKEN_KEYS: %w", err)
+	}
 	catalog := shop.DefaultCatalog()
 	svc := checkout.New(client, db, catalog, baseURL, checkout.Options{
-		Logger: log.With("component", "checkout"), Crash: crashHook(getenv), SessionsPerSecond: sessionQuota(cfg.Mode),
+		Logger: log.With("component", "checkout"), Crash: crashHook(getenv), SessionsPerSecond: sessionQuota(cfg.Mode), Vault: tokens,
 	})
 	h := handlers.New(hcfg, svc, db, catalog, log)
 
@@ -146,6 +151,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if cfg.SessionSecretGenerated {
 		fmt.Fprintln(stdout, "  note: no SESSION_SECRET set, so carts reset when the shop restarts")
+	}
+	if cfg.TokenKeysGenerated {
+		fmt.Fprintln(stdout, "  note: no TOKEN_KEYS set, so stored subscription tokens are unreadable after a restart")
 	}
 
 	// Settle placements that a crash or a lost answer left unfinished, now

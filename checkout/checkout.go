@@ -21,6 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"storefront/klarna"
+	"storefront/vault"
 	"storefront/shop"
 	"storefront/store"
 )
@@ -31,6 +32,7 @@ type Klarna interface {
 	UpdateSession(ctx context.Context, sessionID string, req *klarna.SessionUpdate) (*klarna.Response, error)
 	CreateOrder(ctx context.Context, token string, req *klarna.OrderRequest) (*klarna.Order, *klarna.Response, error)
 	CancelAuthorization(ctx context.Context, token string) (*klarna.Response, error)
+	GenerateCustomerToken(ctx context.Context, token string, req *klarna.CustomerTokenRequest) (*klarna.CustomerToken, *klarna.Response, error)
 }
 
 // Errors the shopper's page turns into a message and a way forward.
@@ -69,6 +71,8 @@ type Service struct {
 	crash func(step string)
 	// sessions paces CreateSession calls under the merchant's Klarna quota.
 	sessions *rate.Limiter
+	// vault encrypts customer tokens before they are stored.
+	vault *vault.Vault
 
 	bg sync.WaitGroup
 }
@@ -87,6 +91,8 @@ type Options struct {
 	// under the merchant's quota (playground 5/s, production 40/s). Zero
 	// means no cap.
 	SessionsPerSecond float64
+	// Vault encrypts customer tokens at rest; subscriptions need it.
+	Vault *vault.Vault
 }
 
 // New builds a Service. baseURL is the shop's public URL, used for the
@@ -108,7 +114,7 @@ func New(k Klarna, st store.Store, cat *shop.Catalog, baseURL string, o Options)
 		o.Crash = func(string) {}
 	}
 	svc := &Service{klarna: k, store: st, catalog: cat, baseURL: strings.TrimRight(baseURL, "/"), log: o.Logger,
-		now: o.Now, wait: o.Wait, retryWaits: o.RetryWaits, crash: o.Crash}
+		now: o.Now, wait: o.Wait, retryWaits: o.RetryWaits, crash: o.Crash, vault: o.Vault}
 	if o.SessionsPerSecond > 0 {
 		svc.sessions = rate.NewLimiter(rate.Limit(o.SessionsPerSecond), max(1, int(o.SessionsPerSecond)))
 	}
@@ -155,10 +161,15 @@ func (s *Service) Begin(ctx context.Context, existingID string, cart shop.Cart, 
 }
 
 func (s *Service) sessionRequest(p *shop.Priced, ref, secret string) *klarna.SessionRequest {
+	intent := klarna.IntentBuy
+	if p.Plan != nil {
+		// A subscription needs a customer token as well as the order.
+		intent = klarna.IntentBuyAndTokenize
+	}
 	return &klarna.SessionRequest{
 		PurchaseCountry: p.Market.Code, PurchaseCurrency: p.Market.Currency, Locale: p.Locale,
 		OrderAmount: p.Total, OrderTaxAmount: p.Tax, OrderLines: p.OrderLines,
-		Intent: klarna.IntentBuy, MerchantReference1: ref,
+		Intent: intent, MerchantReference1: ref,
 		MerchantURLs: &klarna.MerchantURLs{
 			Confirmation:  s.baseURL + "/confirmation/" + ref,
 			Authorization: s.baseURL + "/klarna/authorization?checkout=" + ref + "&secret=" + secret,
@@ -206,7 +217,7 @@ func (s *Service) create(ctx context.Context, cart shop.Cart, p *shop.Priced) (*
 func (s *Service) update(ctx context.Context, c *store.Checkout, cart shop.Cart, p *shop.Priced) (*store.Checkout, error) {
 	req := s.sessionRequest(p, c.ID, c.CallbackSecret)
 	resp, err := s.klarna.UpdateSession(ctx, c.SessionID, &klarna.SessionUpdate{
-		OrderAmount: klarna.Int64(p.Total), OrderTaxAmount: klarna.Int64(p.Tax), OrderLines: p.OrderLines, Locale: p.Locale,
+		OrderAmount: klarna.Int64(p.Total), OrderTaxAmount: klarna.Int64(p.Tax), OrderLines: p.OrderLines, Locale: p.Locale, Intent: req.Intent,
 	})
 	if err != nil {
 		s.log.WarnContext(ctx, "updating klarna session failed", "checkout", c.ID, "error", err, "correlation_id", correlation(resp, err))
@@ -380,7 +391,18 @@ func (s *Service) finish(ctx context.Context, id string, o *klarna.Order, req *k
 	}
 	s.crash("recorded")
 	log.InfoContext(ctx, "order placed", "state", string(to), "klarna_order_id", o.OrderID, "fraud_status", fraud, "correlation_id", corr)
-	return s.store.Checkout(ctx, id)
+	c, err := s.store.Checkout(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if ok && c.Subscription.Status == store.SubscriptionNone {
+		if plan := subscriptionPlan(c.SessionPayload); plan != nil {
+			// The order stands whatever happens to the token.
+			s.tokenize(ctx, c, plan, log)
+			return s.store.Checkout(ctx, id)
+		}
+	}
+	return c, nil
 }
 
 func p(v string) *string { return &v }
@@ -435,6 +457,14 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 	stuck, err := s.store.InState(ctx, store.StatePlacing, 100)
 	if err != nil {
 		return 0, err
+	}
+	// Subscriptions whose order is placed but whose token was not made.
+	if waiting, err := s.store.SubscriptionsIn(ctx, store.SubscriptionPending, 100); err == nil {
+		for _, c := range waiting {
+			if plan := subscriptionPlan(c.SessionPayload); plan != nil && c.State.IsOrder() {
+				s.tokenize(ctx, c, plan, s.log.With("checkout", c.ID, "source", string(FromRecovery)))
+			}
+		}
 	}
 	settled := 0
 	for _, c := range stuck {
@@ -630,4 +660,90 @@ func (s *Service) Resolve(ctx context.Context, ref string) (*store.Checkout, err
 		return nil, err
 	}
 	return s.store.Checkout(ctx, ref)
+}
+
+// subscriptionPlan finds the subscription the shopper authorized, if any.
+func subscriptionPlan(sessionPayload string) *klarna.Subscription {
+	var sr klarna.SessionRequest
+	if json.Unmarshal([]byte(sessionPayload), &sr) != nil || sr.Intent != klarna.IntentBuyAndTokenize {
+		return nil
+	}
+	for _, l := range sr.OrderLines {
+		if l.Subscription != nil {
+			return l.Subscription
+		}
+	}
+	return nil
+}
+
+func encodePlan(p *klarna.Subscription) string {
+	return fmt.Sprintf("%s:%d:%s", p.Interval, p.IntervalCount, p.Name)
+}
+
+// nextCharge is when a subscription charges next.
+func nextCharge(from time.Time, p *klarna.Subscription) time.Time {
+	n := p.IntervalCount
+	switch p.Interval {
+	case klarna.IntervalDay:
+		return from.AddDate(0, 0, n)
+	case klarna.IntervalWeek:
+		return from.AddDate(0, 0, 7*n)
+	case klarna.IntervalYear:
+		return from.AddDate(n, 0, 0)
+	}
+	return from.AddDate(0, n, 0)
+}
+
+// tokenize asks Klarna for the customer token of a placed subscription order
+// and stores it encrypted. The subscription moves none -> pending -> active,
+// or to needs_attention if Klarna refuses: the order is never undone, and the
+// operator sees what to follow up.
+func (s *Service) tokenize(ctx context.Context, c *store.Checkout, plan *klarna.Subscription, log *slog.Logger) {
+	pending := store.Subscription{Status: store.SubscriptionPending, Plan: encodePlan(plan)}
+	won, err := s.store.SetSubscription(ctx, c.ID, []store.SubscriptionStatus{store.SubscriptionNone, store.SubscriptionPending}, pending)
+	if err != nil || !won {
+		return
+	}
+	var sr klarna.SessionRequest
+	json.Unmarshal([]byte(c.SessionPayload), &sr)
+	attention := func(msg string) {
+		pending.Status = store.SubscriptionNeedsAttention
+		s.store.SetSubscription(ctx, c.ID, []store.SubscriptionStatus{store.SubscriptionPending}, pending)
+		note := "Subscription needs attention: " + msg
+		s.store.Transition(ctx, c.ID, []store.State{c.State}, c.State, store.Changes{LastError: &note})
+		log.ErrorContext(ctx, "subscription needs attention", "reason", msg)
+	}
+	if s.vault == nil {
+		attention("no encryption key is configured for customer tokens")
+		return
+	}
+	tok, resp, err := s.klarna.GenerateCustomerToken(ctx, c.AuthorizationToken, &klarna.CustomerTokenRequest{
+		Description: plan.Name, IntendedUse: klarna.IntendedUseSubscription,
+		Locale: sr.Locale, PurchaseCountry: sr.PurchaseCountry, PurchaseCurrency: sr.PurchaseCurrency,
+	})
+	if err != nil {
+		if unknownOutcome(err) {
+			// Leave it pending: Recover asks again while the authorization lives.
+			log.WarnContext(ctx, "customer token outcome unknown; will ask again", "error", err, "correlation_id", correlation(resp, err))
+			return
+		}
+		attention("Klarna refused the customer token (" + err.Error() + ")")
+		return
+	}
+	enc, err := s.vault.Encrypt(tok.TokenID, c.ID)
+	if err != nil {
+		attention("could not encrypt the customer token")
+		return
+	}
+	placed := s.now()
+	if c.PlacedAt != nil {
+		placed = *c.PlacedAt
+	}
+	next := nextCharge(placed, plan)
+	active := store.Subscription{Status: store.SubscriptionActive, Plan: pending.Plan, Next: &next, CustomerToken: enc}
+	if _, err := s.store.SetSubscription(ctx, c.ID, []store.SubscriptionStatus{store.SubscriptionPending}, active); err != nil {
+		log.ErrorContext(ctx, "recording the customer token failed", "error", err)
+		return
+	}
+	log.InfoContext(ctx, "subscription active", "plan", pending.Plan, "correlation_id", resp.CorrelationID)
 }

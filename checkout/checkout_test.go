@@ -17,7 +17,10 @@ import (
 	"storefront/shop"
 	"storefront/store"
 	"storefront/store/storetest"
+	"storefront/vault"
 )
+
+const testVaultKey = "vault-test-key-0123456789abcdef0123456789"
 
 type fixture struct {
 	client *klarna.Client
@@ -62,7 +65,11 @@ func setupFull(t *testing.T, st store.Store, simCfg simulator.Config) *fixture {
 		t.Fatal(err)
 	}
 	cat := shop.DefaultCatalog()
-	svc := checkout.New(client, st, cat, "http://shop.test", checkout.Options{RetryWaits: []time.Duration{time.Millisecond, time.Millisecond}})
+	v, err := vault.New([]string{testVaultKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := checkout.New(client, st, cat, "http://shop.test", checkout.Options{RetryWaits: []time.Duration{time.Millisecond, time.Millisecond}, Vault: v})
 	return &fixture{client: client, svc: svc, sim: sim, store: st, cat: cat}
 }
 
@@ -367,5 +374,82 @@ func TestSessionQuota(t *testing.T) {
 	// 2/s with a burst of 2: the 5th session cannot start before 1.5s.
 	if d := time.Since(start); d < 1400*time.Millisecond {
 		t.Errorf("5 sessions in %v: the quota was not applied", d)
+	}
+}
+
+func TestSubscriptionGetsAnEncryptedCustomerToken(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, p, err := f.svc.Begin(ctx, "", cart(t, f.cat, "coffee-subscription:1,stoneware-mug:1"), market("GB"), "en-GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Plan == nil || !strings.Contains(c.SessionPayload, `"intent":"buy_and_tokenize"`) || !strings.Contains(c.SessionPayload, `"subscription":{"name":"Fika \u0026 Form monthly coffee","interval":"MONTH","interval_count":1}`) {
+		t.Fatalf("session payload: %s", c.SessionPayload)
+	}
+	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	o, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := o.Subscription
+	if o.State != store.StatePlaced || sub.Status != store.SubscriptionActive || sub.Next == nil || sub.Next.Sub(*o.PlacedAt) < 27*24*time.Hour {
+		t.Fatalf("after placing: %s %+v", o.State, sub)
+	}
+	tokens := f.sim.Snapshot().CustomerTokens
+	if len(tokens) != 1 {
+		t.Fatalf("customer tokens at Klarna: %d", len(tokens))
+	}
+	prefix := strings.TrimSuffix(tokens[0].ID, "…")
+	if !strings.HasPrefix(sub.CustomerToken, "v1:") || strings.Contains(sub.CustomerToken, prefix) {
+		t.Fatalf("token stored in clear: %q", sub.CustomerToken)
+	}
+	v, _ := vault.New([]string{testVaultKey})
+	plain, err := v.Decrypt(sub.CustomerToken, o.ID)
+	if err != nil || !strings.HasPrefix(plain, prefix) {
+		t.Errorf("decrypted token %q (%v), Klarna's starts %q", plain, err, prefix)
+	}
+	// A repeated placement does not ask for a second token.
+	f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromCallback, "")
+	if n := f.sim.Count(simulator.OpCustomerToken); n != 1 {
+		t.Errorf("customer token requested %d times", n)
+	}
+}
+
+func TestRefusedCustomerTokenLeavesTheOrder(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "coffee-subscription:2"), market("SE"), "sv-SE")
+	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCustomerToken, Kind: simulator.FaultStatus, Status: 403})
+	o, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.State != store.StatePlaced || o.Subscription.Status != store.SubscriptionNeedsAttention || !strings.Contains(o.LastError, "Subscription needs attention") {
+		t.Errorf("state %s, subscription %s, note %q", o.State, o.Subscription.Status, o.LastError)
+	}
+	if len(f.sim.Snapshot().Orders) != 1 {
+		t.Error("the order was lost")
+	}
+}
+
+func TestLostCustomerTokenIsRecovered(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "coffee-subscription:1"), market("DE"), "de-DE")
+	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCustomerToken, Kind: simulator.FaultStatus, Status: 503, Times: 1})
+	o, _ := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, "")
+	if o.Subscription.Status != store.SubscriptionPending {
+		t.Fatalf("after a 503: %s", o.Subscription.Status)
+	}
+	f.svc.Recover(ctx)
+	got, _ := f.svc.Checkout(ctx, c.ID)
+	if got.Subscription.Status != store.SubscriptionActive || len(f.sim.Snapshot().CustomerTokens) != 1 {
+		t.Errorf("after recovery: %s, tokens at Klarna %d", got.Subscription.Status, len(f.sim.Snapshot().CustomerTokens))
 	}
 }

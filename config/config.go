@@ -46,6 +46,11 @@ type Config struct {
 	DatabaseURL            string
 	AdminPassword          string
 	LogLevel               slog.Level
+	// TokenKeys encrypt Klarna customer tokens at rest; the first encrypts,
+	// all decrypt (rotation). Generated per process in simulator mode when
+	// unset.
+	TokenKeys          []string
+	TokenKeysGenerated bool
 	// TrustProxy takes the client address from X-Forwarded-For, for a shop
 	// behind a reverse proxy.
 	TrustProxy bool
@@ -150,6 +155,27 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.SessionSecretGenerated = true
 	} else {
 		bad("SESSION_SECRET is required with Klarna's %s (openssl rand -hex 32)", c.Mode)
+	}
+
+	if v := env("TOKEN_KEYS"); v != "" {
+		for _, k := range strings.Split(v, ",") {
+			k = strings.TrimSpace(k)
+			switch {
+			case len(k) < minSecretLength:
+				bad("TOKEN_KEYS: each key needs at least %d characters (openssl rand -hex 32)", minSecretLength)
+			case looksPlaceholder(k) && c.Mode != ModeSimulator:
+				bad("TOKEN_KEYS looks like a placeholder; generate one with: openssl rand -hex 32")
+			default:
+				c.TokenKeys = append(c.TokenKeys, k)
+			}
+		}
+	} else if c.Mode == ModeSimulator {
+		b := make([]byte, 32)
+		rand.Read(b)
+		c.TokenKeys = []string{hex.EncodeToString(b)}
+		c.TokenKeysGenerated = true
+	} else {
+		bad("TOKEN_KEYS is required with Klarna's %s: it encrypts subscription customer tokens (openssl rand -hex 32)", c.Mode)
 	}
 
 	if c.DatabaseURL == "" {

@@ -29,7 +29,7 @@ func TestCredentialsMeanPlayground(t *testing.T) {
 	c, err := Load(env(map[string]string{
 		"KLARNA_USERNAME": "PK123_abc", "KLARNA_PASSWORD": "klarna_test_api_Zm9vYmFy", "KLARNA_REGION": "na",
 		"BASE_URL": "https://shop.example.com/", "SESSION_SECRET": strings.Repeat("k", 40) + "," + strings.Repeat("j", 40),
-		"ADMIN_PASSWORD": "s3cure-admin-pw",
+		"ADMIN_PASSWORD": "s3cure-admin-pw", "TOKEN_KEYS": strings.Repeat("t", 40),
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestEveryProblemReportedAtOnce(t *testing.T) {
 		t.Fatal("accepted")
 	}
 	for _, want := range []string{"KLARNA_REGION", "PORT", "username looks like a placeholder", "password is empty", "https in production",
-		"SESSION_SECRET looks like a placeholder", "DATABASE_URL", "LOG_LEVEL", "ADMIN_PASSWORD is required"} {
+		"SESSION_SECRET looks like a placeholder", "DATABASE_URL", "LOG_LEVEL", "ADMIN_PASSWORD is required", "TOKEN_KEYS is required"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
 		}

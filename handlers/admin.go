@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"storefront/shop"
+	"storefront/store"
 	"storefront/views"
 )
 
@@ -42,6 +43,20 @@ func (h *Handler) admin(c echo.Context) error {
 			Amount: shop.FormatMoney(o.Amount, o.Currency, o.Locale), SessionPayload: pretty(o.SessionPayload), OrderPayload: pretty(o.OrderPayload)}
 		if o.PlacedAt != nil {
 			row.PlacedAt = o.PlacedAt.Format("2006-01-02 15:04:05")
+		}
+		if o.Subscription.Plan != "" {
+			name, rhythm := planWords(o.Subscription.Plan)
+			row.Subscription = string(o.Subscription.Status) + ": " + name + ", " + rhythm
+			if o.Subscription.Next != nil {
+				row.Subscription += "; next " + o.Subscription.Next.Format("2006-01-02")
+			}
+			if o.Subscription.CustomerToken != "" {
+				// The token itself is never shown, not even decrypted.
+				row.Subscription += "; customer token stored encrypted"
+			}
+		}
+		if o.State == store.StatePendingReview {
+			p.Refresh = true
 		}
 		p.Orders = append(p.Orders, row)
 	}

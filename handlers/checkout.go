@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -168,6 +169,7 @@ func (h *Handler) confirmation(c echo.Context) error {
 	case store.StatePlacing:
 		p.StateDetail = "Klarna has approved your payment and we are confirming the order. Please keep this page open."
 	}
+	p.SubscriptionState, p.SubscriptionDetail = subscriptionText(co)
 	if m, ok := shop.LookupMarket(co.Market); ok {
 		view := &shopper{Market: m, Locale: co.Locale}
 		if cart, err := shop.DecodeCart(co.Cart, h.catalog); err == nil {
@@ -258,4 +260,34 @@ func (h *Handler) notificationCallback(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": string(updated.State)})
+}
+
+// subscriptionText describes an order's subscription to its shopper.
+func subscriptionText(co *store.Checkout) (state, detail string) {
+	sub := co.Subscription
+	if sub.Plan == "" {
+		return "", ""
+	}
+	name, rhythm := planWords(sub.Plan)
+	switch sub.Status {
+	case store.SubscriptionActive:
+		next := ""
+		if sub.Next != nil {
+			next = " Next delivery: " + sub.Next.Format("2 January 2006") + "."
+		}
+		return "active", "Active: " + name + ", " + rhythm + ", paid with Klarna each time." + next
+	case store.SubscriptionNeedsAttention:
+		return "needs_attention", "Your order is placed, but we could not set up the recurring payment with Klarna yet. We will contact you; nothing more is needed from you now."
+	}
+	return "pending", "Setting up " + name + " (" + rhythm + ") with Klarna…"
+}
+
+// planWords turns a stored plan ("MONTH:1:Name") into words.
+func planWords(plan string) (name, rhythm string) {
+	parts := strings.SplitN(plan, ":", 3)
+	if len(parts) != 3 {
+		return plan, ""
+	}
+	n, _ := strconv.Atoi(parts[1])
+	return parts[2], shop.Plan{Interval: parts[0], IntervalCount: n}.Describe()
 }

@@ -157,7 +157,7 @@ func TestBrowsing(t *testing.T) {
 		}
 	}
 	_, doc = s.get("/?category=Coffee")
-	if n := doc.Find(`[data-testid=product-grid] li`).Length(); n != 3 {
+	if n := doc.Find(`[data-testid=product-grid] li`).Length(); n != 4 {
 		t.Errorf("coffee category: %d products", n)
 	}
 	resp, doc = s.get("/products/brass-pen")

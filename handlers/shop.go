@@ -53,10 +53,14 @@ func (h *Handler) product(c echo.Context) error {
 	price, _ := pr.Price(s.Market.Currency)
 	b := h.base(c, s, pr.Name)
 	b.Description = pr.Summary
-	return render(c, http.StatusOK, views.ProductView(views.ProductPage{
+	page := views.ProductPage{
 		Base: b, ID: pr.ID, Name: pr.Name, Category: pr.Category, Description: pr.Description,
 		Price: h.money(price, s), Art: pr.Art, TaxNote: h.taxNote(s.Market), MaxQuantity: shop.MaxQuantity,
-	}))
+	}
+	if pr.Plan != nil {
+		page.Plan = pr.Plan.Describe()
+	}
+	return render(c, http.StatusOK, views.ProductView(page))
 }
 
 // quantity parses a quantity field; a shopper's typo is a 400 with a
@@ -162,6 +166,9 @@ func (h *Handler) lines(p *shop.Priced, s *shopper) []views.CartLine {
 			Unit: h.money(l.UnitPrice, s), Total: h.money(l.Total, s)}
 		if l.Discount > 0 {
 			cl.Discount = h.money(l.Discount, s)
+		}
+		if l.Product.Plan != nil {
+			cl.Plan = l.Product.Plan.Describe()
 		}
 		out = append(out, cl)
 	}

@@ -1,6 +1,9 @@
 package shop
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // TaxClass selects a market's standard or reduced rate.
 type TaxClass int
@@ -23,6 +26,25 @@ type Product struct {
 	Tax         TaxClass
 	Prices      map[string]int64
 	Brand       string
+	// Plan makes the product a subscription, charged again every interval
+	// with a Klarna customer token.
+	Plan *Plan
+}
+
+// Plan is a subscription's rhythm, in Klarna's terms.
+type Plan struct {
+	Name          string
+	Interval      string // DAY, WEEK, MONTH or YEAR
+	IntervalCount int
+}
+
+// Describe says the rhythm in words: "every month", "every 2 weeks".
+func (p Plan) Describe() string {
+	unit := map[string]string{"DAY": "day", "WEEK": "week", "MONTH": "month", "YEAR": "year"}[p.Interval]
+	if p.IntervalCount == 1 {
+		return "every " + unit
+	}
+	return fmt.Sprintf("every %d %ss", p.IntervalCount, unit)
 }
 
 // Price returns the product's price in a currency.
@@ -92,6 +114,10 @@ func DefaultCatalog() *Catalog {
 		{ID: "stoneware-mug", Name: "Stoneware mug", Category: "Kitchen", Brand: "Fika & Form", Art: "mug.svg",
 			Summary: "Hand-glazed, 350 ml, holds heat.", Tax: Standard, Prices: prices(1800, 22900, 1990, 1800, 3200),
 			Description: "Thrown in small batches and glazed by hand in a speckled oat colour. Thick walls keep your coffee warm; the wide handle fits two fingers. Dishwasher safe."},
+		{ID: "coffee-subscription", Name: "Monthly coffee delivery", Category: "Coffee", Brand: "Fika & Form", Art: "subscription.svg",
+			Summary: "House blend at your door, every month.", Tax: Reduced, Prices: prices(1200, 14900, 1390, 1600, 2300),
+			Plan:        &Plan{Name: "Fika & Form monthly coffee", Interval: "MONTH", IntervalCount: 1},
+			Description: "A fresh 250 g bag of our house blend, roasted on Tuesday and posted on Wednesday, every month. Paid with Klarna each time; pause or cancel whenever you like."},
 		{ID: "pour-over-kettle", Name: "Pour-over kettle", Category: "Coffee", Brand: "Fika & Form", Art: "kettle.svg",
 			Summary: "Gooseneck spout for a steady pour.", Tax: Standard, Prices: prices(5900, 74900, 6900, 6500, 11900),
 			Description: "A 0.9 litre stainless steel kettle with a slim gooseneck spout, so the water lands exactly where you aim. Works on gas, electric and induction hobs."},

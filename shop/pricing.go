@@ -36,6 +36,9 @@ type Priced struct {
 	Tax          int64 // order_tax_amount
 	Total        int64 // order_amount
 	OrderLines   []klarna.OrderLine
+	// Plan is the subscription in the cart, if any: the checkout then asks
+	// Klarna for a customer token too (intent buy_and_tokenize).
+	Plan *Plan
 }
 
 // roundDiv divides a non-negative numerator, rounding halves up: the one
@@ -85,6 +88,9 @@ func Price(cart Cart, m Market, locale string, cat *Catalog, baseURL string) (*P
 			l.Tax = TaxIncludedIn(l.Total, l.TaxRate)
 		}
 		p.Lines = append(p.Lines, l)
+		if prod.Plan != nil && p.Plan == nil {
+			p.Plan = prod.Plan
+		}
 		p.Merchandise += gross
 		p.Discount += l.Discount
 		p.Total += l.Total
@@ -137,6 +143,9 @@ func (p *Priced) klarnaLines(baseURL string, shippingTax int64) []klarna.OrderLi
 		}
 		if vat {
 			ol.TaxRate, ol.TotalTaxAmount = klarna.Int64(l.TaxRate), klarna.Int64(TaxIncludedIn(gross, l.TaxRate))
+		}
+		if pl := l.Product.Plan; pl != nil {
+			ol.Subscription = &klarna.Subscription{Name: pl.Name, Interval: klarna.SubscriptionInterval(pl.Interval), IntervalCount: pl.IntervalCount}
 		}
 		if base != "" {
 			ol.ProductURL = base + "/products/" + l.Product.ID

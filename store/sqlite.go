@@ -103,14 +103,16 @@ func (s *SQL) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 const columns = `id, session_id, client_token, categories, market, locale, currency, cart, cart_hash, amount, tax_amount, session_payload,
  callback_secret, state, authorization_token, klarna_order_id, fraud_status, payment_method, redirect_url, order_payload,
- last_error, correlation_id, created_at, updated_at, session_expires_at, placed_at`
+ last_error, correlation_id, created_at, updated_at, session_expires_at, placed_at,
+ subscription_status, subscription_plan, subscription_next, customer_token`
 
 // CreateCheckout inserts a new checkout.
 func (s *SQL) CreateCheckout(ctx context.Context, c *Checkout) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO checkouts (`+columns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO checkouts (`+columns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
 		c.ID, c.SessionID, c.ClientToken, c.Categories, c.Market, c.Locale, c.Currency, c.Cart, c.CartHash, c.Amount, c.TaxAmount, c.SessionPayload,
 		c.CallbackSecret, string(c.State), c.AuthorizationToken, c.KlarnaOrderID, c.FraudStatus, c.PaymentMethod, c.RedirectURL, c.OrderPayload,
-		c.LastError, c.CorrelationID, c.CreatedAt.UTC(), c.UpdatedAt.UTC(), c.SessionExpiresAt.UTC(), utcPtr(c.PlacedAt))
+		c.LastError, c.CorrelationID, c.CreatedAt.UTC(), c.UpdatedAt.UTC(), c.SessionExpiresAt.UTC(), utcPtr(c.PlacedAt),
+		string(c.Subscription.Status), c.Subscription.Plan, utcPtr(c.Subscription.Next), c.Subscription.CustomerToken)
 	if err != nil {
 		return fmt.Errorf("store: creating checkout %s: %w", c.ID, err)
 	}
@@ -128,11 +130,12 @@ type scanner interface{ Scan(...any) error }
 
 func scan(r scanner) (*Checkout, error) {
 	var c Checkout
-	var state string
-	var placed sql.NullTime
+	var state, subStatus string
+	var placed, next sql.NullTime
 	err := r.Scan(&c.ID, &c.SessionID, &c.ClientToken, &c.Categories, &c.Market, &c.Locale, &c.Currency, &c.Cart, &c.CartHash, &c.Amount, &c.TaxAmount,
 		&c.SessionPayload, &c.CallbackSecret, &state, &c.AuthorizationToken, &c.KlarnaOrderID, &c.FraudStatus, &c.PaymentMethod,
-		&c.RedirectURL, &c.OrderPayload, &c.LastError, &c.CorrelationID, &c.CreatedAt, &c.UpdatedAt, &c.SessionExpiresAt, &placed)
+		&c.RedirectURL, &c.OrderPayload, &c.LastError, &c.CorrelationID, &c.CreatedAt, &c.UpdatedAt, &c.SessionExpiresAt, &placed,
+		&subStatus, &c.Subscription.Plan, &next, &c.Subscription.CustomerToken)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -143,6 +146,11 @@ func scan(r scanner) (*Checkout, error) {
 	if placed.Valid {
 		t := placed.Time
 		c.PlacedAt = &t
+	}
+	c.Subscription.Status = SubscriptionStatus(subStatus)
+	if next.Valid {
+		t := next.Time
+		c.Subscription.Next = &t
 	}
 	return &c, nil
 }
@@ -244,4 +252,27 @@ func (s *SQL) Orders(ctx context.Context, limit int) ([]*Checkout, error) {
 // InState lists checkouts in a state, oldest update first.
 func (s *SQL) InState(ctx context.Context, st State, limit int) ([]*Checkout, error) {
 	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state = ? ORDER BY updated_at LIMIT ?`, string(st), limit)
+}
+
+// SetSubscription records a subscription by compare-and-set on its status.
+func (s *SQL) SetSubscription(ctx context.Context, id string, from []SubscriptionStatus, sub Subscription) (bool, error) {
+	if len(from) == 0 {
+		return false, errors.New("store: subscription update needs at least one source state")
+	}
+	args := []any{string(sub.Status), sub.Plan, utcPtr(sub.Next), sub.CustomerToken, time.Now().UTC(), id}
+	for _, f := range from {
+		args = append(args, string(f))
+	}
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE checkouts SET subscription_status = ?, subscription_plan = ?, subscription_next = ?, customer_token = ?,
+		updated_at = ? WHERE id = ? AND subscription_status IN (?`+strings.Repeat(",?", len(from)-1)+`)`), args...)
+	if err != nil {
+		return false, fmt.Errorf("store: recording subscription of %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// SubscriptionsIn lists checkouts whose subscription is in a state.
+func (s *SQL) SubscriptionsIn(ctx context.Context, st SubscriptionStatus, limit int) ([]*Checkout, error) {
+	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE subscription_status = ? ORDER BY updated_at LIMIT ?`, string(st), limit)
 }

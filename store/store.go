@@ -62,6 +62,30 @@ type Checkout struct {
 	UpdatedAt          time.Time
 	SessionExpiresAt   time.Time
 	PlacedAt           *time.Time
+	Subscription       Subscription
+}
+
+// SubscriptionStatus is where a subscription stands.
+type SubscriptionStatus string
+
+// Subscription states. Pending: the order is placed, the customer token not
+// yet made. NeedsAttention: Klarna refused the token; the order stands and an
+// operator must follow up.
+const (
+	SubscriptionNone           SubscriptionStatus = ""
+	SubscriptionPending        SubscriptionStatus = "pending"
+	SubscriptionActive         SubscriptionStatus = "active"
+	SubscriptionNeedsAttention SubscriptionStatus = "needs_attention"
+)
+
+// Subscription is the recurring part of an order.
+type Subscription struct {
+	Status SubscriptionStatus
+	Plan   string // "MONTH:1:Fika & Form monthly coffee"
+	Next   *time.Time
+	// CustomerToken is the Klarna customer token, encrypted by package
+	// vault. It never leaves the store in clear.
+	CustomerToken string
 }
 
 // Changes are the fields a transition sets besides the state; nil leaves a
@@ -105,6 +129,11 @@ type Store interface {
 	Orders(ctx context.Context, limit int) ([]*Checkout, error)
 	// InState lists checkouts in a state, oldest first.
 	InState(ctx context.Context, s State, limit int) ([]*Checkout, error)
+	// SetSubscription records a subscription's state, moving it only from
+	// one of the given states (compare-and-set, like Transition).
+	SetSubscription(ctx context.Context, id string, from []SubscriptionStatus, sub Subscription) (bool, error)
+	// SubscriptionsIn lists checkouts whose subscription is in a state.
+	SubscriptionsIn(ctx context.Context, st SubscriptionStatus, limit int) ([]*Checkout, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -121,3 +121,31 @@ func TestTransitionIsACompareAndSet(t *testing.T) {
 		})
 	}
 }
+
+func TestSubscriptionCompareAndSet(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			c := newCheckout("KS-sub")
+			c.Subscription = Subscription{Status: SubscriptionPending, Plan: "MONTH:1:coffee"}
+			if err := s.CreateCheckout(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			next := time.Now().Add(30 * 24 * time.Hour).Truncate(time.Second)
+			ok, err := s.SetSubscription(ctx, c.ID, []SubscriptionStatus{SubscriptionPending}, Subscription{Status: SubscriptionActive, Plan: "MONTH:1:coffee", Next: &next, CustomerToken: "v1:k:ct"})
+			if !ok || err != nil {
+				t.Fatalf("pending -> active: %v %v", ok, err)
+			}
+			if ok, _ := s.SetSubscription(ctx, c.ID, []SubscriptionStatus{SubscriptionPending}, Subscription{Status: SubscriptionNeedsAttention}); ok {
+				t.Fatal("moved from a state it was not in")
+			}
+			got, _ := s.Checkout(ctx, c.ID)
+			if got.Subscription.Status != SubscriptionActive || got.Subscription.CustomerToken != "v1:k:ct" || !got.Subscription.Next.Equal(next) {
+				t.Errorf("read back %+v", got.Subscription)
+			}
+			if l, _ := s.SubscriptionsIn(ctx, SubscriptionActive, 10); len(l) != 1 {
+				t.Errorf("list: %d", len(l))
+			}
+		})
+	}
+}

@@ -45,11 +45,13 @@ type ProductPage struct {
 	Base
 	ID, Name, Category, Description, Price, Art, TaxNote string
 	MaxQuantity                                          int
+	Plan                                                 string // "every month" for a subscription
 }
 
 // CartLine is a line of the cart or an order.
 type CartLine struct {
 	ID, Name, Art string
+	Plan          string // "every month" for a subscription
 	Quantity      int
 	Unit, Total   string
 	Discount      string
@@ -109,12 +111,16 @@ type ConfirmationPage struct {
 	KlarnaOrderID string
 	PaymentMethod string
 	PlacedAt      string
+	// Subscription, when the order holds one.
+	SubscriptionState  string // active, pending, needs_attention
+	SubscriptionDetail string
 }
 
 // AdminOrder is one row of the orders area.
 type AdminOrder struct {
 	Ref, State, Market, Amount, KlarnaOrderID, FraudStatus, PlacedAt, PaymentMethod, LastError, CorrelationID string
 	SessionPayload, OrderPayload                                                                              string
+	Subscription                                                                                              string
 }
 
 // AdminPage is the orders area.
@@ -122,6 +128,8 @@ type AdminPage struct {
 	Base
 	Orders      []AdminOrder
 	OpenWarning bool
+	// Refresh reloads the page while an order awaits Klarna's review.
+	Refresh bool
 }
 
 // ErrorPage is a friendly error.
