@@ -21,9 +21,9 @@ import (
 	"golang.org/x/time/rate"
 
 	"storefront/klarna"
-	"storefront/vault"
 	"storefront/shop"
 	"storefront/store"
+	"storefront/vault"
 )
 
 // Klarna is the part of the Klarna client the checkout needs.

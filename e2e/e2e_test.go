@@ -135,9 +135,11 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // browser is one Chromium tab that records console errors.
 type browser struct {
-	ctx    context.Context
-	mu     sync.Mutex
-	errors []string
+	ctx     context.Context
+	mu      sync.Mutex
+	errors  []string
+	checked map[string]bool // pages already run through axe
+	noAxe   bool            // scripts are off: axe cannot run
 }
 
 // Viewports used for screenshots and the phone scenario.
@@ -156,6 +158,9 @@ func newBrowser(t *testing.T, size [2]int64) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
+		// The back/forward cache keeps a left page's JavaScript context alive,
+		// and chromedp may then read the old page instead of the new one.
+		chromedp.Flag("disable-features", "BackForwardCache"),
 		chromedp.WindowSize(int(size[0]), int(size[1])),
 		chromedp.UserDataDir(t.TempDir()),
 	)
@@ -163,9 +168,7 @@ func newBrowser(t *testing.T, size [2]int64) *browser {
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(cancel3)
-	b := &browser{ctx: ctx}
+	b := &browser{ctx: ctx, checked: map[string]bool{}}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(size[0], size[1])); err != nil {
 		t.Fatal(err)
 	}
@@ -198,9 +201,28 @@ func (b *browser) addError(s string) {
 
 func (b *browser) run(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(b.ctx, actions...); err != nil {
-		t.Fatal(err)
+	// Each step waits on conditions, bounded so a broken one fails fast.
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		// Say where the browser was, for the failure report.
+		lctx, lcancel := context.WithTimeout(b.ctx, 3*time.Second)
+		defer lcancel()
+		loc, _ := chromedp.Run(lctx, chromedp.Location())
+		body, _ := chromedp.Run(lctx, chromedp.Evaluate[string](`document.readyState + " | " + (document.querySelector("main") ? document.querySelector("main").innerText : document.documentElement.outerHTML)`))
+		t.Fatalf("%v\n  page: %s\n  main: %.400s", err, loc, strings.Join(strings.Fields(body), " "))
 	}
+}
+
+// content reads the text of an element even where it is not rendered
+// (inside a closed <details>).
+func (b *browser) content(t *testing.T, sel string) string {
+	t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.TextContent(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("reading %s: %v", sel, err)
+	}
+	return strings.TrimSpace(v)
 }
 
 // text reads the text of the element a CSS selector finds.
@@ -307,4 +329,64 @@ func TestPhoneCartAndDecline(t *testing.T) {
 	}
 	b.run(t, chromedp.Navigate(a.URL+"/cart"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=cart-lines]`)))
 	b.shot(t, "cart-phone")
+}
+
+var (
+	axeOnce   sync.Once
+	axeSource string
+	axeErr    error
+)
+
+// axe returns axe-core's script, installed by npm (package-lock.json pins
+// it). Without it the accessibility checks skip, except under CI=true.
+func axe(t *testing.T) string {
+	axeOnce.Do(func() {
+		b, err := os.ReadFile(filepath.Join("..", "node_modules", "axe-core", "axe.min.js"))
+		axeSource, axeErr = string(b), err
+	})
+	if axeErr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("axe-core is not installed (npm ci): %v", axeErr)
+		}
+		return ""
+	}
+	return axeSource
+}
+
+// check runs axe-core on the current page, once per path, and fails the test
+// on serious or critical violations.
+func (b *browser) check(t *testing.T) {
+	t.Helper()
+	src := axe(t)
+	if src == "" || b.noAxe {
+		return
+	}
+	loc, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := loc
+	if i := strings.Index(loc[8:], "/"); i >= 0 {
+		path = loc[8+i:]
+	}
+	if j := strings.IndexAny(path, "?#"); j >= 0 {
+		path = path[:j]
+	}
+	path = regexp.MustCompile(`KS-[A-Z0-9]+`).ReplaceAllString(path, "KS-*")
+	if b.checked[path] {
+		return
+	}
+	b.checked[path] = true
+	if err := chromedp.Do(b.ctx, chromedp.Evaluate[chromedp.Void](src)); err != nil {
+		t.Fatalf("loading axe: %v", err)
+	}
+	violations, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`axe.run(document, {resultTypes: ["violations"]}).then(r =>
+		r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+		 .map(v => v.impact + " " + v.id + ": " + v.help + " at " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("running axe on %s: %v", path, err)
+	}
+	for _, v := range violations {
+		t.Errorf("accessibility on %s: %s", path, v)
+	}
 }

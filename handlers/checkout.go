@@ -65,7 +65,9 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.CheckoutView(p))
 }
 
-// placeResponse is what the checkout script gets back.
+// placeResponse is what the checkout script gets back. Every outcome of a
+// well-formed request is a 200 whose status says what happened; HTTP errors
+// are kept for requests that are wrong (malformed, no CSRF token).
 type placeResponse struct {
 	Status      string `json:"status"` // placed, in_progress, cart_changed, reauthorize, failed, expired
 	RedirectURL string `json:"redirect_url,omitempty"`
@@ -88,7 +90,7 @@ func (h *Handler) place(c echo.Context) error {
 	ctx := c.Request().Context()
 	co, err := h.checkout.Checkout(ctx, s.CheckoutID)
 	if err != nil {
-		return c.JSON(http.StatusConflict, placeResponse{Status: "expired", Message: "Your checkout has expired. Reload the page to start again."})
+		return c.JSON(http.StatusOK, placeResponse{Status: "expired", Message: "Your checkout has expired. Reload the page to start again."})
 	}
 	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, h.cfg.BaseURL)
 	if err != nil {
@@ -109,15 +111,15 @@ func (h *Handler) place(c echo.Context) error {
 		return c.JSON(http.StatusOK, placeResponse{Status: "placed", RedirectURL: target})
 	case errors.Is(err, checkout.ErrInProgress):
 		s.rememberOrder(co.ID)
-		return c.JSON(http.StatusAccepted, placeResponse{Status: "in_progress", RedirectURL: "/confirmation/" + co.ID})
+		return c.JSON(http.StatusOK, placeResponse{Status: "in_progress", RedirectURL: "/confirmation/" + co.ID})
 	case errors.Is(err, checkout.ErrCartChanged):
-		return c.JSON(http.StatusConflict, placeResponse{Status: "cart_changed", RedirectURL: "/checkout?notice=cart_changed",
+		return c.JSON(http.StatusOK, placeResponse{Status: "cart_changed", RedirectURL: "/checkout?notice=cart_changed",
 			Message: "Your cart changed while you were paying. Check the new total and pay again."})
 	case errors.Is(err, checkout.ErrReauthorize):
-		return c.JSON(http.StatusConflict, placeResponse{Status: "reauthorize", Message: "Klarna needs you to approve the payment once more. Press Pay to continue."})
+		return c.JSON(http.StatusOK, placeResponse{Status: "reauthorize", Message: "Klarna needs you to approve the payment once more. Press Pay to continue."})
 	case errors.Is(err, checkout.ErrRefused):
 		s.CheckoutID, s.dirty = "", true
-		return c.JSON(http.StatusUnprocessableEntity, placeResponse{Status: "failed", RedirectURL: "/checkout?notice=failed",
+		return c.JSON(http.StatusOK, placeResponse{Status: "failed", RedirectURL: "/checkout?notice=failed",
 			Message: "Klarna could not complete this order. Nothing was charged. You can try again or choose another way to pay."})
 	}
 	return err
@@ -150,7 +152,7 @@ func (h *Handler) confirmation(c echo.Context) error {
 	s.rememberOrder(ref)
 	if co.State.IsOrder() && s.CheckoutID == ref {
 		// The order is placed: empty the cart it came from.
-		s.Cart, s.CheckoutID, s.dirty = shop.Cart{}, "", true
+		s.Cart, s.CheckoutID, s.Review, s.dirty = shop.Cart{}, "", "", true
 	}
 	p := views.ConfirmationPage{Base: h.base(c, s, "Order "+co.ID), Ref: co.ID, State: string(co.State),
 		KlarnaOrderID: co.KlarnaOrderID, PaymentMethod: paymentMethodLabel(co.PaymentMethod)}
@@ -290,4 +292,56 @@ func planWords(plan string) (name, rhythm string) {
 	}
 	n, _ := strconv.Atoi(parts[1])
 	return parts[2], shop.Plan{Interval: parts[0], IntervalCount: n}.Describe()
+}
+
+// startReview records that Klarna asked for a separate finalize step
+// (finalize_required), and sends the shopper to the review page.
+func (h *Handler) startReview(c echo.Context) error {
+	s := shopperOf(c)
+	var req struct {
+		Category string `json:"payment_method_category"`
+	}
+	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 4<<10)).Decode(&req); err != nil || req.Category == "" || len(req.Category) > 64 {
+		return echo.NewHTTPError(http.StatusBadRequest, "The payment method is missing.")
+	}
+	if s.CheckoutID == "" {
+		return c.JSON(http.StatusOK, placeResponse{Status: "expired", Message: "Your checkout has expired. Reload the page to start again."})
+	}
+	s.Review, s.dirty = req.Category, true
+	return c.JSON(http.StatusOK, placeResponse{Status: "review", RedirectURL: "/checkout/review"})
+}
+
+// reviewPage shows the order once more before the shopper confirms the
+// payment (Klarna.Payments.finalize). The shopper may leave and come back.
+func (h *Handler) reviewPage(c echo.Context) error {
+	s := shopperOf(c)
+	if s.Review == "" || s.CheckoutID == "" {
+		return c.Redirect(http.StatusSeeOther, "/checkout")
+	}
+	co, err := h.checkout.Checkout(c.Request().Context(), s.CheckoutID)
+	if err != nil || co.State != store.StateOpen {
+		s.Review, s.dirty = "", true
+		return c.Redirect(http.StatusSeeOther, "/checkout")
+	}
+	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, "")
+	if err != nil {
+		return err
+	}
+	b := h.base(c, s, "Review your order")
+	b.Scripts = []string{"/static/js/checkout.js", h.cfg.WidgetScript}
+	return render(c, http.StatusOK, views.ReviewView(views.ReviewPage{
+		Base: b, Ref: co.ID, Lines: h.lines(priced, s), Summary: h.summary(priced, s), ClientToken: co.ClientToken, Category: s.Review,
+	}))
+}
+
+// cancelReview abandons the payment on the review page. Until finalize
+// returns a token the authorization is not complete, so there is nothing to
+// release at Klarna: forgetting the pending step is the whole cancellation.
+// (A token that finalize did return is released by the place path if the
+// cart no longer matches.)
+func (h *Handler) cancelReview(c echo.Context) error {
+	s := shopperOf(c)
+	s.Review, s.dirty = "", true
+	s.setFlash("Payment cancelled. Nothing was charged, and your cart is saved.")
+	return c.Redirect(http.StatusSeeOther, "/cart")
 }

@@ -40,10 +40,13 @@ type shopper struct {
 	Market     shop.Market
 	Locale     string
 	CheckoutID string
-	CSRF       string
-	Orders     []string
-	flash      string
-	dirty      bool
+	// Review is the payment category awaiting Klarna.Payments.finalize on
+	// the review page, if any.
+	Review string
+	CSRF   string
+	Orders []string
+	flash  string
+	dirty  bool
 }
 
 func (s *shopper) setFlash(msg string) { s.flash, s.dirty = msg, true }
@@ -104,7 +107,7 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 		if !m.HasLocale(s.Locale) {
 			s.Locale = m.Locale()
 		}
-		s.CheckoutID, s.CSRF, s.flash = str("checkout"), str("csrf"), str("flash")
+		s.CheckoutID, s.CSRF, s.flash, s.Review = str("checkout"), str("csrf"), str("flash"), str("review")
 		if o := str("orders"); o != "" {
 			s.Orders = strings.Split(o, ",")
 		}
@@ -125,7 +128,7 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			sess.Values = map[any]any{
 				"cart": s.Cart.Encode(), "market": s.Market.Code, "locale": s.Locale, "checkout": s.CheckoutID,
-				"csrf": s.CSRF, "orders": strings.Join(s.Orders, ","), "flash": s.flash,
+				"csrf": s.CSRF, "orders": strings.Join(s.Orders, ","), "flash": s.flash, "review": s.Review,
 			}
 			if err := sess.Save(r, c.Response().Writer); err != nil {
 				h.log.ErrorContext(r.Context(), "saving session cookie failed", "error", err)

@@ -139,3 +139,14 @@ type ErrorPage struct {
 	Heading string
 	Message string
 }
+
+// ReviewPage shows the order before the shopper confirms a payment that
+// Klarna wants finalized separately.
+type ReviewPage struct {
+	Base
+	Ref         string
+	Lines       []CartLine
+	Summary     Summary
+	ClientToken string
+	Category    string
+}

@@ -157,14 +157,16 @@ func (s *Simulator) moveClock(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Simulator) decideHandler(w http.ResponseWriter, r *http.Request) {
-	decision := r.FormValue("decision")
-	if decision == "" {
+	var decision string
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var req struct {
 			Decision string `json:"decision"`
 		}
 		body, _ := readBody(r)
 		json.Unmarshal(body, &req)
 		decision = req.Decision
+	} else {
+		decision = r.FormValue("decision") // the inspector's buttons
 	}
 	switch err := s.Decide(r.PathValue("id"), decision); err {
 	case nil:

@@ -12,12 +12,16 @@
   var loaded = {};
   var busy = false;
   var started = false;
+  // On the review page Klarna has approved the method and waits for
+  // Klarna.Payments.finalize; elsewhere the button authorizes.
+  var review = root.dataset.mode === "review";
 
   function say(msg, isError) {
     status.textContent = msg;
     status.classList.toggle("is-error", !!isError);
   }
   function selected() {
+    if (review) return root.dataset.category;
     var r = root.querySelector("input[name=payment_method_category]:checked");
     return r ? r.value : null;
   }
@@ -61,16 +65,20 @@
     if (selected()) load(selected());
   }
 
-  function post(token) {
-    say("Placing your order…");
-    fetch(root.dataset.placeUrl, {
+  function send(url, body) {
+    return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf, "Accept": "application/json" },
-      body: JSON.stringify({ authorization_token: token })
+      body: JSON.stringify(body)
     }).then(function (r) {
       return r.json().catch(function () { return { status: "error" }; });
-    }).then(function (res) {
+    });
+  }
+
+  function post(token) {
+    say("Placing your order…");
+    send(root.dataset.placeUrl, { authorization_token: token }).then(function (res) {
       switch (res.status) {
         case "placed":
         case "in_progress":
@@ -103,8 +111,17 @@
       return;
     }
     if (res.approved && res.finalize_required) {
-      say("Almost done: confirm the payment in the Klarna window.");
-      Klarna.Payments.finalize({ payment_method_category: category }, {}, function (r) { handle(r, category); });
+      // Two-step payment: show the order once more on the review page, where
+      // the shopper confirms and finalize completes the authorization.
+      say("Approved. Taking you to the review page…");
+      send("/checkout/review", { payment_method_category: category }).then(function (r) {
+        if (r.redirect_url) { window.location.assign(r.redirect_url); return; }
+        say(r.message || "Something went wrong on our side. Please try again.", true);
+        setBusy(false);
+      }, function () {
+        say("We could not reach the shop. Nothing was charged; press Pay again.", true);
+        setBusy(false);
+      });
       return;
     }
     if (!res.approved && !res.show_form) {
@@ -129,7 +146,13 @@
     setBusy(true);
     say("Waiting for Klarna…");
     try {
-      Klarna.Payments.authorize({ payment_method_category: category }, {}, function (res) { handle(res, category); });
+      if (review) {
+        Klarna.Payments.finalize({ payment_method_category: category }, {}, function (res) { handle(res, category); });
+      } else {
+        // pay_now (direct debit) is a two-step payment: authorize now,
+        // finalize on the review page.
+        Klarna.Payments.authorize({ payment_method_category: category, auto_finalize: category !== "pay_now" }, {}, function (res) { handle(res, category); });
+      }
     } catch (e) {
       say("Klarna could not open (" + e.name + "). Please reload the page.", true);
       setBusy(false);
