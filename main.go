@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	hcfg := handlers.Config{
 		BaseURL: baseURL, AdminPassword: cfg.AdminPassword, Secure: strings.HasPrefix(baseURL, "https://"),
-		SessionKeys: handlers.SessionKeys(cfg.SessionSecrets), TrustProxy: cfg.TrustProxy,
+		SessionKeys: handlers.SessionKeys(cfg.SessionSecrets), TrustProxy: cfg.TrustProxy, NoRateLimits: !cfg.RateLimits,
 	}
 	apiURL, err := cfg.KlarnaBaseURL()
 	if err != nil {

@@ -48,7 +48,7 @@ func setupWith(t *testing.T, st store.Store) *fixture {
 }
 
 // setupFull also chooses the simulator's configuration.
-func setupFull(t *testing.T, st store.Store, simCfg simulator.Config) *fixture {
+func setupFull(t testing.TB, st store.Store, simCfg simulator.Config) *fixture {
 	t.Helper()
 	var sim *simulator.Simulator
 	srv := httptest.NewServer(httpHandler(func() *simulator.Simulator { return sim }))
@@ -73,7 +73,7 @@ func setupFull(t *testing.T, st store.Store, simCfg simulator.Config) *fixture {
 	return &fixture{client: client, svc: svc, sim: sim, store: st, cat: cat}
 }
 
-func cart(t *testing.T, cat *shop.Catalog, enc string) shop.Cart {
+func cart(t testing.TB, cat *shop.Catalog, enc string) shop.Cart {
 	c, err := shop.DecodeCart(enc, cat)
 	if err != nil {
 		t.Fatal(err)

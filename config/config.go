@@ -51,6 +51,9 @@ type Config struct {
 	// unset.
 	TokenKeys          []string
 	TokenKeysGenerated bool
+	// RateLimits turns the per-client limits off (RATE_LIMITS=off), for a
+	// load test from one address or a shop behind its own limiter.
+	RateLimits bool
 	// TrustProxy takes the client address from X-Forwarded-For, for a shop
 	// behind a reverse proxy.
 	TrustProxy bool
@@ -193,6 +196,14 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.AdminPassword == "" && c.Mode != ModeSimulator {
 		bad("ADMIN_PASSWORD is required outside simulator mode: the orders area shows every order")
+	}
+
+	switch strings.ToLower(env("RATE_LIMITS")) {
+	case "", "on", "true":
+		c.RateLimits = true
+	case "off", "false":
+	default:
+		bad("RATE_LIMITS=%q: want on or off", env("RATE_LIMITS"))
 	}
 
 	switch strings.ToLower(env("TRUST_PROXY")) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
@@ -48,6 +49,7 @@ type Config struct {
 	SessionKeys   [][]byte
 	Limits        Limits
 	TrustProxy    bool // take the client IP from X-Forwarded-For
+	NoRateLimits  bool // RATE_LIMITS=off
 }
 
 // CSPHosts are the extra origins the Klarna widget needs.
@@ -103,6 +105,11 @@ func New(cfg Config, co Checkout, db Pinger, cat *shop.Catalog, log *slog.Logger
 		SameSite: http.SameSiteLaxMode,
 	}
 	cs.MaxAge(cs.Options.MaxAge)
+	for _, codec := range cs.Codecs {
+		if sc, ok := codec.(*securecookie.SecureCookie); ok {
+			sc.SetSerializer(flatSerializer{})
+		}
+	}
 	return &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log}
 }
 

@@ -75,13 +75,13 @@ func newEnv(t testing.TB, o options) *env {
 
 // shopper is a browser: a cookie jar that does not follow redirects.
 type shopper struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 	csrf string
 }
 
-func (e *env) shopper(t *testing.T) *shopper {
+func (e *env) shopper(t testing.TB) *shopper {
 	jar, _ := cookiejar.New(nil)
 	return &shopper{t: t, base: e.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }

@@ -3,6 +3,7 @@ package shop
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bojanz/currency"
 )
@@ -85,11 +86,38 @@ func Markets() []Market {
 var (
 	fmtMu      sync.Mutex
 	formatters = map[string]*currency.Formatter{}
+
+	// formatted caches rendered amounts: a page shows the same prices again
+	// and again, and the formatter is the costliest step of rendering one.
+	formatted     sync.Map
+	formattedSize atomic.Int64
 )
+
+type moneyKey struct {
+	minor       int64
+	cur, locale string
+}
+
+// maxFormatted bounds the cache; past it the cache starts over.
+const maxFormatted = 50_000
 
 // FormatMoney renders minor units for a locale ("£12.34", "12,34 €"),
 // without floating point.
 func FormatMoney(minor int64, cur, locale string) string {
+	k := moneyKey{minor, cur, locale}
+	if v, ok := formatted.Load(k); ok {
+		return v.(string)
+	}
+	s := formatMoney(minor, cur, locale)
+	if formattedSize.Add(1) > maxFormatted {
+		formatted.Clear()
+		formattedSize.Store(0)
+	}
+	formatted.Store(k, s)
+	return s
+}
+
+func formatMoney(minor int64, cur, locale string) string {
 	amt, err := currency.NewAmountFromInt64(minor, cur)
 	if err != nil {
 		return "?"
