@@ -120,12 +120,23 @@ func (h *Handler) base(c echo.Context, s *shopper, title string) views.Base {
 		Market: s.Market.Code, CartCount: s.Cart.Count(), CSRF: s.CSRF, Flash: s.takeFlash(),
 		Mode: h.cfg.Mode, ModeDetail: h.cfg.ModeDetail, Simulator: h.cfg.Simulator, InspectURL: h.cfg.InspectorURL,
 	}
-	for _, m := range shop.Markets() {
-		b.Markets = append(b.Markets, views.MarketOption{Code: m.Code, Label: m.Name + " · " + m.Currency, Selected: m.Code == s.Market.Code})
-	}
+	b.Markets = marketOptions[s.Market.Code]
 	return b
 }
 
 func (h *Handler) money(minor int64, s *shopper) string {
 	return shop.FormatMoney(minor, s.Market.Currency, s.Locale)
 }
+
+// marketOptions is the market switcher for each selected market, built once:
+// every page shows it.
+var marketOptions = func() map[string][]views.MarketOption {
+	out := map[string][]views.MarketOption{}
+	all := shop.Markets()
+	for _, selected := range all {
+		for _, m := range all {
+			out[selected.Code] = append(out[selected.Code], views.MarketOption{Code: m.Code, Label: m.Name + " · " + m.Currency, Selected: m.Code == selected.Code})
+		}
+	}
+	return out
+}()

@@ -38,6 +38,8 @@ func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", h.ready)
 	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
+	// A crawler has no cart, so /checkout only redirects it to /cart: only
+	// the orders area needs keeping out of search engines.
 	e.GET("/robots.txt", func(c echo.Context) error {
 		return c.String(http.StatusOK, "User-agent: *\nDisallow: /admin\n")
 	})

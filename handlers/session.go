@@ -89,7 +89,10 @@ func randomToken() string {
 func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		sess, err := h.sessions.Get(r, sessionName)
+		// New decodes the cookie without gorilla's per-request registry,
+		// which would clone the request on every page; the shopper struct
+		// below is this request's only view of the session.
+		sess, err := h.sessions.New(r, sessionName)
 		s := &shopper{}
 		reset := err != nil
 		str := func(k string) string { v, _ := sess.Values[k].(string); return v }
