@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // served only on DEBUG_ADDR
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -145,6 +146,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	h.Routes(e, static.FS, simHandler)
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 
+	if addr := getenv("DEBUG_ADDR"); addr != "" {
+		// Profiles on a separate listener, never on the public one.
+		dbg := &http.Server{Addr: addr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
+		go dbg.ListenAndServe()
+		defer dbg.Close()
+		fmt.Fprintf(stdout, "  profiles: http://%s/debug/pprof/\n", addr)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "Fika & Form is open at %s\n  payments: %s (%s)\n  orders:   %s/admin\n", baseURL, hcfg.Mode, hcfg.ModeDetail, baseURL)

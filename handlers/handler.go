@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
@@ -90,6 +91,7 @@ type Handler struct {
 	catalog  *shop.Catalog
 	sessions *sessions.CookieStore
 	log      *slog.Logger
+	grids    sync.Map // gridKey -> rendered product grid
 }
 
 // New builds the handlers.
@@ -120,7 +122,7 @@ func (h *Handler) base(c echo.Context, s *shopper, title string) views.Base {
 		Market: s.Market.Code, CartCount: s.Cart.Count(), CSRF: s.CSRF, Flash: s.takeFlash(),
 		Mode: h.cfg.Mode, ModeDetail: h.cfg.ModeDetail, Simulator: h.cfg.Simulator, InspectURL: h.cfg.InspectorURL,
 	}
-	b.Markets = marketOptions[s.Market.Code]
+	b.MarketOptions = marketOptions[s.Market.Code]
 	return b
 }
 
@@ -128,15 +130,21 @@ func (h *Handler) money(minor int64, s *shopper) string {
 	return shop.FormatMoney(minor, s.Market.Currency, s.Locale)
 }
 
-// marketOptions is the market switcher for each selected market, built once:
-// every page shows it.
-var marketOptions = func() map[string][]views.MarketOption {
-	out := map[string][]views.MarketOption{}
+// marketOptions is the market switcher's rendered option list for each
+// selected market, built once: every page shows it.
+var marketOptions = func() map[string]string {
+	out := map[string]string{}
 	all := shop.Markets()
 	for _, selected := range all {
+		var opts []views.MarketOption
 		for _, m := range all {
-			out[selected.Code] = append(out[selected.Code], views.MarketOption{Code: m.Code, Label: m.Name + " · " + m.Currency, Selected: m.Code == selected.Code})
+			opts = append(opts, views.MarketOption{Code: m.Code, Label: m.Name + " · " + m.Currency, Selected: m.Code == selected.Code})
 		}
+		html, err := views.Render(context.Background(), views.MarketOptions(opts))
+		if err != nil {
+			panic("rendering the market switcher: " + err.Error())
+		}
+		out[selected.Code] = string(html)
 	}
 	return out
 }()

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,12 +28,36 @@ func (h *Handler) catalogPage(c echo.Context) error {
 	if cat != "" && !contains(h.catalog.Categories(), cat) {
 		return echo.NewHTTPError(http.StatusNotFound, "We have no category called that.")
 	}
-	p := views.CatalogPage{Base: h.base(c, s, "Shop"), Categories: h.catalog.Categories(), Category: cat, TaxNote: h.taxNote(s.Market)}
+	grid, err := h.grid(c.Request().Context(), s, cat)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.CatalogView(views.CatalogPage{
+		Base: h.base(c, s, "Shop"), Categories: h.catalog.Categories(), Category: cat, Grid: grid, TaxNote: h.taxNote(s.Market),
+	}))
+}
+
+type gridKey struct{ market, locale, category string }
+
+// grid renders the product list for a market, locale and category once and
+// keeps it: it is the same for every shopper, and the costliest part of the
+// catalog page. The catalog does not change while the shop runs.
+func (h *Handler) grid(ctx context.Context, s *shopper, cat string) (string, error) {
+	key := gridKey{s.Market.Code, s.Locale, cat}
+	if g, ok := h.grids.Load(key); ok {
+		return g.(string), nil
+	}
+	var cards []views.ProductCard
 	for _, pr := range h.catalog.Products(cat) {
 		price, _ := pr.Price(s.Market.Currency)
-		p.Products = append(p.Products, views.ProductCard{ID: pr.ID, Name: pr.Name, Summary: pr.Summary, Price: h.money(price, s), Art: pr.Art, Category: pr.Category})
+		cards = append(cards, views.ProductCard{ID: pr.ID, Name: pr.Name, Summary: pr.Summary, Price: h.money(price, s), Art: pr.Art, Category: pr.Category})
 	}
-	return render(c, http.StatusOK, views.CatalogView(p))
+	b, err := views.Render(ctx, views.ProductGrid(cards))
+	if err != nil {
+		return "", err
+	}
+	h.grids.Store(key, string(b))
+	return string(b), nil
 }
 
 func contains(list []string, v string) bool {

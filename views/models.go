@@ -8,8 +8,10 @@ type Base struct {
 	Description string
 	Lang        string
 	Path        string // current path, for the market switcher to return to
-	Markets     []MarketOption
-	Market      string // selected market code
+	// MarketOptions is the switcher's <option> list, rendered by
+	// MarketOptions (escaped HTML).
+	MarketOptions string
+	Market        string // selected market code
 	CartCount   int
 	CSRF        string
 	Flash       string
@@ -36,8 +38,9 @@ type CatalogPage struct {
 	Base
 	Categories []string
 	Category   string
-	Products   []ProductCard
-	TaxNote    string
+	// Grid is the product list rendered by ProductGrid (escaped HTML).
+	Grid    string
+	TaxNote string
 }
 
 // ProductPage shows one product.
