@@ -238,21 +238,19 @@ func (s *Simulator) evictLocked() {
 	for len(s.order) > s.cfg.MaxSessions {
 		id := s.order[0]
 		s.order = s.order[1:]
+		ss := s.sessions[id]
 		delete(s.sessions, id)
-		for tok, a := range s.auths {
-			if a.SessionID == id {
-				delete(s.auths, tok)
-			}
+		if ss == nil {
+			continue
 		}
-		for oid, o := range s.orders {
-			if o.SessionID == id {
-				delete(s.orders, oid)
-			}
+		for _, tok := range ss.tokens {
+			delete(s.auths, tok)
 		}
-		for tid, t := range s.tokens {
-			if t.SessionID == id {
-				delete(s.tokens, tid)
-			}
+		for _, oid := range ss.orderIDs {
+			delete(s.orders, oid)
+		}
+		for _, tid := range ss.customerTokens {
+			delete(s.tokens, tid)
 		}
 	}
 }
@@ -442,6 +440,7 @@ func (s *Simulator) createOrder(r *http.Request, body []byte) result {
 	}
 	o.Response, _ = json.Marshal(resp)
 	s.orders[id] = o
+	ss.orderIDs = append(ss.orderIDs, id)
 	a.OrderID = id
 	a.State = "used"
 	ss.Status = "complete"
@@ -548,6 +547,9 @@ func (s *Simulator) createCustomerToken(r *http.Request, body []byte) result {
 	}
 	raw, _ := json.Marshal(resp)
 	s.tokens[id] = &customerToken{ID: id, Token: a.Token, SessionID: a.SessionID, Description: *req.Description, CreatedAt: s.now(), Response: raw}
+	if ss := s.sessions[a.SessionID]; ss != nil {
+		ss.customerTokens = append(ss.customerTokens, id)
+	}
 	a.TokenID = id
 	if str(a.Snapshot.Intent) == "tokenize" {
 		a.State = "used"

@@ -233,6 +233,7 @@ func (s *Simulator) issueToken(ss *session, cat string, pending bool) string {
 		a.Callback = u.Authorization
 	}
 	s.auths[tok] = a
+	ss.tokens = append(ss.tokens, tok)
 	ss.LastToken = tok
 	if a.Callback != "" && !s.cfg.DisableCallbacks {
 		body, _ := json.Marshal(map[string]string{"authorization_token": tok, "session_id": ss.ID})

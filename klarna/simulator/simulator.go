@@ -114,6 +114,8 @@ type session struct {
 	LastToken string
 	// Finalize holds an authorization that awaits Klarna.Payments.finalize.
 	Finalize *pendingFinalize
+	// What belongs to the session, so that evicting it is cheap.
+	tokens, orderIDs, customerTokens []string
 }
 
 type pendingFinalize struct {

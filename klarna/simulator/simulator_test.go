@@ -661,6 +661,18 @@ func TestStateIsBounded(t *testing.T) {
 	if n := len(e.sim.Snapshot().Sessions); n != 5 {
 		t.Errorf("sessions kept = %d, want 5", n)
 	}
+	// Evicting a session takes its authorizations and orders with it.
+	for range 3 {
+		ms, _, _ := e.client.CreateSession(t.Context(), gbSession())
+		a, _ := e.sim.Authorize(ms.SessionID, "pay_later", simulator.OutcomeApprove)
+		e.client.CreateOrder(t.Context(), a.AuthorizationToken, orderFor(gbSession()))
+	}
+	for range 5 {
+		e.client.CreateSession(t.Context(), gbSession())
+	}
+	if st := e.sim.Snapshot(); len(st.Orders) != 0 || len(st.Authorizations) != 0 {
+		t.Errorf("after eviction: %d orders, %d authorizations left", len(st.Orders), len(st.Authorizations))
+	}
 }
 
 func TestConcurrentUse(t *testing.T) {
