@@ -1,5 +1,5 @@
 # The few commands a newcomer needs. `make help` lists them.
-.PHONY: help run test sim generate check screenshots bench
+.PHONY: help run test sim generate check screenshots bench perf
 
 help: ## list the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,3 +24,7 @@ screenshots: ## refresh docs/screenshots from the browser tests
 
 bench: ## benchmarks of the client, the simulator and pricing
 	go test -run '^$$' -bench . -benchmem ./klarna/... ./shop/
+
+perf: ## load test and Lighthouse (docs/PERFORMANCE.md)
+	npm ci --prefix cmd/loadtest --no-audit --no-fund
+	go run ./cmd/loadtest -lighthouse
