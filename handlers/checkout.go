@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
@@ -199,19 +198,32 @@ func paymentMethodLabel(m string) string {
 	return "Klarna · " + label
 }
 
+// callbackCheckout finds the checkout a Klarna callback names and checks the
+// callback's secret against it in constant time. An unknown checkout is 404
+// and a wrong secret 403; neither changes anything.
+func (h *Handler) callbackCheckout(c echo.Context) (*store.Checkout, error) {
+	co, err := h.checkout.Checkout(c.Request().Context(), c.QueryParam("checkout"))
+	if errors.Is(err, checkout.ErrNotFound) {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "unknown checkout")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !checkout.SecretMatches(co, c.QueryParam("secret")) {
+		return nil, echo.NewHTTPError(http.StatusForbidden, "bad secret")
+	}
+	return co, nil
+}
+
 // authorizationCallback is Klarna's server-to-server call after an
 // approval. It has no browser cookie: the checkout is found by reference and
 // authenticated by its per-checkout secret; the payload is trusted only to
 // name the session and token. It answers at once and places in the
 // background, through the same path as the browser.
 func (h *Handler) authorizationCallback(c echo.Context) error {
-	ctx := c.Request().Context()
-	co, err := h.checkout.Checkout(ctx, c.QueryParam("checkout"))
+	co, err := h.callbackCheckout(c)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound, "unknown checkout")
-	}
-	if subtle.ConstantTimeCompare([]byte(c.QueryParam("secret")), []byte(co.CallbackSecret)) != 1 {
-		return echo.NewHTTPError(http.StatusForbidden, "bad secret")
+		return err
 	}
 	var body struct {
 		AuthorizationToken string `json:"authorization_token"`
@@ -232,12 +244,9 @@ func (h *Handler) authorizationCallback(c echo.Context) error {
 // the checkout service re-reads the decision from Klarna.
 func (h *Handler) notificationCallback(c echo.Context) error {
 	ctx := c.Request().Context()
-	co, err := h.checkout.Checkout(ctx, c.QueryParam("checkout"))
+	co, err := h.callbackCheckout(c)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound, "unknown checkout")
-	}
-	if subtle.ConstantTimeCompare([]byte(c.QueryParam("secret")), []byte(co.CallbackSecret)) != 1 {
-		return echo.NewHTTPError(http.StatusForbidden, "bad secret")
+		return err
 	}
 	var body struct {
 		OrderID   string `json:"order_id"`
