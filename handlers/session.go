@@ -2,12 +2,12 @@ package handlers
 
 import (
 	"crypto/rand"
-	"fmt"
-	"net/url"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
