@@ -12,14 +12,14 @@ type Base struct {
 	// MarketOptions (escaped HTML).
 	MarketOptions string
 	Market        string // selected market code
-	CartCount   int
-	CSRF        string
-	Flash       string
-	Mode        string // "Klarna simulator", "Klarna playground", ...
-	ModeDetail  string // region and API host, for the footer
-	Simulator   bool
-	InspectURL  string // simulator inspector, in simulator mode
-	Scripts     []string
+	CartCount     int
+	CSRF          string
+	Flash         string
+	Mode          string // "Klarna simulator", "Klarna playground", ...
+	ModeDetail    string // region and API host, for the footer
+	Simulator     bool
+	InspectURL    string // simulator inspector, in simulator mode
+	Scripts       []string
 }
 
 // MarketOption is one entry of the market switcher.
