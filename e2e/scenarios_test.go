@@ -92,6 +92,14 @@ func TestEveryMarket(t *testing.T) {
 			b.visit(t, a.URL+"/", `[data-testid=product-grid]`)
 			b.setMarket(t, m.code)
 			b.toCheckout(t, a, "ceramic-dripper", "3")
+			// Change the quantity in the cart: the Klarna session is updated.
+			b.visit(t, a.URL+"/cart", `[data-testid=cart-lines]`)
+			b.run(t, chromedp.SetValue(sel(`[data-testid=qty]`), "2"), chromedp.Click(sel(`.qty-form button`)),
+				chromedp.WaitReady(sel(`[data-testid=qty][value="2"]`)),
+				chromedp.Click(sel(`[data-testid=go-to-checkout]`)), chromedp.WaitEnabled(sel(`[data-testid=pay-button]`)))
+			if got := b.text(t, `.cart-side .order-lines`); !strings.Contains(got, "× 2") {
+				t.Errorf("checkout lines after changing the quantity: %q", got)
+			}
 			total := b.text(t, `.cart-side [data-testid=total]`)
 			if !strings.Contains(total, m.symbol) {
 				t.Errorf("total %q is not in the market's currency", total)
