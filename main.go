@@ -159,6 +159,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if sim != nil {
 		fmt.Fprintf(stdout, "  Klarna simulator inspector: %s\n", hcfg.InspectorURL)
 	}
+	if cfg.AdminPasswordGenerated {
+		fmt.Fprintf(stdout, "  orders area login: admin / %s (set ADMIN_PASSWORD, or ADMIN_OPEN=true for an open demo)\n", cfg.AdminPassword)
+	}
 	if cfg.SessionSecretGenerated {
 		fmt.Fprintln(stdout, "  note: no SESSION_SECRET set, so carts reset when the shop restarts")
 	}

@@ -17,7 +17,7 @@ import (
 func TestLogsHoldNoSecretsOrPersonalData(t *testing.T) {
 	var logs syncBuffer
 	dir := t.TempDir()
-	env := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(dir, "shop.db"), "LOG_LEVEL": "debug", "KLARNA_SIM_CALLBACK_DELAY": "0s"}
+	env := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(dir, "shop.db"), "LOG_LEVEL": "debug", "KLARNA_SIM_CALLBACK_DELAY": "0s", "ADMIN_OPEN": "true"}
 	inst := startWithLogs(t, env, &logs)
 	b := newBrowserless(t)
 	b.get(inst.URL + "/")

@@ -45,6 +45,12 @@ type Config struct {
 	SessionSecretGenerated bool
 	DatabaseURL            string
 	AdminPassword          string
+	// AdminPasswordGenerated is true when the password was made up at start
+	// (simulator mode without ADMIN_PASSWORD); main prints it.
+	AdminPasswordGenerated bool
+	// AdminOpen leaves the orders area without a password: an explicit
+	// opt-out (ADMIN_OPEN=true), allowed only with the simulator.
+	AdminOpen              bool
 	LogLevel               slog.Level
 	// TokenKeys encrypt Klarna customer tokens at rest; the first encrypts,
 	// all decrypt (rotation). Generated per process in simulator mode when
@@ -194,8 +200,27 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.AdminPassword != "" && looksPlaceholder(c.AdminPassword) && c.Mode != ModeSimulator {
 		bad("ADMIN_PASSWORD looks like a placeholder")
 	}
-	if c.AdminPassword == "" && c.Mode != ModeSimulator {
+	switch strings.ToLower(env("ADMIN_OPEN")) {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		if c.Mode != ModeSimulator {
+			bad("ADMIN_OPEN=true is only allowed with the simulator: the orders area shows every order")
+		}
+		c.AdminOpen = true
+	default:
+		bad("ADMIN_OPEN=%q: want true or false", env("ADMIN_OPEN"))
+	}
+	switch {
+	case c.AdminPassword == "" && c.Mode != ModeSimulator:
 		bad("ADMIN_PASSWORD is required outside simulator mode: the orders area shows every order")
+	case c.AdminPassword == "" && !c.AdminOpen:
+		// Protected even in a demo, unless explicitly opted out.
+		b := make([]byte, 9)
+		rand.Read(b)
+		c.AdminPassword = hex.EncodeToString(b)
+		c.AdminPasswordGenerated = true
+	case c.AdminOpen:
+		c.AdminPassword = ""
 	}
 
 	switch strings.ToLower(env("RATE_LIMITS")) {

@@ -16,6 +16,13 @@ func TestDefaultsToSimulator(t *testing.T) {
 	if c.Mode != ModeSimulator || c.Port != 8080 || c.Region != "eu" || !c.SessionSecretGenerated || c.DatabaseURL != "sqlite:data/shop.db" {
 		t.Errorf("defaults: %+v", c)
 	}
+	if !c.AdminPasswordGenerated || len(c.AdminPassword) < 16 || c.AdminOpen {
+		t.Errorf("the orders area must be protected by default: %+v", c)
+	}
+	open, err := Load(env(map[string]string{"ADMIN_OPEN": "true"}))
+	if err != nil || !open.AdminOpen || open.AdminPassword != "" {
+		t.Errorf("explicit opt-out: %+v %v", open, err)
+	}
 	if c.KlarnaUsername != SimulatorUsername {
 		t.Errorf("simulator credentials: %q", c.KlarnaUsername)
 	}
@@ -45,13 +52,13 @@ func TestEveryProblemReportedAtOnce(t *testing.T) {
 	_, err := Load(env(map[string]string{
 		"KLARNA_ENV": "production", "KLARNA_REGION": "mars", "PORT": "http", "KLARNA_USERNAME": "your_username",
 		"KLARNA_PASSWORD": "", "BASE_URL": "http://shop.example.com", "SESSION_SECRET": "changeme-changeme-changeme-changeme-1",
-		"DATABASE_URL": "mysql://x", "LOG_LEVEL": "loud",
+		"DATABASE_URL": "mysql://x", "LOG_LEVEL": "loud", "ADMIN_OPEN": "true",
 	}))
 	if err == nil {
 		t.Fatal("accepted")
 	}
 	for _, want := range []string{"KLARNA_REGION", "PORT", "username looks like a placeholder", "password is empty", "https in production",
-		"SESSION_SECRET looks like a placeholder", "DATABASE_URL", "LOG_LEVEL", "ADMIN_PASSWORD is required", "TOKEN_KEYS is required"} {
+		"SESSION_SECRET looks like a placeholder", "DATABASE_URL", "LOG_LEVEL", "ADMIN_PASSWORD is required", "TOKEN_KEYS is required", "ADMIN_OPEN=true is only allowed"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
 		}

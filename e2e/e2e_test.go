@@ -80,7 +80,7 @@ func launch(t *testing.T, dir, addr string, extraEnv ...string) (*app, *exec.Cmd
 	cmd.Env = append(os.Environ(),
 		"KLARNA_ENV=simulator", "DATABASE_URL=sqlite:"+filepath.Join(dir, "shop.db"),
 		"SESSION_SECRET=e2e-session-secret-0123456789abcdef0123456789", "LOG_LEVEL=warn",
-		"KLARNA_SIM_CALLBACK_DELAY=200ms", "ADMIN_PASSWORD=", "KLARNA_USERNAME=", "KLARNA_PASSWORD=", "BASE_URL=", "PORT=",
+		"KLARNA_SIM_CALLBACK_DELAY=200ms", "ADMIN_PASSWORD=", "ADMIN_OPEN=true", "KLARNA_USERNAME=", "KLARNA_PASSWORD=", "BASE_URL=", "PORT=",
 		"KLARNA_API_URL=", "STOREFRONT_TEST_CRASH_AT=")
 	cmd.Env = append(cmd.Env, extraEnv...)
 	out, err := cmd.StdoutPipe()

@@ -61,6 +61,13 @@ func (b *browser) confirmed(t *testing.T, state string) string {
 // setMarket picks a market in the header's switcher, as a shopper does.
 func (b *browser) setMarket(t *testing.T, code string) {
 	t.Helper()
+	current, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("#market-select").value`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if current == code {
+		return // no form to submit, and no navigation to wait for
+	}
 	b.run(t,
 		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#market-select"); s.value = "`+code+`"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`),
 		chromedp.WaitReady(sel(`#market-select option[value=`+code+`][selected]`)),

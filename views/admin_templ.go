@@ -63,7 +63,7 @@ func AdminView(p AdminPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.OpenWarning {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p class=\"errors\" role=\"alert\" data-testid=\"admin-open-warning\">This orders area is open because no ADMIN_PASSWORD is set. That is only allowed with the simulator.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p class=\"errors\" role=\"alert\" data-testid=\"admin-open-warning\">This orders area is open to anyone because ADMIN_OPEN=true. That is only allowed with the simulator.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

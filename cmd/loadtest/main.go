@@ -290,7 +290,7 @@ func run(d time.Duration, conns, checkoutConns int, lighthouse bool) error {
 	shop := exec.Command(bin, "-addr", addr)
 	shop.Dir = dir
 	shop.Env = append(os.Environ(), "DATABASE_URL=sqlite:"+dbPath, "RATE_LIMITS=off", "LOG_LEVEL=error", "BASE_URL=http://"+addr,
-		"SESSION_SECRET=loadtest-secret-0123456789abcdef0123456789", "KLARNA_ENV=simulator", "KLARNA_SIM_CALLBACK_DELAY=1s", "PORT=")
+		"SESSION_SECRET=loadtest-secret-0123456789abcdef0123456789", "KLARNA_ENV=simulator", "KLARNA_SIM_CALLBACK_DELAY=1s", "PORT=", "ADMIN_OPEN=true")
 	stdout, _ := shop.StdoutPipe()
 	start := time.Now()
 	if err := shop.Start(); err != nil {
