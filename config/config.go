@@ -50,8 +50,8 @@ type Config struct {
 	AdminPasswordGenerated bool
 	// AdminOpen leaves the orders area without a password: an explicit
 	// opt-out (ADMIN_OPEN=true), allowed only with the simulator.
-	AdminOpen              bool
-	LogLevel               slog.Level
+	AdminOpen bool
+	LogLevel  slog.Level
 	// TokenKeys encrypt Klarna customer tokens at rest; the first encrypts,
 	// all decrypt (rotation). Generated per process in simulator mode when
 	// unset.
