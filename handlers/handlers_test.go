@@ -473,3 +473,61 @@ func secretsOr(s []string) []string {
 	}
 	return s
 }
+
+func TestNotificationCallback(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	sid, doc := checkoutFor(t, e, s, "oak-board")
+	ref := strings.TrimSpace(doc.Find(".cart-side h2 small").Text())
+	var payload map[string]any
+	json.Unmarshal(e.sim.Snapshot().Sessions[0].Data, &payload)
+	notifyURL := payload["merchant_urls"].(map[string]any)["notification"].(string)
+	secret := notifyURL[strings.Index(notifyURL, "secret=")+7:]
+	a, _ := e.sim.Authorize(sid, "pay_later", simulator.OutcomePending)
+	if _, out := s.postJSON("/checkout/place", map[string]string{"authorization_token": a.AuthorizationToken}); out["status"] != "placed" {
+		t.Fatalf("place: %v", out)
+	}
+	orderID := e.sim.Snapshot().Orders[0].ID
+	post := func(query, body string) (int, string) {
+		resp, err := http.Post(e.srv.URL+"/klarna/notification?"+query, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	accepted := `{"order_id":"` + orderID + `","event_type":"FRAUD_RISK_ACCEPTED"}`
+	for _, tt := range []struct {
+		query, body string
+		want        int
+	}{
+		{"checkout=KS-NOPE&secret=" + secret, accepted, 404},
+		{"checkout=" + ref + "&secret=nope", accepted, 403},
+		{"checkout=" + ref + "&secret=" + secret, `{"order_id":`, 400},
+		{"checkout=" + ref + "&secret=" + secret, `{"order_id":"x","event_type":"SOMETHING"}`, 400},
+	} {
+		if got, body := post(tt.query, tt.body); got != tt.want {
+			t.Errorf("%s %s: %d %s, want %d", tt.query, tt.body, got, body, tt.want)
+		}
+	}
+	good := "checkout=" + ref + "&secret=" + secret
+	// Before Klarna decided, and for another order: ignored.
+	if got, body := post(good, accepted); got != 200 || !strings.Contains(body, "ignored") {
+		t.Errorf("early: %d %s", got, body)
+	}
+	if got, body := post(good, `{"order_id":"not-this-order","event_type":"FRAUD_RISK_REJECTED"}`); got != 200 || !strings.Contains(body, "ignored") {
+		t.Errorf("other order: %d %s", got, body)
+	}
+	e.sim.Decide(orderID, "accept")
+	for range 2 { // twice: the same answer, nothing more happens
+		if got, body := post(good, accepted); got != 200 || !strings.Contains(body, "placed") {
+			t.Errorf("decided: %d %s", got, body)
+		}
+	}
+	_, doc = s.get("/confirmation/" + ref)
+	if text(doc, "state-label") != "Thank you! Your order is confirmed." {
+		t.Errorf("confirmation after the decision: %q", text(doc, "state-label"))
+	}
+}
