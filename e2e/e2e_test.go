@@ -304,7 +304,12 @@ func TestBuyWithKlarna(t *testing.T) {
 	}
 	// The orders area lists it (open in simulator mode without a password).
 	b.run(t, chromedp.Navigate(a.URL+"/admin"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=admin-order-`+ref+`]`)))
+	b.check(t)
 	b.shot(t, "orders-desktop")
+	// The simulator's inspector shows the same order from Klarna's side.
+	b.run(t, chromedp.Navigate(a.URL+"/klarna-sim/_sim/"), chromedp.WaitVisible(chromedp.CSS(`.ksim-inspector table`)))
+	b.check(t)
+	b.shot(t, "simulator-inspector-desktop")
 }
 
 func TestPhoneCartAndDecline(t *testing.T) {

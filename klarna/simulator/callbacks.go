@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -77,7 +78,8 @@ func (s *Simulator) deliverLater(delay time.Duration, kind, target string, body 
 	})
 }
 
-// redactSecret hides query values (callback secrets) in recorded URLs.
+// redactSecret hides secret-looking query values (callback secrets, tokens)
+// in recorded URLs, and keeps the rest readable.
 func redactSecret(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -85,7 +87,10 @@ func redactSecret(raw string) string {
 	}
 	q := u.Query()
 	for k := range q {
-		q.Set(k, "…")
+		lk := strings.ToLower(k)
+		if strings.Contains(lk, "secret") || strings.Contains(lk, "token") || strings.Contains(lk, "key") || strings.Contains(lk, "sig") {
+			q.Set(k, "REDACTED")
+		}
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
