@@ -453,10 +453,9 @@ func reconcile(base, dbPath string) (dup, lost, local, remote int, err error) {
 }
 
 type weight struct {
-	path               string
-	html, assets       int
-	requests           int
-	cssJS, images, ico []string
+	path         string
+	html, assets int
+	requests     int
 }
 
 var (
