@@ -16,7 +16,7 @@ sim: ## run the Klarna simulator alone on 127.0.0.1:8090
 generate: ## regenerate the templ views
 	go tool templ generate
 
-check: ## what CI checks: generated files, gofmt, vet, tests
+check: ## what CI checks: generated files, gofmt, vet, staticcheck, fuzzing, tests
 	bash .ci/run
 
 screenshots: ## refresh docs/screenshots from the browser tests
