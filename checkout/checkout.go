@@ -541,4 +541,3 @@ func SecretMatches(c *store.Checkout, secret string) bool {
 func constantTimeEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
-
