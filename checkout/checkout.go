@@ -73,6 +73,9 @@ type Service struct {
 	sessions *rate.Limiter
 	// vault encrypts customer tokens before they are stored.
 	vault *vault.Vault
+	// started is when this process began: placements left before it belong
+	// to a process that has gone.
+	started time.Time
 
 	bg sync.WaitGroup
 }
@@ -114,7 +117,7 @@ func New(k Klarna, st store.Store, cat *shop.Catalog, baseURL string, o Options)
 		o.Crash = func(string) {}
 	}
 	svc := &Service{klarna: k, store: st, catalog: cat, baseURL: strings.TrimRight(baseURL, "/"), log: o.Logger,
-		now: o.Now, wait: o.Wait, retryWaits: o.RetryWaits, crash: o.Crash, vault: o.Vault}
+		now: o.Now, wait: o.Wait, retryWaits: o.RetryWaits, crash: o.Crash, vault: o.Vault, started: o.Now()}
 	if o.SessionsPerSecond > 0 {
 		svc.sessions = rate.NewLimiter(rate.Limit(o.SessionsPerSecond), max(1, int(o.SessionsPerSecond)))
 	}

@@ -181,7 +181,7 @@ func finish(t *testing.T, f *fixture, c *store.Checkout) {
 	o, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, "")
 	if errors.Is(err, checkout.ErrInProgress) {
 		f.sim.ClearFaults()
-		_, err = f.svc.Recover(ctx)
+		_, err = f.restarted(t).Recover(ctx)
 		if err == nil {
 			o, err = f.svc.Checkout(ctx, c.ID)
 		}

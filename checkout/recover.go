@@ -10,6 +10,12 @@ import (
 	"storefront/store"
 )
 
+// recoverAfter is how long a placement must have been left before Recover
+// takes it over: longer than a request's own attempts at Klarna (30 s
+// overall), so that recovery never races a placement that is still running.
+// Placements left by an earlier process are taken over at once.
+const recoverAfter = 45 * time.Second
+
 // Recover settles checkouts left in placing, for example by a crash or a
 // lost answer: it asks Klarna again with the stored authorization.
 func (s *Service) Recover(ctx context.Context) (int, error) {
@@ -27,7 +33,7 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 	}
 	settled := 0
 	for _, c := range stuck {
-		if c.AuthorizationToken == "" {
+		if c.AuthorizationToken == "" || (!c.UpdatedAt.Before(s.started) && s.now().Sub(c.UpdatedAt) < recoverAfter) {
 			continue
 		}
 		log := s.log.With("checkout", c.ID, "source", string(FromRecovery))
