@@ -105,8 +105,13 @@ func (s *Simulator) browserPreflight(w http.ResponseWriter, r *http.Request) {
 }
 
 // browserLoad returns what the widget shows: the categories and a summary of
-// the cart for the dialog.
+// the cart for the dialog. Like Klarna's, load's data argument may add the
+// shopper's details to the session.
 func (s *Simulator) browserLoad(ss *session, req *BrowserRequest) (int, any) {
+	if req.Data != nil {
+		pd := wireSession{BillingAddress: req.Data.BillingAddress, ShippingAddress: req.Data.ShippingAddress, Customer: req.Data.Customer}
+		ss.Data.merge(&pd)
+	}
 	cats := make([]map[string]string, len(ss.Categories))
 	for i, c := range ss.Categories {
 		cats[i] = map[string]string{"identifier": c.Identifier, "name": c.Name, "asset_url": s.cfg.BaseURL + "/assets/badges/" + c.Identifier + ".svg"}

@@ -404,6 +404,14 @@ func TestWidgetOutcomes(t *testing.T) {
 			t.Errorf("%s: got %s, want %s", tt.tag, gj, wj)
 		}
 	}
+	// load's data argument reaches the session, as Klarna's does.
+	body, _ := json.Marshal(map[string]any{"client_token": ms.ClientToken, "data": map[string]any{"billing_address": map[string]any{"given_name": "Grace", "email": "grace@example.com"}}})
+	if resp, err := http.Post(e.srv.URL+"/browser/load", "application/json", bytes.NewReader(body)); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("load: %v %v", resp, err)
+	}
+	if s, _, _ := e.client.GetSession(t.Context(), ms.SessionID); s.BillingAddress == nil || s.BillingAddress.GivenName != "Grace" {
+		t.Errorf("load data not in the session: %+v", s.BillingAddress)
+	}
 	// Without test data or a choice, the dialog is requested.
 	if got := e.authorize(t, ms.ClientToken, "pay_later", "", map[string]any{"billing_address": map[string]any{"email": "plain@example.com"}}); !got.Dialog {
 		t.Errorf("no outcome: %+v", got)
@@ -413,7 +421,7 @@ func TestWidgetOutcomes(t *testing.T) {
 		t.Errorf("bad e-mail: %+v", got)
 	}
 	// A tampered client token is refused.
-	body, _ := json.Marshal(map[string]any{"client_token": ms.ClientToken[:len(ms.ClientToken)-4] + "AAAA", "payment_method_category": "pay_later", "outcome": "approve"})
+	body, _ = json.Marshal(map[string]any{"client_token": ms.ClientToken[:len(ms.ClientToken)-4] + "AAAA", "payment_method_category": "pay_later", "outcome": "approve"})
 	resp, _ := http.Post(e.srv.URL+"/browser/authorize", "application/json", bytes.NewReader(body))
 	resp.Body.Close()
 	if resp.StatusCode != 401 {

@@ -177,7 +177,7 @@
       if (!container || !container.appendChild) { a.cb({ show_form: false }); throw KlarnaError("InvalidContainerSelectorError"); }
       ensureCSS();
       var cat = category(a.options);
-      post("/browser/load", {}).then(function (r) {
+      post("/browser/load", { data: a.data }).then(function (r) {
         if (r.status !== 200) { a.cb({ show_form: false }); return; }
         st.summary = r.body;
         // Choice: without a category the widget shows the session's first one.
