@@ -239,6 +239,11 @@ func (b *browser) text(t *testing.T, sel string) string {
 // and under docs/screenshots when UPDATE_SCREENSHOTS=1.
 func (b *browser) shot(t *testing.T, name string) {
 	t.Helper()
+	// A full-page capture does not scroll, so lazy images below the fold
+	// would stay blank: load them all first.
+	if err := chromedp.Do(b.ctx, chromedp.Evaluate[chromedp.Void](`Promise.all(Array.from(document.images, i => { i.loading = "eager"; return i.decode().catch(() => {}); }))`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
 	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
