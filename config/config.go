@@ -145,47 +145,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		bad("KLARNA_USERNAME/KLARNA_PASSWORD: %s", strings.TrimPrefix(err.Error(), "klarna: credentials for Klarna's API: "))
 	}
 
-	if v := env("SESSION_SECRET"); v != "" {
-		for _, s := range strings.Split(v, ",") {
-			s = strings.TrimSpace(s)
-			switch {
-			case len(s) < minSecretLength:
-				bad("SESSION_SECRET: each secret needs at least %d characters (openssl rand -hex 32)", minSecretLength)
-			case looksPlaceholder(s) && c.Mode != ModeSimulator:
-				bad("SESSION_SECRET looks like a placeholder; generate one with: openssl rand -hex 32")
-			default:
-				c.SessionSecrets = append(c.SessionSecrets, s)
-			}
-		}
-	} else if c.Mode == ModeSimulator {
-		b := make([]byte, 32)
-		rand.Read(b)
-		c.SessionSecrets = []string{hex.EncodeToString(b)}
-		c.SessionSecretGenerated = true
-	} else {
-		bad("SESSION_SECRET is required with Klarna's %s (openssl rand -hex 32)", c.Mode)
-	}
-
-	if v := env("TOKEN_KEYS"); v != "" {
-		for _, k := range strings.Split(v, ",") {
-			k = strings.TrimSpace(k)
-			switch {
-			case len(k) < minSecretLength:
-				bad("TOKEN_KEYS: each key needs at least %d characters (openssl rand -hex 32)", minSecretLength)
-			case looksPlaceholder(k) && c.Mode != ModeSimulator:
-				bad("TOKEN_KEYS looks like a placeholder; generate one with: openssl rand -hex 32")
-			default:
-				c.TokenKeys = append(c.TokenKeys, k)
-			}
-		}
-	} else if c.Mode == ModeSimulator {
-		b := make([]byte, 32)
-		rand.Read(b)
-		c.TokenKeys = []string{hex.EncodeToString(b)}
-		c.TokenKeysGenerated = true
-	} else {
-		bad("TOKEN_KEYS is required with Klarna's %s: it encrypts subscription customer tokens (openssl rand -hex 32)", c.Mode)
-	}
+	c.SessionSecrets, c.SessionSecretGenerated = c.secretList(env, "SESSION_SECRET", "", bad)
+	c.TokenKeys, c.TokenKeysGenerated = c.secretList(env, "TOKEN_KEYS", ": it encrypts subscription customer tokens", bad)
 
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite:data/shop.db"
@@ -252,8 +213,36 @@ func Load(getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
-func looksPlaceholder(s string) bool {
-	return klarna.CheckCredentials("ok-user", s) != nil
+func looksPlaceholder(s string) bool { return klarna.LooksLikePlaceholder(s) }
+
+// secretList reads a comma-separated list of secrets (the first one in use,
+// all accepted, for rotation). Each needs minSecretLength characters, and
+// placeholders are refused outside simulator mode. With the simulator an
+// unset list is one random secret for this process (generated is true);
+// with Klarna it is required, and why says what for.
+func (c *Config) secretList(env func(string) string, name, why string, bad func(string, ...any)) (secrets []string, generated bool) {
+	v := env(name)
+	switch {
+	case v == "" && c.Mode == ModeSimulator:
+		b := make([]byte, 32)
+		rand.Read(b)
+		return []string{hex.EncodeToString(b)}, true
+	case v == "":
+		bad("%s is required with Klarna's %s%s (openssl rand -hex 32)", name, c.Mode, why)
+		return nil, false
+	}
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		switch {
+		case len(s) < minSecretLength:
+			bad("%s: each needs at least %d characters (openssl rand -hex 32)", name, minSecretLength)
+		case looksPlaceholder(s) && c.Mode != ModeSimulator:
+			bad("%s looks like a placeholder; generate one with: openssl rand -hex 32", name)
+		default:
+			secrets = append(secrets, s)
+		}
+	}
+	return secrets, false
 }
 
 // KlarnaBaseURL is the API base URL in use: the override, the region's

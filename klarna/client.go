@@ -234,20 +234,28 @@ func IsKlarnaHost(host string) bool {
 // documentation or .env.example files.
 var placeholderWords = []string{"changeme", "change-me", "placeholder", "your_", "your-", "<", "xxx", "example", "todo"}
 
+// LooksLikePlaceholder reports a value copied from documentation or an
+// example file ("your_password", "changeme", "<secret>") rather than a real
+// secret.
+func LooksLikePlaceholder(v string) bool {
+	v = strings.ToLower(strings.TrimSpace(v))
+	for _, w := range placeholderWords {
+		if strings.Contains(v, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckCredentials reports empty or obviously placeholder credentials.
 func CheckCredentials(username, password string) error {
 	var problems []string
 	for _, f := range []struct{ name, v string }{{"username", username}, {"password", password}} {
-		v := strings.ToLower(strings.TrimSpace(f.v))
-		if v == "" {
+		switch {
+		case strings.TrimSpace(f.v) == "":
 			problems = append(problems, f.name+" is empty")
-			continue
-		}
-		for _, w := range placeholderWords {
-			if strings.Contains(v, w) {
-				problems = append(problems, f.name+" looks like a placeholder")
-				break
-			}
+		case LooksLikePlaceholder(f.v):
+			problems = append(problems, f.name+" looks like a placeholder")
 		}
 	}
 	if len(problems) > 0 {
