@@ -33,6 +33,10 @@ type Klarna interface {
 	CreateOrder(ctx context.Context, token string, req *klarna.OrderRequest) (*klarna.Order, *klarna.Response, error)
 	CancelAuthorization(ctx context.Context, token string) (*klarna.Response, error)
 	GenerateCustomerToken(ctx context.Context, token string, req *klarna.CustomerTokenRequest) (*klarna.CustomerToken, *klarna.Response, error)
+	// GetSession tells whether a session became an order when create
+	// order's answer was lost; GetOrderStatus re-reads a fraud decision.
+	GetSession(ctx context.Context, sessionID string) (*klarna.Session, *klarna.Response, error)
+	GetOrderStatus(ctx context.Context, orderID string) (*klarna.OrderStatus, *klarna.Response, error)
 }
 
 // Errors the shopper's page turns into a message and a way forward.

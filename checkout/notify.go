@@ -9,11 +9,6 @@ import (
 	"storefront/store"
 )
 
-// OrderReader re-reads an order's fraud decision from Klarna.
-type OrderReader interface {
-	GetOrderStatus(ctx context.Context, orderID string) (*klarna.OrderStatus, *klarna.Response, error)
-}
-
 // ErrStale: a notification that does not match the order, or arrives after
 // the decision was recorded; it changes nothing.
 var ErrStale = errors.New("checkout: notification does not apply")
@@ -34,11 +29,7 @@ func (s *Service) Notify(ctx context.Context, ref, orderID, eventType string) (*
 	if c.State != store.StatePendingReview {
 		return c, nil // already decided: a duplicate or a late notification
 	}
-	reader, ok := s.klarna.(OrderReader)
-	if !ok {
-		return nil, errors.New("checkout: the Klarna client cannot read orders")
-	}
-	st, resp, err := reader.GetOrderStatus(ctx, orderID)
+	st, resp, err := s.klarna.GetOrderStatus(ctx, orderID)
 	if err != nil {
 		s.log.WarnContext(ctx, "re-reading order after notification failed", "checkout", ref, "error", err, "correlation_id", correlation(resp, err))
 		return nil, fmt.Errorf("%w (%v)", ErrUnavailable, err)

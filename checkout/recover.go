@@ -60,19 +60,10 @@ func (s *Service) Resolve(ctx context.Context, ref string) (*store.Checkout, err
 	return s.store.Checkout(ctx, ref)
 }
 
-// SessionReader reads a Klarna session, to learn whether an order was made.
-type SessionReader interface {
-	GetSession(ctx context.Context, sessionID string) (*klarna.Session, *klarna.Response, error)
-}
-
 // orderExists asks Klarna whether the checkout's session already became an
 // order (its status is complete), when create order's answer was lost.
 func (s *Service) orderExists(ctx context.Context, c *store.Checkout, log *slog.Logger) bool {
-	r, ok := s.klarna.(SessionReader)
-	if !ok {
-		return false
-	}
-	sess, resp, err := r.GetSession(ctx, c.SessionID)
+	sess, resp, err := s.klarna.GetSession(ctx, c.SessionID)
 	if err != nil {
 		log.WarnContext(ctx, "reading session to resolve a lost order answer failed", "error", err, "correlation_id", correlation(resp, err))
 		return false
