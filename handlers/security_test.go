@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,19 +48,11 @@ func TestSecurityHeadersAndNonces(t *testing.T) {
 		t.Error("Permissions-Policy missing, or HSTS on plain http")
 	}
 	k := handlers.KlarnaCSP(true)
-	if !contains(k.Script, "https://x.klarnacdn.net") || !contains(k.Script, "https://js.playground.klarna.com") || contains(handlers.KlarnaCSP(false).Script, "https://js.playground.klarna.com") {
+	if !slices.Contains(k.Script, "https://x.klarnacdn.net") || !slices.Contains(k.Script, "https://js.playground.klarna.com") || slices.Contains(handlers.KlarnaCSP(false).Script, "https://js.playground.klarna.com") {
 		t.Errorf("Klarna hosts: %+v", k)
 	}
 }
 
-func contains(l []string, v string) bool {
-	for _, x := range l {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
 
 // TestSessionSecretRotation: a cookie signed with the old secret still works
 // while the old secret is listed second; once it is dropped, the cart

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,7 +26,7 @@ func (h *Handler) taxNote(m shop.Market) string {
 func (h *Handler) catalogPage(c echo.Context) error {
 	s := shopperOf(c)
 	cat := c.QueryParam("category")
-	if cat != "" && !contains(h.catalog.Categories(), cat) {
+	if cat != "" && !slices.Contains(h.catalog.Categories(), cat) {
 		return echo.NewHTTPError(http.StatusNotFound, "We have no category called that.")
 	}
 	grid, err := h.grid(c.Request().Context(), s, cat)
@@ -60,14 +61,6 @@ func (h *Handler) grid(ctx context.Context, s *shopper, cat string) (string, err
 	return string(b), nil
 }
 
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
 
 func (h *Handler) product(c echo.Context) error {
 	s := shopperOf(c)

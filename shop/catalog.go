@@ -55,16 +55,23 @@ func (p Product) Price(cur string) (int64, bool) {
 
 // Catalog is the shop's product list.
 type Catalog struct {
-	byID  map[string]Product
-	order []Product
+	byID       map[string]Product
+	order      []Product
+	categories []string // sorted, computed once: every catalog page lists them
 }
 
 // NewCatalog indexes products; the order given is the display order.
 func NewCatalog(products []Product) *Catalog {
 	c := &Catalog{byID: make(map[string]Product, len(products)), order: products}
+	seen := map[string]bool{}
 	for _, p := range products {
 		c.byID[p.ID] = p
+		if !seen[p.Category] {
+			seen[p.Category] = true
+			c.categories = append(c.categories, p.Category)
+		}
 	}
+	sort.Strings(c.categories)
 	return c
 }
 
@@ -89,19 +96,9 @@ func (c *Catalog) Products(category string) []Product {
 	return out
 }
 
-// Categories returns the category names, sorted.
-func (c *Catalog) Categories() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range c.order {
-		if !seen[p.Category] {
-			seen[p.Category] = true
-			out = append(out, p.Category)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+// Categories returns the category names, sorted. The slice is shared: do
+// not modify it.
+func (c *Catalog) Categories() []string { return c.categories }
 
 func prices(gbp, sek, eur, usd, aud int64) map[string]int64 {
 	return map[string]int64{"GBP": gbp, "SEK": sek, "EUR": eur, "USD": usd, "AUD": aud}

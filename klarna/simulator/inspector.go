@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -118,7 +119,7 @@ func (s *Simulator) Snapshot() State {
 		for _, f := range fs {
 			p := f.String()
 			if f.Times > 0 {
-				p += " ×" + itoa(f.Times)
+				p += " ×" + strconv.Itoa(f.Times)
 			}
 			parts = append(parts, p)
 		}
@@ -132,7 +133,6 @@ func (s *Simulator) Snapshot() State {
 	return st
 }
 
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func (s *Simulator) stateJSON(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.Snapshot())
