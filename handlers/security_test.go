@@ -53,7 +53,6 @@ func TestSecurityHeadersAndNonces(t *testing.T) {
 	}
 }
 
-
 // TestSessionSecretRotation: a cookie signed with the old secret still works
 // while the old secret is listed second; once it is dropped, the cart
 // resets with a note instead of an error.

@@ -61,7 +61,6 @@ func (h *Handler) grid(ctx context.Context, s *shopper, cat string) (string, err
 	return string(b), nil
 }
 
-
 func (h *Handler) product(c echo.Context) error {
 	s := shopperOf(c)
 	pr, ok := h.catalog.Product(c.Param("id"))

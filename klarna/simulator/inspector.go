@@ -133,7 +133,6 @@ func (s *Simulator) Snapshot() State {
 	return st
 }
 
-
 func (s *Simulator) stateJSON(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.Snapshot())
 }
