@@ -94,7 +94,6 @@ func Price(cart Cart, m Market, locale string, cat *Catalog, baseURL string) (*P
 		p.Merchandise += gross
 		p.Discount += l.Discount
 		p.Total += l.Total
-		p.Tax += l.Tax
 	}
 	if len(p.Lines) > 0 {
 		if p.Total >= m.FreeAbove {
@@ -107,7 +106,6 @@ func Price(cart Cart, m Market, locale string, cat *Catalog, baseURL string) (*P
 	var shippingTax int64
 	if m.Regime == TaxIncluded {
 		shippingTax = TaxIncludedIn(p.Shipping, m.Standard)
-		p.Tax += shippingTax
 	} else if len(p.Lines) > 0 {
 		// US: sales tax on merchandise after discount plus shipping.
 		p.SalesTax = roundDiv(p.Total*m.SalesTax, 10000)
@@ -118,7 +116,6 @@ func Price(cart Cart, m Market, locale string, cat *Catalog, baseURL string) (*P
 	if m.Regime == TaxIncluded {
 		// order_tax_amount is the sum of the lines as sent, so that it
 		// matches them exactly whatever the rounding of the discount lines.
-		p.Tax = 0
 		for _, l := range p.OrderLines {
 			p.Tax += *l.TotalTaxAmount
 		}
