@@ -2,17 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"storefront/internal/shopclient"
 	"storefront/klarna/simulator"
 	"storefront/store/storetest"
 )
@@ -70,50 +68,38 @@ func externalKlarna(t *testing.T, cfg simulator.Config) (*simulator.Simulator, s
 	return sim, srv.URL
 }
 
+// browserless is a shopper without JavaScript that fails the test when the
+// shop cannot be reached.
 type browserless struct {
-	t    *testing.T
-	hc   *http.Client
-	csrf string
+	t *testing.T
+	c *shopclient.Client
 }
 
 func newBrowserless(t *testing.T) *browserless {
-	jar, _ := cookiejar.New(nil)
-	return &browserless{t: t, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	return &browserless{t: t, c: shopclient.New(nil, 30*time.Second)}
 }
 
 func (b *browserless) get(u string) string {
-	resp, err := b.hc.Get(u)
+	body, err := b.c.Get(u)
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindSubmatch(body); m != nil {
-		b.csrf = string(m[1])
-	}
-	return string(body)
+	return body
 }
 
 func (b *browserless) add(base, product string) {
-	resp, err := b.hc.PostForm(base+"/cart/add", url.Values{"product": {product}, "csrf": {b.csrf}})
-	if err != nil {
+	if err := b.c.Add(base, product); err != nil {
 		b.t.Fatal(err)
 	}
-	resp.Body.Close()
 }
 
+// place may run on another goroutine, so it reports with Errorf.
 func (b *browserless) place(base, token string) (int, map[string]string) {
-	req, _ := http.NewRequest("POST", base+"/checkout/place", strings.NewReader(`{"authorization_token":"`+token+`"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", b.csrf)
-	resp, err := b.hc.Do(req)
+	status, out, err := b.c.Place(base, token)
 	if err != nil {
-		b.t.Fatal(err)
+		b.t.Errorf("placing: %v", err)
 	}
-	defer resp.Body.Close()
-	var out map[string]string
-	json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return status, out
 }
 
 // TestTwoInstancesOnePostgres runs two shops on one PostgreSQL database with

@@ -1,17 +1,15 @@
 package e2e
 
 import (
-	"encoding/json"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"storefront/internal/shopclient"
 	"storefront/klarna/simulator"
 )
 
@@ -45,7 +43,7 @@ func TestCrashDuringPlacement(t *testing.T) {
 			dir, addr := t.TempDir(), freeAddr(t)
 			a, cmd := launch(t, dir, addr, "KLARNA_API_URL="+srv.URL, "STOREFRONT_TEST_CRASH_AT="+step)
 			c := newClient(t, a.URL)
-			c.form("/cart/add", url.Values{"product": {"pour-over-kettle"}})
+			c.add("pour-over-kettle")
 			page := c.get("/checkout")
 			ref := regexp.MustCompile(`<small>(KS-[A-Z0-9]+)</small>`).FindStringSubmatch(page)
 			if ref == nil {
@@ -109,68 +107,38 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// client is a browser without JavaScript: a cookie jar and the CSRF token.
+// client is a browser without JavaScript on one shop address.
 type client struct {
 	t    *testing.T
 	base string
-	hc   *http.Client
-	csrf string
+	c    *shopclient.Client
 }
 
 func newClient(t *testing.T, base string) *client {
-	jar, _ := cookiejar.New(nil)
-	c := &client{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 15 * time.Second}}
+	c := &client{t: t, base: base, c: shopclient.New(nil, 15*time.Second)}
 	c.get("/")
 	return c
 }
 
-var csrfRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-
 func (c *client) get(path string) string {
 	c.t.Helper()
-	resp, err := c.hc.Get(c.base + path)
+	body, err := c.c.Get(c.base + path)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	if m := csrfRe.FindStringSubmatch(b.String()); m != nil {
-		c.csrf = m[1]
-	}
-	return b.String()
+	return body
 }
 
-func (c *client) form(path string, v url.Values) {
+func (c *client) add(product string) {
 	c.t.Helper()
-	v.Set("csrf", c.csrf)
-	resp, err := c.hc.PostForm(c.base+path, v)
-	if err != nil {
+	if err := c.c.Add(c.base, product); err != nil {
 		c.t.Fatal(err)
 	}
-	resp.Body.Close()
 }
 
-// placeOnce posts the authorization token as the checkout script does.
+// placeOnce posts the authorization token as the checkout script does; an
+// error means the shop did not answer.
 func (c *client) placeOnce(token string) (string, error) {
-	req, _ := http.NewRequest("POST", c.base+"/checkout/place", strings.NewReader(`{"authorization_token":"`+token+`"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", c.csrf)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Status string `json:"status"`
-	}
-	json.NewDecoder(resp.Body).Decode(&out)
-	return out.Status, nil
+	_, out, err := c.c.Place(c.base, token)
+	return out["status"], err
 }

@@ -19,8 +19,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +32,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"storefront/internal/shopclient"
 	"storefront/store"
 )
 
@@ -145,80 +144,41 @@ func get(c *http.Client, u string) error {
 	return nil
 }
 
-// shopper is one browser: a cookie jar and its CSRF token.
-type shopper struct {
-	c    *http.Client
-	csrf string
-}
+// tokenRe finds the client token the checkout page hands to the widget.
+var tokenRe = regexp.MustCompile(`data-client-token="([^"]+)"`)
 
-var (
-	csrfRe  = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-	tokenRe = regexp.MustCompile(`data-client-token="([^"]+)"`)
-)
-
-func newShopper(transport http.RoundTripper) *shopper {
-	jar, _ := cookiejar.New(nil)
-	return &shopper{c: &http.Client{Jar: jar, Timeout: 15 * time.Second, Transport: transport}}
-}
-
-func (s *shopper) page(u string) (string, error) {
-	resp, err := s.c.Get(u)
+// authorize approves a session as the simulator's widget does, through its
+// test-data path, and returns the authorization token.
+func authorize(c *shopclient.Client, base, clientToken string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"client_token": clientToken, "payment_method_category": "pay_later", "outcome": "approve"})
+	resp, err := c.HTTP.Post(base+"/klarna-sim/browser/authorize", "application/json", strings.NewReader(string(body)))
 	if err != nil {
 		return "", err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		return "", fmt.Errorf("GET %s: %d", u, resp.StatusCode)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("authorize: %d", resp.StatusCode)
 	}
-	if m := csrfRe.FindSubmatch(b); m != nil {
-		s.csrf = string(m[1])
+	var auth struct {
+		AuthorizationToken string `json:"authorization_token"`
 	}
-	return string(b), nil
-}
-
-func (s *shopper) add(base, product string) error {
-	resp, err := s.c.PostForm(base+"/cart/add", url.Values{"product": {product}, "quantity": {"1"}, "csrf": {s.csrf}})
-	if err != nil {
-		return err
+	if err := json.NewDecoder(resp.Body).Decode(&auth); err != nil {
+		return "", err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 && resp.StatusCode != 303 {
-		return fmt.Errorf("add: %d", resp.StatusCode)
-	}
-	return nil
-}
-
-func (s *shopper) postJSON(u string, body any, headers map[string]string, out any) error {
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", u, strings.NewReader(string(b)))
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := s.c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("POST %s: %d", u, resp.StatusCode)
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	return auth.AuthorizationToken, nil
 }
 
 // checkout is one whole purchase over HTTP: browse, add, open the checkout
 // (Klarna session), authorize through the simulator's test-data path, place.
 func checkout(base string, transport http.RoundTripper) error {
-	s := newShopper(transport)
-	if _, err := s.page(base + "/"); err != nil {
+	s := shopclient.New(transport, 15*time.Second)
+	if _, err := s.Get(base + "/"); err != nil {
 		return err
 	}
-	if err := s.add(base, "stoneware-mug"); err != nil {
+	if err := s.Add(base, "stoneware-mug"); err != nil {
 		return err
 	}
-	page, err := s.page(base + "/checkout")
+	page, err := s.Get(base + "/checkout")
 	if err != nil {
 		return err
 	}
@@ -226,18 +186,16 @@ func checkout(base string, transport http.RoundTripper) error {
 	if m == nil {
 		return errors.New("no client token on the checkout page")
 	}
-	var auth struct {
-		AuthorizationToken string `json:"authorization_token"`
-	}
-	if err := s.postJSON(base+"/klarna-sim/browser/authorize", map[string]string{"client_token": m[1], "payment_method_category": "pay_later", "outcome": "approve"}, nil, &auth); err != nil {
+	token, err := authorize(s, base, m[1])
+	if err != nil {
 		return err
 	}
-	var placed struct{ Status string }
-	if err := s.postJSON(base+"/checkout/place", map[string]string{"authorization_token": auth.AuthorizationToken}, map[string]string{"X-CSRF-Token": s.csrf}, &placed); err != nil {
+	status, placed, err := s.Place(base, token)
+	if err != nil {
 		return err
 	}
-	if placed.Status != "placed" {
-		return fmt.Errorf("place: %s", placed.Status)
+	if status != http.StatusOK || placed["status"] != "placed" {
+		return fmt.Errorf("place: %d %s", status, placed["status"])
 	}
 	return nil
 }
@@ -308,18 +266,13 @@ func run(d time.Duration, conns, checkoutConns int, lighthouse bool) error {
 	// machine as it does against the bare handler.
 	pageClient := newClient(conns)
 	setup := func(int) any {
-		s := newShopper(http.DefaultTransport)
-		s.page(base + "/")
-		s.add(base, "stoneware-mug")
-		s.add(base, "house-blend")
-		s.add(base, "linen-notebook")
-		s.page(base + "/cart") // shows, and so clears, the "added" message
-		u, _ := url.Parse(base)
-		var parts []string
-		for _, c := range s.c.Jar.Cookies(u) {
-			parts = append(parts, c.Name+"="+c.Value)
-		}
-		return strings.Join(parts, "; ")
+		s := shopclient.New(nil, 15*time.Second)
+		s.Get(base + "/")
+		s.Add(base, "stoneware-mug")
+		s.Add(base, "house-blend")
+		s.Add(base, "linen-notebook")
+		s.Get(base + "/cart") // shows, and so clears, the "added" message
+		return s.Cookie(base)
 	}
 	view := func(path string) func(any) error {
 		return func(st any) error {
@@ -465,12 +418,12 @@ var (
 
 // pageWeights fetches each page and what it links, as a browser would.
 func pageWeights(base string) ([]weight, error) {
-	s := newShopper(http.DefaultTransport)
-	s.page(base + "/")
-	s.add(base, "stoneware-mug")
+	s := shopclient.New(nil, 15*time.Second)
+	s.Get(base + "/")
+	s.Add(base, "stoneware-mug")
 	var out []weight
 	for _, path := range []string{"/", "/products/pour-over-kettle", "/cart", "/checkout"} {
-		html, err := s.page(base + path)
+		html, err := s.Get(base + path)
 		if err != nil {
 			return nil, err
 		}
@@ -487,7 +440,7 @@ func pageWeights(base string) ([]weight, error) {
 			if strings.HasPrefix(u, "/") {
 				full = base + u
 			}
-			resp, err := s.c.Get(full)
+			resp, err := s.HTTP.Get(full)
 			if err != nil {
 				continue
 			}
@@ -516,15 +469,10 @@ func runLighthouse(base string) error {
 		return fmt.Errorf("lighthouse is not installed: run npm ci --prefix cmd/loadtest")
 	}
 	// The checkout needs a cart: give Lighthouse a session cookie that has one.
-	s := newShopper(http.DefaultTransport)
-	s.page(base + "/")
-	s.add(base, "stoneware-mug")
-	u, _ := url.Parse(base)
-	var cookie string
-	for _, c := range s.c.Jar.Cookies(u) {
-		cookie = c.Name + "=" + c.Value
-	}
-	headers, _ := json.Marshal(map[string]string{"Cookie": cookie})
+	s := shopclient.New(nil, 15*time.Second)
+	s.Get(base + "/")
+	s.Add(base, "stoneware-mug")
+	headers, _ := json.Marshal(map[string]string{"Cookie": s.Cookie(base)})
 	fmt.Printf("\n| page | performance | accessibility | best practices | SEO |\n|---|---|---|---|---|\n")
 	for _, path := range []string{"/", "/products/pour-over-kettle", "/cart", "/checkout"} {
 		cmd := exec.Command(bin, base+path, "--quiet", "--output=json", "--output-path=stdout", "--only-categories=performance,accessibility,best-practices,seo",
