@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +10,7 @@ import (
 
 	"storefront/internal/shopclient"
 	"storefront/klarna/simulator"
+	"storefront/klarna/simulator/simtest"
 	"storefront/store/storetest"
 )
 
@@ -51,21 +50,6 @@ func startWithLogs(t *testing.T, env map[string]string, logs io.Writer) *instanc
 	}
 	t.Fatal("instance did not start")
 	return nil
-}
-
-// externalKlarna is a simulator both instances share, as they would share
-// Klarna.
-func externalKlarna(t *testing.T, cfg simulator.Config) (*simulator.Simulator, string) {
-	var sim *simulator.Simulator
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sim.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	cfg.BaseURL = srv.URL
-	var err error
-	if sim, err = simulator.New(cfg); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim, srv.URL
 }
 
 // browserless is a shopper without JavaScript that fails the test when the
@@ -111,7 +95,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	if schema == "" {
 		t.Skip("no PostgreSQL")
 	}
-	sim, klarnaURL := externalKlarna(t, simulator.Config{CallbackBackoff: 50 * time.Millisecond})
+	sim, klarnaURL := simtest.Start(t, simulator.Config{CallbackBackoff: 50 * time.Millisecond})
 	env := map[string]string{
 		"DATABASE_URL": storetest.PostgresSchemaURL(schema), "KLARNA_API_URL": klarnaURL, "LOG_LEVEL": "warn",
 		"SESSION_SECRET": "shared-secret-0123456789abcdef-0123456789abcdef",
@@ -160,7 +144,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 // order placement waits on a slow Klarna: the request still completes with
 // the order, and run returns.
 func TestShutdownDrainsPlacement(t *testing.T) {
-	sim, klarnaURL := externalKlarna(t, simulator.Config{DisableCallbacks: true})
+	sim, klarnaURL := simtest.Start(t, simulator.Config{DisableCallbacks: true})
 	inst := start(t, map[string]string{"DATABASE_URL": "sqlite:" + t.TempDir() + "/shop.db", "KLARNA_API_URL": klarnaURL, "LOG_LEVEL": "warn"})
 	shopper := newBrowserless(t)
 	shopper.get(inst.URL + "/")

@@ -3,8 +3,6 @@ package checkout_test
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +12,7 @@ import (
 	"storefront/checkout"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
+	"storefront/klarna/simulator/simtest"
 	"storefront/shop"
 	"storefront/store"
 	"storefront/store/storetest"
@@ -50,17 +49,9 @@ func setupWith(t *testing.T, st store.Store) *fixture {
 // setupFull also chooses the simulator's configuration.
 func setupFull(t testing.TB, st store.Store, simCfg simulator.Config) *fixture {
 	t.Helper()
-	var sim *simulator.Simulator
-	srv := httptest.NewServer(httpHandler(func() *simulator.Simulator { return sim }))
-	t.Cleanup(srv.Close)
-	var err error
-	simCfg.BaseURL, simCfg.Username, simCfg.Password, simCfg.DisableCallbacks = srv.URL, "u", "p", true
-	sim, err = simulator.New(simCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	client, err := klarna.NewClient(klarna.WithBaseURL(srv.URL), klarna.WithCredentials("u", "p"), klarna.WithMaxRetries(0), klarna.WithAttemptTimeout(300*time.Millisecond))
+	simCfg.Username, simCfg.Password, simCfg.DisableCallbacks = "u", "p", true
+	sim, simURL := simtest.Start(t, simCfg)
+	client, err := klarna.NewClient(klarna.WithBaseURL(simURL), klarna.WithCredentials("u", "p"), klarna.WithMaxRetries(0), klarna.WithAttemptTimeout(300*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,12 +243,6 @@ func TestUnknownOutcomeIsRecoveredLater(t *testing.T) {
 	if got.State != store.StatePlaced || got.KlarnaOrderID == "" {
 		t.Errorf("after recovery: %+v", got)
 	}
-}
-
-// httpHandler serves the simulator once it exists: the server must start
-// first so that its URL can be the simulator's base URL.
-func httpHandler(get func() *simulator.Simulator) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { get().ServeHTTP(w, r) })
 }
 
 func TestFraudNotifications(t *testing.T) {

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +9,7 @@ import (
 
 	"storefront/internal/shopclient"
 	"storefront/klarna/simulator"
+	"storefront/klarna/simulator/simtest"
 )
 
 // TestCrashDuringPlacement kills the shop (SIGKILL) at each step of an order
@@ -30,18 +29,10 @@ func TestCrashDuringPlacement(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			var sim *simulator.Simulator
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sim.ServeHTTP(w, r) }))
-			t.Cleanup(srv.Close)
-			var err error
-			sim, err = simulator.New(simulator.Config{BaseURL: srv.URL, DisableCallbacks: true, RefuseOrderReplay: tc.refuse})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { sim.Close() })
+			sim, simURL := simtest.Start(t, simulator.Config{DisableCallbacks: true, RefuseOrderReplay: tc.refuse})
 
 			dir, addr := t.TempDir(), freeAddr(t)
-			a, cmd := launch(t, dir, addr, "KLARNA_API_URL="+srv.URL, "STOREFRONT_TEST_CRASH_AT="+step)
+			a, cmd := launch(t, dir, addr, "KLARNA_API_URL="+simURL, "STOREFRONT_TEST_CRASH_AT="+step)
 			c := newClient(t, a.URL)
 			c.add("pour-over-kettle")
 			page := c.get("/checkout")
@@ -67,7 +58,7 @@ func TestCrashDuringPlacement(t *testing.T) {
 			}
 
 			// Restart on the same database; Recover runs at start.
-			a2, _ := launch(t, dir, addr, "KLARNA_API_URL="+srv.URL)
+			a2, _ := launch(t, dir, addr, "KLARNA_API_URL="+simURL)
 			c.base = a2.URL
 			if step == "received" {
 				// Nothing was stored: the shopper's browser (or Klarna's

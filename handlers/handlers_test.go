@@ -21,6 +21,7 @@ import (
 	"storefront/handlers"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
+	"storefront/klarna/simulator/simtest"
 	"storefront/shop"
 	"storefront/static"
 	"storefront/store"
@@ -39,16 +40,8 @@ type options struct {
 
 func newEnv(t testing.TB, o options) *env {
 	t.Helper()
-	var sim *simulator.Simulator
-	simSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sim.ServeHTTP(w, r) }))
-	t.Cleanup(simSrv.Close)
-	var err error
-	sim, err = simulator.New(simulator.Config{BaseURL: simSrv.URL, Username: "u", Password: "p", DisableCallbacks: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	client, err := klarna.NewClient(klarna.WithBaseURL(simSrv.URL), klarna.WithCredentials("u", "p"), klarna.WithMaxRetries(0), klarna.WithAttemptTimeout(2*time.Second))
+	sim, simURL := simtest.Start(t, simulator.Config{Username: "u", Password: "p", DisableCallbacks: true})
+	client, err := klarna.NewClient(klarna.WithBaseURL(simURL), klarna.WithCredentials("u", "p"), klarna.WithMaxRetries(0), klarna.WithAttemptTimeout(2*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +58,7 @@ func newEnv(t testing.TB, o options) *env {
 	log := slog.New(slog.DiscardHandler)
 	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log})
 	h := handlers.New(handlers.Config{
-		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simSrv.URL + "/kp/lib/v1/api.js",
+		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simURL + "/kp/lib/v1/api.js",
 		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits,
 	}, svc, db, cat, log)
 	h.Routes(e, static.FS, nil)
