@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"storefront/internal/reconcile"
 	"storefront/internal/shopclient"
 	"storefront/klarna/simulator"
 	"storefront/klarna/simulator/simtest"
+	"storefront/store"
 	"storefront/store/storetest"
 )
 
@@ -137,6 +139,90 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	}
 	if n := len(sim.Snapshot().Orders); n != 1 {
 		t.Errorf("%d orders at Klarna", n)
+	}
+	reconciled(t, storetest.PostgresSchemaURL(schema), sim)
+}
+
+// reconciled compares the orders in a shop's database with Klarna's, by
+// content.
+func reconciled(t *testing.T, databaseURL string, sim *simulator.Simulator) reconcile.Report {
+	t.Helper()
+	var db store.Store
+	var err error
+	if path, ok := strings.CutPrefix(databaseURL, "sqlite:"); ok {
+		db, err = store.OpenSQLite(t.Context(), path)
+	} else {
+		db, err = store.OpenPostgres(t.Context(), databaseURL)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	orders, err := db.Orders(t.Context(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := reconcile.Local(orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reconcile.Compare(local, reconcile.FromSimulator(sim.OrderContents()))
+	if !r.OK() {
+		t.Errorf("reconciliation: %s", r)
+	}
+	return r
+}
+
+// TestDecisionWhileTheShopIsDown: an order awaits Klarna's fraud review;
+// the shop goes down, Klarna decides and its notifications find nobody;
+// the shop comes back and, within the bounded wait, asks Klarna and records
+// the decision.
+func TestDecisionWhileTheShopIsDown(t *testing.T) {
+	for _, decision := range []string{"accept", "reject"} {
+		t.Run(decision, func(t *testing.T) {
+			sim, klarnaURL := simtest.Start(t, simulator.Config{CallbackAttempts: 2, CallbackBackoff: 20 * time.Millisecond})
+			dbURL := "sqlite:" + t.TempDir() + "/shop.db"
+			env := map[string]string{"DATABASE_URL": dbURL, "KLARNA_API_URL": klarnaURL, "LOG_LEVEL": "warn",
+				"SESSION_SECRET": "down-secret-0123456789abcdef-0123456789abcdef", "REVIEW_CHECK_AFTER": "1s", "RECOVERY_INTERVAL": "200ms"}
+			first := start(t, env)
+			shopper := newBrowserless(t)
+			shopper.get(first.URL + "/")
+			shopper.add(first.URL, "oak-board")
+			shopper.get(first.URL + "/checkout")
+			auth, _ := sim.Authorize(sim.Snapshot().Sessions[0].ID, "pay_later", simulator.OutcomePending)
+			if _, out := shopper.place(first.URL, auth.AuthorizationToken); out["status"] != "placed" {
+				t.Fatalf("place: %v", out)
+			}
+			orderID := sim.Snapshot().Orders[0].ID
+			first.stop()
+			<-first.done
+			first.done <- nil // for the cleanup
+			if err := sim.Decide(orderID, decision); err != nil {
+				t.Fatal(err)
+			}
+			if !storetest.Eventually(5*time.Second, func() bool { return len(sim.Callbacks()) >= 2 }) {
+				t.Fatal("Klarna did not try to notify")
+			}
+			for _, c := range sim.Callbacks() {
+				if c.Kind == "notification" && c.Status == 200 {
+					t.Fatal("the notification reached a shop that was down")
+				}
+			}
+			start(t, env)
+			db, err := store.OpenSQLite(t.Context(), strings.TrimPrefix(dbURL, "sqlite:"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			want := map[string]store.State{"accept": store.StatePlaced, "reject": store.StateRejected}[decision]
+			ok := storetest.Eventually(10*time.Second, func() bool {
+				orders, err := db.Orders(t.Context(), 10)
+				return err == nil && len(orders) == 1 && orders[0].State == want
+			})
+			if !ok {
+				t.Fatalf("the order did not end %s after the shop came back", want)
+			}
+		})
 	}
 }
 

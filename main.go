@@ -134,6 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	catalog := shop.DefaultCatalog()
 	svc := checkout.New(client, db, catalog, baseURL, checkout.Options{
 		Logger: log.With("component", "checkout"), Crash: crashHook(getenv), SessionsPerSecond: sessionQuota(cfg.Mode), Vault: tokens,
+		Lease: cfg.PlacementLease, ReviewChecks: cfg.ReviewChecks(),
 	})
 	h := handlers.New(hcfg, svc, db, catalog, log)
 
@@ -169,26 +170,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "  note: no TOKEN_KEYS set, so stored subscription tokens are unreadable after a restart")
 	}
 
-	// Settle placements that a crash or a lost answer left unfinished, now
-	// and then every 30 seconds.
-	recoverCtx, stopRecover := context.WithCancel(context.Background())
+	// Settle what a crash, a lost answer or a refused write left unfinished,
+	// and ask Klarna about pending reviews: now, then every few seconds.
+	recoverCtx, stopRecover := context.WithCancel(context.WithoutCancel(ctx))
 	recovered := make(chan struct{})
 	go func() {
 		defer close(recovered)
-		t := time.NewTicker(30 * time.Second)
-		defer t.Stop()
-		for {
-			if n, err := svc.Recover(recoverCtx); err != nil {
-				log.Error("recovering placements failed", "error", err)
-			} else if n > 0 {
-				log.Info("recovered placements", "count", n)
-			}
-			select {
-			case <-t.C:
-			case <-recoverCtx.Done():
-				return
-			}
-		}
+		svc.RunRecovery(recoverCtx, cfg.RecoveryInterval)
 	}()
 
 	select {
@@ -207,7 +195,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	err = srv.Shutdown(shutdownCtx)
 	// In-flight placements finish (or stay placing for the next start to
 	// settle) before the database closes.
-	svc.Wait()
+	svc.Close(shutdownCtx)
 	stopRecover()
 	<-recovered
 	return err

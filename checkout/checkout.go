@@ -47,10 +47,19 @@ var (
 	// or not matching); the shopper must approve again.
 	ErrReauthorize = errors.New("checkout: the payment approval can no longer be used")
 	// ErrInProgress: the order is being confirmed by another request, or
-	// Klarna's answer is late; the outcome will follow.
+	// Klarna's answer is late, or it is being recorded; the outcome will
+	// follow on the confirmation page.
 	ErrInProgress = errors.New("checkout: the order is still being confirmed")
+	// ErrAlreadyPlaced: this cart's checkout already became an order (by
+	// Klarna's callback, recovery or another tab); show it, do not start a
+	// second payment for the same cart.
+	ErrAlreadyPlaced = errors.New("checkout: this cart was already ordered")
 	// ErrRefused: Klarna refused the order; the shopper may start again.
 	ErrRefused = errors.New("checkout: Klarna could not place the order")
+	// ErrForeignToken: the authorization token is not the one Klarna holds
+	// for this checkout's session. It is refused without touching it: it
+	// may be another shopper's.
+	ErrForeignToken = errors.New("checkout: the payment approval does not belong to this checkout")
 	// ErrUnavailable: Klarna could not be reached; nothing was changed.
 	ErrUnavailable = errors.New("checkout: Klarna is not reachable right now")
 	// ErrNotFound: no checkout for that session or reference.
@@ -65,11 +74,19 @@ type Service struct {
 	baseURL string
 	log     *slog.Logger
 	now     func() time.Time
+	// instance names this process in placement leases.
+	instance string
+	// lease is how long a placement is this process's alone; recovery
+	// anywhere takes it over only after that.
+	lease time.Duration
 	// wait bounds how long a caller waits for another caller's placement.
 	wait time.Duration
 	// retryWaits are the pauses before asking Klarna again when a
 	// create-order answer was lost.
 	retryWaits []time.Duration
+	// reviewChecks are the waits between asking Klarna about an order
+	// still pending review; the last repeats.
+	reviewChecks []time.Duration
 	// crash is called at each step of a placement; crash tests kill the
 	// process there.
 	crash func(step string)
@@ -77,11 +94,15 @@ type Service struct {
 	sessions *rate.Limiter
 	// vault encrypts customer tokens before they are stored.
 	vault *vault.Vault
-	// started is when this process began: placements left before it belong
-	// to a process that has gone.
-	started time.Time
 
-	bg sync.WaitGroup
+	// unrecorded holds orders Klarna made that the database refused to
+	// record; a goroutine per order writes them as soon as it can.
+	mu         sync.Mutex
+	unrecorded map[string]bool
+	nudge      chan struct{}
+	stop       chan struct{}
+	stopOnce   sync.Once
+	bg         sync.WaitGroup
 }
 
 // Options tune a Service; the zero value is sensible.
@@ -90,6 +111,14 @@ type Options struct {
 	Now        func() time.Time
 	Wait       time.Duration
 	RetryWaits []time.Duration
+	// Lease is how long a placement belongs to the process that started it
+	// (default 60 s: longer than the client's 30 s per Klarna call). After
+	// it, recovery on any instance takes the placement over.
+	Lease time.Duration
+	// ReviewChecks are the waits before asking Klarna again about an order
+	// pending fraud review, in case its notification never arrives
+	// (default 15 min, 30 min, 1 h, 2 h, 4 h, then every 8 h).
+	ReviewChecks []time.Duration
 	// Crash, for crash tests only, is called at each step of a placement:
 	// "received", "placing" (state set, Klarna not yet called), "ordered"
 	// (Klarna answered, nothing recorded) and "recorded".
@@ -117,11 +146,18 @@ func New(k Klarna, st store.Store, cat *shop.Catalog, baseURL string, o Options)
 	if o.RetryWaits == nil {
 		o.RetryWaits = []time.Duration{200 * time.Millisecond, time.Second}
 	}
+	if o.Lease == 0 {
+		o.Lease = time.Minute
+	}
+	if len(o.ReviewChecks) == 0 {
+		o.ReviewChecks = []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour, 8 * time.Hour}
+	}
 	if o.Crash == nil {
 		o.Crash = func(string) {}
 	}
 	svc := &Service{klarna: k, store: st, catalog: cat, baseURL: strings.TrimRight(baseURL, "/"), log: o.Logger,
-		now: o.Now, wait: o.Wait, retryWaits: o.RetryWaits, crash: o.Crash, vault: o.Vault, started: o.Now()}
+		now: o.Now, instance: randomHex(8), lease: o.Lease, wait: o.Wait, retryWaits: o.RetryWaits, reviewChecks: o.ReviewChecks,
+		crash: o.Crash, vault: o.Vault, unrecorded: map[string]bool{}, nudge: make(chan struct{}, 1), stop: make(chan struct{})}
 	if o.SessionsPerSecond > 0 {
 		svc.sessions = rate.NewLimiter(rate.Limit(o.SessionsPerSecond), max(1, int(o.SessionsPerSecond)))
 	}
@@ -132,39 +168,106 @@ func New(k Klarna, st store.Store, cat *shop.Catalog, baseURL string, o Options)
 // rather than reused, so it cannot expire while the shopper pays.
 const sessionMargin = 30 * time.Minute
 
+// errStale: the checkout changed while this request worked on it; read it
+// again.
+var errStale = errors.New("checkout: changed by another request")
+
+// errSessionGone: Klarna no longer has the session (expired, or complete).
+var errSessionGone = errors.New("checkout: Klarna no longer has this session")
+
 // Begin prepares the Klarna session for the shopper's cart. It reuses the
 // checkout named by existingID when its session is still valid for this
 // market, updating it if the priced cart changed; otherwise it creates a new
 // session and checkout. No personal data is sent.
+//
+// A checkout that is being placed, or that already became an order for this
+// very cart, is returned with ErrInProgress or ErrAlreadyPlaced: the shopper
+// is shown that order instead of paying for the same cart twice.
 func (s *Service) Begin(ctx context.Context, existingID string, cart shop.Cart, m shop.Market, locale string) (*store.Checkout, *shop.Priced, error) {
 	priced, err := shop.Price(cart, m, locale, s.catalog, s.baseURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkout: pricing cart: %w", err)
 	}
-	if existingID != "" {
+	// A few rounds at most: each one follows a change another request
+	// made to the same checkout.
+	for range 4 {
+		if existingID == "" {
+			break
+		}
 		c, err := s.store.Checkout(ctx, existingID)
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("checkout: reading checkout %s: %w", existingID, err)
+		}
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return nil, nil, err
 		case c.State == store.StatePlacing:
 			return c, priced, ErrInProgress
-		case c.State == store.StateOpen && c.Market == m.Code && c.Locale == priced.Locale && s.now().Add(sessionMargin).Before(c.SessionExpiresAt):
-			if c.CartHash == priced.Hash() {
-				return c, priced, nil
-			}
-			updated, err := s.update(ctx, c, cart, priced)
-			if err == nil {
-				return updated, priced, nil
-			}
-			if !klarna.IsNotFound(err) {
+		case c.State.IsOrder() && c.CartHash == priced.Hash():
+			return c, priced, ErrAlreadyPlaced
+		case c.State != store.StateOpen:
+			// An order for another cart, or a failed checkout: a new purchase.
+			existingID = ""
+			continue
+		}
+		if c.Market != m.Code || c.Locale != priced.Locale || !s.now().Add(sessionMargin).Before(c.SessionExpiresAt) {
+			// Retire it, so that a late authorization of the old session
+			// cannot place an order beside the new checkout.
+			retired, err := s.retire(ctx, c, "replaced by a new checkout (market, language or session expiry)")
+			if err != nil {
 				return nil, nil, err
 			}
-			// Klarna forgot the session (expired early): start a new one.
+			if retired {
+				existingID = ""
+			}
+			continue
+		}
+		if c.CartHash == priced.Hash() {
+			return c, priced, nil
+		}
+		updated, err := s.update(ctx, c, cart, priced)
+		switch {
+		case err == nil:
+			return updated, priced, nil
+		case errors.Is(err, errStale):
+			continue
+		case errors.Is(err, errSessionGone):
+			// Klarna expired the session early, or it completed because an
+			// order is being made from it: look again before replacing it.
+			if fresh, rerr := s.store.Checkout(ctx, c.ID); rerr == nil && fresh.Version == c.Version {
+				if _, err := s.retire(ctx, c, "Klarna no longer has its session"); err != nil {
+					return nil, nil, err
+				}
+			}
+			continue
+		default:
+			return nil, nil, err
 		}
 	}
 	c, err := s.create(ctx, cart, priced)
 	return c, priced, err
+}
+
+// retire closes an open checkout that will not be paid, by compare-and-set
+// on the version read: false means it changed meanwhile (it may be an order
+// now) and must be looked at again.
+func (s *Service) retire(ctx context.Context, c *store.Checkout, why string) (bool, error) {
+	ok, err := s.store.Transition(ctx, c.ID, []store.State{store.StateOpen}, store.StateFailed, store.Changes{AtVersion: c.Version, LastError: &why})
+	if err != nil {
+		return false, fmt.Errorf("checkout: retiring checkout %s: %w", c.ID, err)
+	}
+	return ok, nil
+}
+
+// merchantURLs are the addresses Klarna calls and sends the shopper to for
+// one checkout. The secret authenticates Klarna's callbacks.
+func (s *Service) merchantURLs(ref, secret string) *klarna.MerchantURLs {
+	return &klarna.MerchantURLs{
+		Confirmation:  s.baseURL + "/confirmation/" + ref,
+		Authorization: s.baseURL + "/klarna/authorization?checkout=" + ref + "&secret=" + secret,
+		Notification:  s.baseURL + "/klarna/notification?checkout=" + ref + "&secret=" + secret,
+	}
 }
 
 func (s *Service) sessionRequest(p *shop.Priced, ref, secret string) *klarna.SessionRequest {
@@ -177,12 +280,8 @@ func (s *Service) sessionRequest(p *shop.Priced, ref, secret string) *klarna.Ses
 		PurchaseCountry: p.Market.Code, PurchaseCurrency: p.Market.Currency, Locale: p.Locale,
 		OrderAmount: p.Total, OrderTaxAmount: p.Tax, OrderLines: p.OrderLines,
 		Intent: intent, MerchantReference1: ref,
-		MerchantURLs: &klarna.MerchantURLs{
-			Confirmation:  s.baseURL + "/confirmation/" + ref,
-			Authorization: s.baseURL + "/klarna/authorization?checkout=" + ref + "&secret=" + secret,
-			Notification:  s.baseURL + "/klarna/notification?checkout=" + ref + "&secret=" + secret,
-		},
-		Options: &klarna.Options{ColorBorderSelected: "#17120F", ColorDetails: "#17120F", RadiusBorder: "10px"},
+		MerchantURLs: s.merchantURLs(ref, secret),
+		Options:      &klarna.Options{ColorBorderSelected: "#17120F", ColorDetails: "#17120F", RadiusBorder: "10px"},
 	}
 }
 
@@ -201,16 +300,22 @@ func (s *Service) create(ctx context.Context, cart shop.Cart, p *shop.Priced) (*
 	ms, resp, err := s.klarna.CreateSession(ctx, req)
 	if err != nil {
 		s.log.ErrorContext(ctx, "creating klarna session failed", "checkout", ref, "error", err, "correlation_id", correlation(resp, err))
-		return nil, fmt.Errorf("%w (%v)", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	payload, _ := json.Marshal(req)
-	cats, _ := json.Marshal(ms.PaymentMethodCategories)
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("checkout: encoding session payload: %w", err)
+	}
+	cats, err := json.Marshal(ms.PaymentMethodCategories)
+	if err != nil {
+		return nil, fmt.Errorf("checkout: encoding payment categories: %w", err)
+	}
 	now := s.now()
 	c := &store.Checkout{
 		ID: ref, SessionID: ms.SessionID, ClientToken: ms.ClientToken, Categories: string(cats), Market: p.Market.Code, Locale: p.Locale, Currency: p.Market.Currency,
 		Cart: cart.Encode(), CartHash: p.Hash(), Amount: p.Total, TaxAmount: p.Tax, SessionPayload: redactSecret(string(payload), secret),
 		CallbackSecret: secret, State: store.StateOpen, CorrelationID: resp.CorrelationID,
-		CreatedAt: now, UpdatedAt: now, SessionExpiresAt: now.Add(48 * time.Hour),
+		CreatedAt: now, UpdatedAt: now, SessionExpiresAt: now.Add(48 * time.Hour), Version: 1,
 	}
 	if err := s.store.CreateCheckout(ctx, c); err != nil {
 		// The Klarna session is left to expire on its own: it has no
@@ -221,6 +326,9 @@ func (s *Service) create(ctx context.Context, cart shop.Cart, p *shop.Priced) (*
 	return c, nil
 }
 
+// update sends a changed cart to Klarna and then records it, by
+// compare-and-set on the version read: a checkout that started placing
+// meanwhile is never changed.
 func (s *Service) update(ctx context.Context, c *store.Checkout, cart shop.Cart, p *shop.Priced) (*store.Checkout, error) {
 	req := s.sessionRequest(p, c.ID, c.CallbackSecret)
 	resp, err := s.klarna.UpdateSession(ctx, c.SessionID, &klarna.SessionUpdate{
@@ -229,234 +337,30 @@ func (s *Service) update(ctx context.Context, c *store.Checkout, cart shop.Cart,
 	if err != nil {
 		s.log.WarnContext(ctx, "updating klarna session failed", "checkout", c.ID, "error", err, "correlation_id", correlation(resp, err))
 		if klarna.IsNotFound(err) {
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", errSessionGone, err)
 		}
-		return nil, fmt.Errorf("%w (%v)", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	payload, _ := json.Marshal(req)
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("checkout: encoding session payload: %w", err)
+	}
 	r := store.Repricing{Cart: cart.Encode(), CartHash: p.Hash(), SessionPayload: redactSecret(string(payload), c.CallbackSecret),
 		Amount: p.Total, TaxAmount: p.Tax, SessionExpiresAt: s.now().Add(48 * time.Hour)}
-	ok, err := s.store.Reprice(ctx, c.ID, r)
+	ok, err := s.store.Reprice(ctx, c.ID, c.Version, r)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("checkout: repricing %s: %w", c.ID, err)
 	}
 	if !ok {
-		return nil, ErrInProgress
+		return nil, errStale
 	}
 	s.log.InfoContext(ctx, "checkout repriced", "checkout", c.ID, "amount", p.Total, "correlation_id", resp.CorrelationID)
-	return s.store.Checkout(ctx, c.ID)
-}
-
-// Source says who asked to place an order, for the logs.
-type Source string
-
-// Sources of a placement.
-const (
-	FromBrowser  Source = "browser"
-	FromCallback Source = "callback"
-	FromRecovery Source = "recovery"
-)
-
-// Place turns an authorization into an order. The shopper's browser and
-// Klarna's authorization callback both call it, in any order and any number
-// of times: the first moves the checkout from open to placing (a
-// compare-and-set in the store) and calls Klarna; every other caller gets
-// that same order back. cartHash, when not empty, is the hash of the cart as
-// the shopper's session prices it now: a difference means the cart changed
-// after authorization (another tab), which is caught before calling Klarna.
-func (s *Service) Place(ctx context.Context, sessionID, token string, src Source, cartHash string) (*store.Checkout, error) {
-	c, err := s.store.CheckoutBySession(ctx, sessionID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNotFound
-	}
+	updated, err := s.store.Checkout(ctx, c.ID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("checkout: reading checkout %s: %w", c.ID, err)
 	}
-	log := s.log.With("checkout", c.ID, "source", string(src))
-	s.crash("received")
-	switch {
-	case c.State.IsOrder():
-		return c, nil
-	case c.State == store.StateFailed:
-		return c, ErrRefused
-	case c.State == store.StatePlacing:
-		return s.awaitOther(ctx, c.ID)
-	}
-	if cartHash != "" && cartHash != c.CartHash {
-		log.InfoContext(ctx, "cart changed after authorization; releasing it")
-		s.cancel(ctx, c.ID, token)
-		return c, ErrCartChanged
-	}
-	won, err := s.store.Transition(ctx, c.ID, []store.State{store.StateOpen}, store.StatePlacing, store.Changes{AuthorizationToken: &token})
-	if err != nil {
-		return nil, err
-	}
-	if !won {
-		return s.awaitOther(ctx, c.ID)
-	}
-	log.InfoContext(ctx, "placing order")
-	s.crash("placing")
-	return s.createOrder(ctx, c, token, log, false)
+	return updated, nil
 }
-
-// createOrder calls Klarna for a checkout this caller moved to placing, and
-// settles the state from the answer. uncertain says an earlier attempt may
-// already have created the order (a lost answer, a crash, recovery).
-func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token string, log *slog.Logger, uncertain bool) (*store.Checkout, error) {
-	req, err := orderRequest(c.SessionPayload)
-	if err != nil {
-		return nil, err
-	}
-	var (
-		order *klarna.Order
-		resp  *klarna.Response
-	)
-	for attempt := 0; ; attempt++ {
-		order, resp, err = s.klarna.CreateOrder(ctx, token, req)
-		if err == nil || !unknownOutcome(err) || attempt >= len(s.retryWaits) {
-			break
-		}
-		// The order may or may not exist at Klarna. Asking again with the
-		// same token is safe: Klarna ties the order to the authorization,
-		// so a repeat cannot create a second one.
-		uncertain = true
-		log.WarnContext(ctx, "create order outcome unknown; asking again", "error", err, "correlation_id", correlation(resp, err))
-		select {
-		case <-time.After(s.retryWaits[attempt]):
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	corr := correlation(resp, err)
-	switch {
-	case err == nil:
-		s.crash("ordered")
-		return s.finish(ctx, c.ID, order, req, corr, log)
-	case unknownOutcome(err):
-		// Leave it placing with the token stored: Recover settles it.
-		msg := "Klarna's answer did not arrive: " + err.Error()
-		s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlacing, store.Changes{LastError: &msg, CorrelationID: &corr})
-		log.ErrorContext(ctx, "create order outcome unknown; will resolve later", "error", err, "correlation_id", corr)
-		return nil, ErrInProgress
-	case uncertain && s.orderExists(ctx, c, log):
-		// An earlier attempt created the order and Klarna will not repeat
-		// its answer. The order is real: record it as placed, and tell the
-		// operator to find its Klarna id by our reference.
-		msg := "Klarna has this order but did not repeat its id: look it up by merchant reference " + c.ID
-		now, fraud := s.now(), "UNKNOWN"
-		s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlaced, store.Changes{LastError: &msg, CorrelationID: &corr, FraudStatus: &fraud, PlacedAt: &now})
-		log.ErrorContext(ctx, "order exists at Klarna without a known id; needs an operator", "correlation_id", corr)
-		return s.store.Checkout(ctx, c.ID)
-	case klarna.IsNotMatching(err) || klarna.IsNotFound(err):
-		msg := err.Error()
-		s.cancel(ctx, c.ID, token)
-		s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StateOpen, store.Changes{LastError: &msg, CorrelationID: &corr})
-		log.WarnContext(ctx, "authorization not usable; shopper must approve again", "error", err, "correlation_id", corr)
-		return nil, ErrReauthorize
-	default:
-		msg := err.Error()
-		s.cancel(ctx, c.ID, token)
-		s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StateFailed, store.Changes{LastError: &msg, CorrelationID: &corr})
-		log.ErrorContext(ctx, "klarna refused the order", "error", err, "correlation_id", corr)
-		return nil, ErrRefused
-	}
-}
-
-func (s *Service) finish(ctx context.Context, id string, o *klarna.Order, req *klarna.OrderRequest, corr string, log *slog.Logger) (*store.Checkout, error) {
-	to := store.StatePlaced
-	switch o.FraudStatus {
-	case klarna.FraudPending:
-		to = store.StatePendingReview
-	case klarna.FraudRejected:
-		to = store.StateRejected
-	}
-	method := ""
-	if pm := o.AuthorizedPaymentMethod; pm != nil {
-		method = string(pm.Type)
-		if pm.NumberOfDays > 0 {
-			method += fmt.Sprintf(" (%d days)", pm.NumberOfDays)
-		}
-		if pm.NumberOfInstallments > 0 {
-			method += fmt.Sprintf(" (%d instalments)", pm.NumberOfInstallments)
-		}
-	}
-	payload, _ := json.Marshal(req)
-	now := s.now()
-	fraud, empty := string(o.FraudStatus), ""
-	ok, err := s.store.Transition(ctx, id, []store.State{store.StatePlacing}, to, store.Changes{
-		KlarnaOrderID: &o.OrderID, FraudStatus: &fraud, PaymentMethod: &method, RedirectURL: &o.RedirectURL,
-		OrderPayload: p(string(payload)), LastError: &empty, CorrelationID: &corr, PlacedAt: &now,
-	})
-	if err != nil {
-		// Klarna has the order; the next Recover run records it.
-		return nil, fmt.Errorf("checkout: recording order %s: %w", id, err)
-	}
-	if !ok {
-		log.WarnContext(ctx, "order settled by another caller", "klarna_order_id", o.OrderID)
-	}
-	s.crash("recorded")
-	log.InfoContext(ctx, "order placed", "state", string(to), "klarna_order_id", o.OrderID, "fraud_status", fraud, "correlation_id", corr)
-	c, err := s.store.Checkout(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if ok && c.Subscription.Status == store.SubscriptionNone {
-		if plan := subscriptionPlan(c.SessionPayload); plan != nil {
-			// The order stands whatever happens to the token.
-			s.tokenize(ctx, c, plan, log)
-			return s.store.Checkout(ctx, id)
-		}
-	}
-	return c, nil
-}
-
-func p(v string) *string { return &v }
-
-// awaitOther waits for the caller that is placing the order to finish.
-func (s *Service) awaitOther(ctx context.Context, id string) (*store.Checkout, error) {
-	deadline := s.now().Add(s.wait)
-	for {
-		c, err := s.store.Checkout(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case c.State.IsOrder():
-			return c, nil
-		case c.State == store.StateFailed:
-			return c, ErrRefused
-		case c.State == store.StateOpen:
-			return c, ErrReauthorize
-		}
-		if s.now().After(deadline) {
-			return c, ErrInProgress
-		}
-		select {
-		case <-time.After(25 * time.Millisecond):
-		case <-ctx.Done():
-			return c, ErrInProgress
-		}
-	}
-}
-
-// PlaceInBackground places an order for Klarna's authorization callback,
-// which must be answered quickly. Wait waits for these at shutdown.
-func (s *Service) PlaceInBackground(sessionID, token string) {
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if _, err := s.Place(ctx, sessionID, token, FromCallback, ""); err != nil && !errors.Is(err, ErrInProgress) {
-			s.log.Warn("callback placement did not place an order", "error", err)
-		}
-	}()
-}
-
-// Wait blocks until background placements have finished.
-func (s *Service) Wait() { s.bg.Wait() }
 
 // Checkout returns a checkout by reference.
 func (s *Service) Checkout(ctx context.Context, ref string) (*store.Checkout, error) {
@@ -464,7 +368,10 @@ func (s *Service) Checkout(ctx context.Context, ref string) (*store.Checkout, er
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNotFound
 	}
-	return c, err
+	if err != nil {
+		return nil, fmt.Errorf("checkout: reading %s: %w", ref, err)
+	}
+	return c, nil
 }
 
 // Orders lists recent orders for the orders area.
@@ -472,13 +379,13 @@ func (s *Service) Orders(ctx context.Context, limit int) ([]*store.Checkout, err
 	return s.store.Orders(ctx, limit)
 }
 
-// cancel releases an authorization that will not become an order. A
-// failure is logged, not returned: the authorization then lapses on its own
-// after 60 minutes.
+// cancel releases an authorization that will not become an order. Only call
+// it for a token known to belong to this checkout. A failure is logged, not
+// returned: the authorization then lapses on its own after 60 minutes.
 func (s *Service) cancel(ctx context.Context, ref, token string) {
 	resp, err := s.klarna.CancelAuthorization(ctx, token)
 	if err != nil && !klarna.IsNotFound(err) {
-		s.log.WarnContext(ctx, "cancelling authorization failed", "checkout", ref, "error", err, "correlation_id", correlation(resp, err))
+		s.log.WarnContext(ctx, "cancelling authorization failed; it lapses within 60 minutes", "checkout", ref, "error", err, "correlation_id", correlation(resp, err))
 	}
 }
 
@@ -503,19 +410,24 @@ func correlation(resp *klarna.Response, err error) string {
 	return ""
 }
 
-// orderRequest rebuilds the order from the session payload that the shopper
-// authorized, so the two cannot differ.
-func orderRequest(sessionPayload string) (*klarna.OrderRequest, error) {
+// orderRequest rebuilds the order from the session payload of the checkout
+// row that won the move to placing, so that the order is exactly what was
+// priced and authorized. The merchant URLs carry the callback secret, which
+// the stored payload does not.
+func (s *Service) orderRequest(c *store.Checkout) (*klarna.OrderRequest, error) {
 	var sr klarna.SessionRequest
-	if err := json.Unmarshal([]byte(sessionPayload), &sr); err != nil {
-		return nil, fmt.Errorf("checkout: reading stored session payload: %w", err)
+	if err := json.Unmarshal([]byte(c.SessionPayload), &sr); err != nil {
+		return nil, fmt.Errorf("checkout: reading stored session payload of %s: %w", c.ID, err)
 	}
+	urls := s.merchantURLs(c.ID, c.CallbackSecret)
 	return &klarna.OrderRequest{
 		PurchaseCountry: sr.PurchaseCountry, PurchaseCurrency: sr.PurchaseCurrency, Locale: sr.Locale,
 		OrderAmount: sr.OrderAmount, OrderTaxAmount: sr.OrderTaxAmount, OrderLines: sr.OrderLines,
 		MerchantReference1: sr.MerchantReference1,
-		MerchantURLs:       &klarna.MerchantURLs{Confirmation: sr.MerchantURLs.Confirmation},
-		AutoCapture:        klarna.Bool(false),
+		// Klarna sends fraud decisions to the notification URL given with
+		// the order, not the session's.
+		MerchantURLs: &klarna.MerchantURLs{Confirmation: urls.Confirmation, Notification: urls.Notification},
+		AutoCapture:  klarna.Bool(false),
 	}, nil
 }
 

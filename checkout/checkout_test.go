@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"storefront/checkout"
+	"storefront/internal/reconcile"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
 	"storefront/klarna/simulator/simtest"
@@ -31,12 +33,36 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
+	return setupWith(t, sqlite(t))
+}
+
+func sqlite(t testing.TB) store.Store {
+	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return setupWith(t, st)
+	return st
+}
+
+// reconciled checks the shop's orders against Klarna's by content: amount,
+// tax and every line, one to one.
+func (f *fixture) reconciled(t testing.TB) reconcile.Report {
+	t.Helper()
+	orders, err := f.store.Orders(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := reconcile.Local(orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reconcile.Compare(local, reconcile.FromSimulator(f.sim.OrderContents()))
+	if !r.OK() {
+		t.Errorf("reconciliation: %s", r)
+	}
+	return r
 }
 
 // setupWith runs the checkout against a simulator on loopback and the given
@@ -205,9 +231,11 @@ func TestStaleAuthorizationFromCallbackAsksToReauthorize(t *testing.T) {
 	}
 }
 
+// TestLostAnswerIsResolvedByAskingAgain: with a Klarna that repeats its
+// answer for a spent token, the lost answer is simply asked for again.
 func TestLostAnswerIsResolvedByAskingAgain(t *testing.T) {
 	t.Parallel()
-	f := setup(t)
+	f := setupFull(t, sqlite(t), simulator.Config{ReplayOrders: true})
 	ctx := t.Context()
 	c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "wool-throw:1"), market("NL"), "nl-NL")
 	a, _ := f.sim.Authorize(c.SessionID, "pay_over_time", simulator.OutcomePending)
@@ -307,7 +335,7 @@ func TestLostAnswerWhenKlarnaRefusesReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := setupFull(t, st, simulator.Config{RefuseOrderReplay: true})
+	f := setupFull(t, st, simulator.Config{ReplayOrders: false})
 	ctx := t.Context()
 	c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "wool-throw:1"), market("GB"), "en-GB")
 	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
@@ -343,7 +371,10 @@ func TestExpiredAuthorizationAsksToReauthorize(t *testing.T) {
 	}
 }
 
-func TestResolveSettlesAStuckPlacement(t *testing.T) {
+// TestRecoveryWaitsForTheLease: a placement left placing (Klarna's answer
+// never came) belongs to its process until its lease runs out; then
+// recovery on any instance takes it over, once.
+func TestRecoveryWaitsForTheLease(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ctx := t.Context()
@@ -353,13 +384,27 @@ func TestResolveSettlesAStuckPlacement(t *testing.T) {
 	if _, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, ""); !errors.Is(err, checkout.ErrInProgress) {
 		t.Fatalf("err = %v", err)
 	}
-	if got, _ := f.svc.Resolve(ctx, c.ID); got.State != store.StatePlacing {
-		t.Errorf("resolved while the placement may still run: %s", got.State)
+	soon := checkout.New(f.client, f.store, f.cat, "http://shop.test", checkout.Options{Now: func() time.Time { return time.Now().Add(30 * time.Second) }})
+	if n, err := soon.Recover(ctx); err != nil || n != 0 {
+		t.Fatalf("another instance took the placement within its lease: %d %v", n, err)
 	}
-	time.Sleep(3100 * time.Millisecond) // Resolve leaves a fresh placement to its own request
-	got, err := f.svc.Resolve(ctx, c.ID)
-	if err != nil || got.State != store.StatePlaced {
-		t.Fatalf("after resolve: %+v %v", got, err)
+	later := checkout.New(f.client, f.store, f.cat, "http://shop.test", checkout.Options{Now: func() time.Time { return time.Now().Add(2 * time.Minute) }})
+	other := checkout.New(f.client, f.store, f.cat, "http://shop.test", checkout.Options{Now: func() time.Time { return time.Now().Add(2 * time.Minute) }})
+	var wg sync.WaitGroup
+	var total atomic.Int32
+	for _, svc := range []*checkout.Service{later, other} {
+		wg.Go(func() {
+			n, err := svc.Recover(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			total.Add(int32(n))
+		})
+	}
+	wg.Wait()
+	got, _ := f.svc.Checkout(ctx, c.ID)
+	if total.Load() != 1 || got.State != store.StatePlaced || got.KlarnaOrderID == "" || len(f.sim.Snapshot().Orders) != 1 {
+		t.Fatalf("after the lease: settled %d, %+v, Klarna orders %d", total.Load(), got, len(f.sim.Snapshot().Orders))
 	}
 }
 

@@ -4,20 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"storefront/klarna"
 	"storefront/store"
 )
 
-// ErrStale: a notification that does not match the order, or arrives after
-// the decision was recorded; it changes nothing.
+// ErrStale: a notification that does not match the order, or arrives while
+// Klarna is still reviewing; it changes nothing.
 var ErrStale = errors.New("checkout: notification does not apply")
 
-// Notify acts on Klarna's fraud notification for a pending order. It trusts
-// the notification only to say "look again": the decision is re-read from
-// Klarna, and the checkout moves from pending_review to placed or rejected by
-// compare-and-set, so duplicates, late and out-of-order notifications change
-// nothing. A final state is never left.
+// Fraud notification events Klarna sends to merchant_urls.notification.
+const (
+	EventAccepted = "FRAUD_RISK_ACCEPTED"
+	EventRejected = "FRAUD_RISK_REJECTED"
+	EventStopped  = "FRAUD_RISK_STOPPED"
+)
+
+// Notify acts on Klarna's fraud notification for an order, whatever state
+// the order is in. It trusts the notification only to say "look again": the
+// decision is re-read from Klarna and applied by compare-and-set, so
+// duplicate, late and out-of-order notifications are harmless. A STOPPED
+// event puts the order on hold ("do not ship") in every state.
 func (s *Service) Notify(ctx context.Context, ref, orderID, eventType string) (*store.Checkout, error) {
 	c, err := s.Checkout(ctx, ref)
 	if err != nil {
@@ -26,32 +34,117 @@ func (s *Service) Notify(ctx context.Context, ref, orderID, eventType string) (*
 	if c.KlarnaOrderID == "" || c.KlarnaOrderID != orderID {
 		return c, ErrStale
 	}
-	if c.State != store.StatePendingReview {
-		return c, nil // already decided: a duplicate or a late notification
-	}
 	st, resp, err := s.klarna.GetOrderStatus(ctx, orderID)
 	if err != nil {
 		s.log.WarnContext(ctx, "re-reading order after notification failed", "checkout", ref, "error", err, "correlation_id", correlation(resp, err))
-		return nil, fmt.Errorf("%w (%v)", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	var to store.State
-	switch st.FraudStatus {
-	case klarna.FraudAccepted:
-		to = store.StatePlaced
-	case klarna.FraudRejected:
-		to = store.StateRejected
-	default:
-		s.log.InfoContext(ctx, "notification while Klarna still reviews; ignored", "checkout", ref, "event", eventType)
-		return c, ErrStale
+	return s.decide(ctx, c, st.FraudStatus, eventType, resp.CorrelationID)
+}
+
+// decide applies Klarna's fraud status (and the event that announced it, if
+// any) to an order: ACCEPTED settles a pending review as placed, REJECTED
+// rejects a pending or placed order, STOPPED holds it. Concurrent deciders
+// are settled by compare-and-set on the version; the loser looks again.
+func (s *Service) decide(ctx context.Context, c *store.Checkout, fraud klarna.FraudStatus, event, corr string) (*store.Checkout, error) {
+	log := s.log.With("checkout", c.ID, "klarna_order_id", c.KlarnaOrderID, "event", event)
+	for range 3 {
+		to := c.State
+		hold := c.Hold
+		if event == EventStopped {
+			hold = "Klarna stopped this order (FRAUD_RISK_STOPPED): do not ship"
+		}
+		reason := c.LastError
+		switch fraud {
+		case klarna.FraudAccepted:
+			switch c.State {
+			case store.StatePendingReview:
+				to = store.StatePlaced
+			case store.StateRejected:
+				log.ErrorContext(ctx, "Klarna reports a rejected order as accepted; left rejected for an operator", "correlation_id", corr)
+			}
+		case klarna.FraudRejected:
+			if c.State == store.StatePendingReview || c.State == store.StatePlaced {
+				to = store.StateRejected
+				reason = "Klarna rejected the order after review"
+				if event != "" {
+					reason += " (" + event + ")"
+				}
+			}
+		default:
+			if hold == c.Hold {
+				log.InfoContext(ctx, "Klarna is still reviewing the order")
+				return c, ErrStale
+			}
+		}
+		if to == c.State && hold == c.Hold && string(fraud) == c.FraudStatus {
+			return c, nil // already recorded: a duplicate or late notification
+		}
+		f := string(fraud)
+		ch := store.Changes{AtVersion: c.Version, FraudStatus: &f, Hold: &hold, LastError: &reason, CorrelationID: &corr}
+		if to != store.StatePendingReview {
+			var none *time.Time
+			ch.NextCheckAt = &none
+		}
+		won, err := s.store.Transition(ctx, c.ID, []store.State{c.State}, to, ch)
+		if err != nil {
+			return nil, fmt.Errorf("checkout: recording Klarna's decision on %s: %w", c.ID, err)
+		}
+		fresh, err := s.store.Checkout(ctx, c.ID)
+		if err != nil {
+			return nil, fmt.Errorf("checkout: reading checkout %s: %w", c.ID, err)
+		}
+		if won {
+			log.InfoContext(ctx, "fraud decision recorded", "state", string(to), "fraud_status", f, "hold", hold != "", "correlation_id", corr)
+			return fresh, nil
+		}
+		c = fresh
 	}
-	fraud, reason := string(st.FraudStatus), ""
-	if to == store.StateRejected {
-		reason = "Klarna rejected the order after review (" + eventType + ")"
+	return c, fmt.Errorf("checkout: %s kept changing while recording Klarna's decision", c.ID)
+}
+
+// CheckReviews asks Klarna about orders still pending fraud review whose
+// next check is due, so that no order waits forever when a notification is
+// lost (the shop was down during Klarna's retries). Each check is claimed by
+// moving the next check on (compare-and-set), so instances share the work
+// and a restart resumes the schedule. It returns how many were decided.
+func (s *Service) CheckReviews(ctx context.Context) (int, error) {
+	due, err := s.store.DueChecks(ctx, s.now(), 50)
+	if err != nil {
+		return 0, fmt.Errorf("checkout: listing pending reviews: %w", err)
 	}
-	corr := resp.CorrelationID
-	if _, err := s.store.Transition(ctx, c.ID, []store.State{store.StatePendingReview}, to, store.Changes{FraudStatus: &fraud, LastError: &reason, CorrelationID: &corr}); err != nil {
-		return nil, err
+	var errs []error
+	decided := 0
+	for _, c := range due {
+		n := c.Checks + 1
+		next := s.now().Add(s.reviewChecks[min(n, len(s.reviewChecks)-1)])
+		ch := store.Changes{AtVersion: c.Version, NextCheckAt: &[]*time.Time{&next}[0], Checks: &n}
+		if c.PlacedAt != nil && s.now().Sub(*c.PlacedAt) > 48*time.Hour {
+			note := "Still pending review at Klarna after 48 hours: ask Klarna's merchant support before shipping"
+			ch.LastError = &note
+		}
+		won, err := s.store.Transition(ctx, c.ID, []store.State{store.StatePendingReview}, store.StatePendingReview, ch)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("checkout: scheduling review check of %s: %w", c.ID, err))
+			continue
+		}
+		if !won || c.KlarnaOrderID == "" {
+			continue
+		}
+		c.Version++
+		st, resp, err := s.klarna.GetOrderStatus(ctx, c.KlarnaOrderID)
+		if err != nil {
+			s.log.WarnContext(ctx, "asking Klarna about a pending review failed; asking again later", "checkout", c.ID, "error", err, "correlation_id", correlation(resp, err))
+			continue
+		}
+		got, err := s.decide(ctx, c, st.FraudStatus, "", resp.CorrelationID)
+		switch {
+		case errors.Is(err, ErrStale):
+		case err != nil:
+			errs = append(errs, err)
+		case got.State != store.StatePendingReview:
+			decided++
+		}
 	}
-	s.log.InfoContext(ctx, "fraud review decided", "checkout", ref, "state", string(to), "event", eventType, "correlation_id", corr)
-	return s.store.Checkout(ctx, c.ID)
+	return decided, errors.Join(errs...)
 }

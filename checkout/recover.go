@@ -2,7 +2,9 @@ package checkout
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -10,63 +12,109 @@ import (
 	"storefront/store"
 )
 
-// recoverAfter is how long a placement must have been left before Recover
-// takes it over: longer than a request's own attempts at Klarna (30 s
-// overall), so that recovery never races a placement that is still running.
-// Placements left by an earlier process are taken over at once.
-const recoverAfter = 45 * time.Second
-
-// Recover settles checkouts left in placing, for example by a crash or a
-// lost answer: it asks Klarna again with the stored authorization.
+// Recover settles what a crash, a lost answer or a refused write left
+// unfinished, on whichever instance runs it:
+//   - placements whose lease has run out are taken over (a compare-and-set
+//     on the lease, so one instance at a time) and Klarna is asked again with
+//     the stored authorization;
+//   - subscriptions whose order is placed but whose token was not made;
+//   - orders pending fraud review whose next check is due (see CheckReviews).
+//
+// It returns how many placements it settled, and every error it met.
 func (s *Service) Recover(ctx context.Context) (int, error) {
-	stuck, err := s.store.InState(ctx, store.StatePlacing, 100)
-	if err != nil {
-		return 0, err
-	}
-	// Subscriptions whose order is placed but whose token was not made.
-	if waiting, err := s.store.SubscriptionsIn(ctx, store.SubscriptionPending, 100); err == nil {
-		for _, c := range waiting {
-			if plan := subscriptionPlan(c.SessionPayload); plan != nil && c.State.IsOrder() {
-				s.tokenize(ctx, c, plan, s.log.With("checkout", c.ID, "source", string(FromRecovery)))
-			}
-		}
-	}
+	var errs []error
 	settled := 0
+	stuck, err := s.store.Unclaimed(ctx, store.StatePlacing, s.now(), 100)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("checkout: listing placements to recover: %w", err))
+	}
 	for _, c := range stuck {
-		if c.AuthorizationToken == "" || (!c.UpdatedAt.Before(s.started) && s.now().Sub(c.UpdatedAt) < recoverAfter) {
+		if c.AuthorizationToken == "" || s.recording(c.ID) {
 			continue
 		}
 		log := s.log.With("checkout", c.ID, "source", string(FromRecovery))
+		until := s.now().Add(s.lease)
+		won, err := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlacing, store.Changes{
+			AtVersion: c.Version, ClaimedBy: &s.instance, ClaimedUntil: &[]*time.Time{&until}[0],
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("checkout: claiming placement %s: %w", c.ID, err))
+			continue
+		}
+		if !won {
+			continue // another instance took it
+		}
+		c.Version++
+		log.InfoContext(ctx, "taking over a placement left unfinished")
 		if _, err := s.createOrder(ctx, c, c.AuthorizationToken, log, true); !errors.Is(err, ErrInProgress) {
 			settled++
 		}
 	}
-	return settled, nil
+	waiting, err := s.store.SubscriptionsIn(ctx, store.SubscriptionPending, 100)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("checkout: listing subscriptions to set up: %w", err))
+	}
+	for _, c := range waiting {
+		if plan := subscriptionPlan(c.SessionPayload); plan != nil && c.State.IsOrder() {
+			s.tokenize(ctx, c, plan, s.log.With("checkout", c.ID, "source", string(FromRecovery)))
+		}
+	}
+	if _, err := s.CheckReviews(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	return settled, errors.Join(errs...)
 }
 
-// Resolve settles one checkout left placing, when its shopper is waiting on
-// the "confirming your order" page. A placement still running in another
-// request is given a few seconds first; asking Klarna again is safe either
-// way.
-func (s *Service) Resolve(ctx context.Context, ref string) (*store.Checkout, error) {
-	c, err := s.Checkout(ctx, ref)
-	if err != nil || c.State != store.StatePlacing || c.AuthorizationToken == "" || s.now().Sub(c.UpdatedAt) < 3*time.Second {
-		return c, err
+// Nudge asks the recovery loop to run soon, for a shopper waiting on the
+// confirmation page. It never blocks and never calls Klarna itself.
+func (s *Service) Nudge() {
+	select {
+	case s.nudge <- struct{}{}:
+	default:
 	}
-	log := s.log.With("checkout", c.ID, "source", string(FromRecovery))
-	if _, err := s.createOrder(ctx, c, c.AuthorizationToken, log, true); err != nil && !errors.Is(err, ErrInProgress) && !errors.Is(err, ErrReauthorize) && !errors.Is(err, ErrRefused) {
-		return nil, err
+}
+
+// RunRecovery runs Recover now, then every interval and whenever nudged
+// (at most once a second), until ctx ends.
+func (s *Service) RunRecovery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := s.Recover(ctx); err != nil {
+			s.log.ErrorContext(ctx, "recovery met errors; it runs again", "error", err)
+		} else if n > 0 {
+			s.log.InfoContext(ctx, "recovered placements", "count", n)
+		}
+		select {
+		case <-t.C:
+		case <-s.nudge:
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
 	}
-	return s.store.Checkout(ctx, ref)
 }
 
 // orderExists asks Klarna whether the checkout's session already became an
-// order (its status is complete), when create order's answer was lost.
-func (s *Service) orderExists(ctx context.Context, c *store.Checkout, log *slog.Logger) bool {
+// order (its status is complete), when create order's answer was lost. known
+// is false when Klarna could not be asked: then nobody may assume either.
+func (s *Service) orderExists(ctx context.Context, c *store.Checkout, log *slog.Logger) (exists, known bool) {
 	sess, resp, err := s.klarna.GetSession(ctx, c.SessionID)
 	if err != nil {
 		log.WarnContext(ctx, "reading session to resolve a lost order answer failed", "error", err, "correlation_id", correlation(resp, err))
-		return false
+		return false, false
 	}
-	return sess.Status == klarna.SessionComplete
+	return sess.Status == klarna.SessionComplete, true
+}
+
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("checkout: encoding %T: %w", v, err)
+	}
+	return string(b), nil
 }

@@ -46,20 +46,34 @@ func nextCharge(from time.Time, p *klarna.Subscription) time.Time {
 // tokenize asks Klarna for the customer token of a placed subscription order
 // and stores it encrypted. The subscription moves none -> pending -> active,
 // or to needs_attention if Klarna refuses: the order is never undone, and the
-// operator sees what to follow up.
+// operator sees what to follow up. A write that fails leaves the
+// subscription pending, and recovery asks again while the authorization
+// lives (Klarna repeats the token for the same authorization).
 func (s *Service) tokenize(ctx context.Context, c *store.Checkout, plan *klarna.Subscription, log *slog.Logger) {
 	pending := store.Subscription{Status: store.SubscriptionPending, Plan: encodePlan(plan)}
 	won, err := s.store.SetSubscription(ctx, c.ID, []store.SubscriptionStatus{store.SubscriptionNone, store.SubscriptionPending}, pending)
-	if err != nil || !won {
+	if err != nil {
+		log.ErrorContext(ctx, "marking the subscription pending failed; recovery retries", "error", err)
+		return
+	}
+	if !won {
 		return
 	}
 	var sr klarna.SessionRequest
-	json.Unmarshal([]byte(c.SessionPayload), &sr)
+	if err := json.Unmarshal([]byte(c.SessionPayload), &sr); err != nil {
+		log.ErrorContext(ctx, "reading the stored session payload failed", "error", err)
+		return
+	}
 	attention := func(msg string) {
 		pending.Status = store.SubscriptionNeedsAttention
-		s.store.SetSubscription(ctx, c.ID, []store.SubscriptionStatus{store.SubscriptionPending}, pending)
+		if _, err := s.store.SetSubscription(ctx, c.ID, []store.SubscriptionStatus{store.SubscriptionPending}, pending); err != nil {
+			log.ErrorContext(ctx, "recording that the subscription needs attention failed; recovery retries", "error", err, "reason", msg)
+			return
+		}
 		note := "Subscription needs attention: " + msg
-		s.store.Transition(ctx, c.ID, []store.State{c.State}, c.State, store.Changes{LastError: &note})
+		if _, err := s.store.Transition(ctx, c.ID, []store.State{c.State}, c.State, store.Changes{LastError: &note}); err != nil {
+			log.ErrorContext(ctx, "noting the subscription problem on the order failed", "error", err)
+		}
 		log.ErrorContext(ctx, "subscription needs attention", "reason", msg)
 	}
 	if s.vault == nil {
@@ -91,7 +105,7 @@ func (s *Service) tokenize(ctx context.Context, c *store.Checkout, plan *klarna.
 	next := nextCharge(placed, plan)
 	active := store.Subscription{Status: store.SubscriptionActive, Plan: pending.Plan, Next: &next, CustomerToken: enc}
 	if _, err := s.store.SetSubscription(ctx, c.ID, []store.SubscriptionStatus{store.SubscriptionPending}, active); err != nil {
-		log.ErrorContext(ctx, "recording the customer token failed", "error", err)
+		log.ErrorContext(ctx, "recording the customer token failed; recovery asks Klarna again", "error", err)
 		return
 	}
 	log.InfoContext(ctx, "subscription active", "plan", pending.Plan, "correlation_id", resp.CorrelationID)

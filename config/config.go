@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"storefront/klarna"
 )
@@ -63,6 +64,17 @@ type Config struct {
 	// TrustProxy takes the client address from X-Forwarded-For, for a shop
 	// behind a reverse proxy.
 	TrustProxy bool
+	// PlacementLease is how long an order placement belongs to the instance
+	// that started it before recovery elsewhere may take it over
+	// (PLACEMENT_LEASE, default 60s). RecoveryInterval is how often recovery
+	// runs (RECOVERY_INTERVAL, default 10s).
+	PlacementLease   time.Duration
+	RecoveryInterval time.Duration
+	// ReviewCheckAfter is how long after an order went to fraud review the
+	// shop first asks Klarna about it, in case the notification is lost
+	// (REVIEW_CHECK_AFTER, default 15m); later checks double the wait, up
+	// to 8 hours.
+	ReviewCheckAfter time.Duration
 }
 
 // Simulator credentials used when none are configured.
@@ -200,6 +212,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		bad("TRUST_PROXY=%q: want true or false", env("TRUST_PROXY"))
 	}
 
+	c.PlacementLease = durationSetting(env, "PLACEMENT_LEASE", time.Minute, 2*time.Second, bad)
+	c.RecoveryInterval = durationSetting(env, "RECOVERY_INTERVAL", 10*time.Second, 100*time.Millisecond, bad)
+	c.ReviewCheckAfter = durationSetting(env, "REVIEW_CHECK_AFTER", 15*time.Minute, time.Second, bad)
+
 	c.LogLevel = slog.LevelInfo
 	if v := env("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -211,6 +227,33 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, errors.New("configuration problems:\n  - " + strings.Join(problems, "\n  - "))
 	}
 	return c, nil
+}
+
+// ReviewChecks is the schedule of checks on an order pending review: the
+// first after ReviewCheckAfter, each next one twice as late, at most 8 hours
+// apart.
+func (c *Config) ReviewChecks() []time.Duration {
+	var out []time.Duration
+	for d := c.ReviewCheckAfter; ; d *= 2 {
+		if d >= 8*time.Hour {
+			return append(out, 8*time.Hour)
+		}
+		out = append(out, d)
+	}
+}
+
+// durationSetting reads a Go duration ("45s", "2m"), at least minimum.
+func durationSetting(env func(string) string, name string, def, minimum time.Duration, bad func(string, ...any)) time.Duration {
+	v := env(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < minimum {
+		bad("%s=%q: want a duration of at least %s, such as %s", name, v, minimum, def)
+		return def
+	}
+	return d
 }
 
 func looksPlaceholder(s string) bool { return klarna.LooksLikePlaceholder(s) }

@@ -2,14 +2,17 @@ package e2e
 
 import (
 	"net"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"storefront/internal/reconcile"
 	"storefront/internal/shopclient"
 	"storefront/klarna/simulator"
 	"storefront/klarna/simulator/simtest"
+	"storefront/store"
 )
 
 // TestCrashDuringPlacement kills the shop (SIGKILL) at each step of an order
@@ -29,10 +32,13 @@ func TestCrashDuringPlacement(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			sim, simURL := simtest.Start(t, simulator.Config{DisableCallbacks: true, RefuseOrderReplay: tc.refuse})
+			sim, simURL := simtest.Start(t, simulator.Config{DisableCallbacks: true, ReplayOrders: !tc.refuse})
 
 			dir, addr := t.TempDir(), freeAddr(t)
-			a, cmd := launch(t, dir, addr, "KLARNA_API_URL="+simURL, "STOREFRONT_TEST_CRASH_AT="+step)
+			// A short lease, so that the restarted shop may take the placement
+			// over within the test's patience (60 s in production).
+			lease := []string{"KLARNA_API_URL=" + simURL, "PLACEMENT_LEASE=2s", "RECOVERY_INTERVAL=200ms"}
+			a, cmd := launch(t, dir, addr, append(lease, "STOREFRONT_TEST_CRASH_AT="+step)...)
 			c := newClient(t, a.URL)
 			c.add("pour-over-kettle")
 			page := c.get("/checkout")
@@ -58,7 +64,7 @@ func TestCrashDuringPlacement(t *testing.T) {
 			}
 
 			// Restart on the same database; Recover runs at start.
-			a2, _ := launch(t, dir, addr, "KLARNA_API_URL="+simURL)
+			a2, _ := launch(t, dir, addr, lease...)
 			c.base = a2.URL
 			if step == "received" {
 				// Nothing was stored: the shopper's browser (or Klarna's
@@ -84,6 +90,23 @@ func TestCrashDuringPlacement(t *testing.T) {
 			}
 			if sim.Count(simulator.OpCreateOrder) > 2 {
 				t.Errorf("create order called %d times", sim.Count(simulator.OpCreateOrder))
+			}
+			// Content, not counts: the order the shop recorded is Klarna's.
+			db, err := store.OpenSQLite(t.Context(), filepath.Join(dir, "shop.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			mine, err := db.Orders(t.Context(), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			local, err := reconcile.Local(mine)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := reconcile.Compare(local, reconcile.FromSimulator(sim.OrderContents())); !r.OK() || r.Local != 1 {
+				t.Errorf("reconciliation: %s", r)
 			}
 		})
 	}

@@ -27,7 +27,10 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 	b.Scripts = []string{"/static/js/checkout.js", h.cfg.WidgetScript}
 	co, priced, err := h.checkout.Begin(c.Request().Context(), s.CheckoutID, s.Cart, s.Market, s.Locale)
 	switch {
-	case errors.Is(err, checkout.ErrInProgress):
+	case errors.Is(err, checkout.ErrInProgress), errors.Is(err, checkout.ErrAlreadyPlaced):
+		// This cart is being ordered or was ordered already (Klarna's
+		// callback may have placed it while the browser's request was
+		// lost): show that order rather than take a second payment.
 		s.rememberOrder(co.ID)
 		return c.Redirect(http.StatusSeeOther, "/confirmation/"+co.ID)
 	case errors.Is(err, checkout.ErrUnavailable):
@@ -68,7 +71,11 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 // well-formed request is a 200 whose status says what happened; HTTP errors
 // are kept for requests that are wrong (malformed, no CSRF token).
 type placeResponse struct {
-	Status      string `json:"status"` // placed, in_progress, cart_changed, reauthorize, failed, expired
+	// placed, in_progress, cart_changed, reauthorize, failed, expired,
+	// unconfirmed (the approval could not be matched to this checkout),
+	// unavailable (Klarna or the database could not be reached; no order
+	// was made).
+	Status      string `json:"status"`
 	RedirectURL string `json:"redirect_url,omitempty"`
 	Message     string `json:"message,omitempty"`
 }
@@ -88,8 +95,13 @@ func (h *Handler) place(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	co, err := h.checkout.Checkout(ctx, s.CheckoutID)
-	if err != nil {
+	switch {
+	case errors.Is(err, checkout.ErrNotFound):
 		return c.JSON(http.StatusOK, placeResponse{Status: "expired", Message: "Your checkout has expired. Reload the page to start again."})
+	case err != nil:
+		h.log.ErrorContext(ctx, "reading the checkout to place failed", "error", err)
+		return c.JSON(http.StatusOK, placeResponse{Status: "unavailable",
+			Message: "We could not confirm your order just now. Your approval is kept: press Pay again in a moment. You will not be charged twice."})
 	}
 	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, h.cfg.BaseURL)
 	if err != nil {
@@ -120,8 +132,54 @@ func (h *Handler) place(c echo.Context) error {
 		s.CheckoutID, s.dirty = "", true
 		return c.JSON(http.StatusOK, placeResponse{Status: "failed", RedirectURL: "/checkout?notice=failed",
 			Message: "Klarna could not complete this order. Nothing was charged. You can try again or choose another way to pay."})
+	case errors.Is(err, checkout.ErrForeignToken):
+		// An honest shopper never gets here unless Klarna's session did not
+		// confirm the approval; Klarna's own callback may still place the
+		// order, so the script keeps watching the checkout's status.
+		return c.JSON(http.StatusOK, placeResponse{Status: "unconfirmed",
+			Message: "We could not match this approval to your checkout. If Klarna confirms it, your order appears in a moment; otherwise nothing is charged."})
 	}
-	return err
+	// Klarna, or the database, could not be reached before any order was
+	// made: the Place contract reports every later failure as in progress.
+	h.log.ErrorContext(ctx, "placing the order failed before reaching Klarna", "checkout", co.ID, "error", err)
+	return c.JSON(http.StatusOK, placeResponse{Status: "unavailable",
+		Message: "We could not confirm your order just now. Your approval is kept: press Pay again in a moment. You will not be charged twice."})
+}
+
+// statusResponse tells the checkout script what became of the shopper's
+// checkout, so that it never says "not charged" when an order exists.
+type statusResponse struct {
+	// none (no checkout), open (no order: nothing charged), placing,
+	// placed (an order exists; see redirect_url), failed.
+	Status      string `json:"status"`
+	RedirectURL string `json:"redirect_url,omitempty"`
+}
+
+// checkoutStatus reports the state of the shopper's current checkout. It
+// reads the database only.
+func (h *Handler) checkoutStatus(c echo.Context) error {
+	s := shopperOf(c)
+	if s.CheckoutID == "" {
+		return c.JSON(http.StatusOK, statusResponse{Status: "none"})
+	}
+	co, err := h.checkout.Checkout(c.Request().Context(), s.CheckoutID)
+	if errors.Is(err, checkout.ErrNotFound) {
+		return c.JSON(http.StatusOK, statusResponse{Status: "none"})
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case co.State.IsOrder():
+		s.rememberOrder(co.ID)
+		return c.JSON(http.StatusOK, statusResponse{Status: "placed", RedirectURL: "/confirmation/" + co.ID})
+	case co.State == store.StatePlacing:
+		s.rememberOrder(co.ID)
+		return c.JSON(http.StatusOK, statusResponse{Status: "placing", RedirectURL: "/confirmation/" + co.ID})
+	case co.State == store.StateFailed:
+		return c.JSON(http.StatusOK, statusResponse{Status: "failed"})
+	}
+	return c.JSON(http.StatusOK, statusResponse{Status: "open"})
 }
 
 // confirmation shows an order to the browser that placed it.
@@ -140,9 +198,9 @@ func (h *Handler) confirmation(c echo.Context) error {
 		return err
 	}
 	if co.State == store.StatePlacing {
-		if resolved, err := h.checkout.Resolve(c.Request().Context(), ref); err == nil && resolved != nil {
-			co = resolved
-		}
+		// Only read here: recovery settles the placement, and a page that
+		// refreshes every few seconds must not call Klarna each time.
+		h.checkout.Nudge()
 	}
 	if co.State == store.StateOpen {
 		// Not placed (yet): back to the checkout.
@@ -235,7 +293,7 @@ func (h *Handler) authorizationCallback(c echo.Context) error {
 	if body.SessionID != co.SessionID {
 		return echo.NewHTTPError(http.StatusBadRequest, "session_id does not belong to this checkout")
 	}
-	h.checkout.PlaceInBackground(co.SessionID, body.AuthorizationToken)
+	h.checkout.PlaceInBackground(c.Request().Context(), co.SessionID, body.AuthorizationToken)
 	return c.JSON(http.StatusOK, map[string]string{"status": "accepted"})
 }
 
@@ -256,7 +314,7 @@ func (h *Handler) notificationCallback(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "want JSON with order_id and event_type")
 	}
 	switch body.EventType {
-	case "FRAUD_RISK_ACCEPTED", "FRAUD_RISK_REJECTED", "FRAUD_RISK_STOPPED":
+	case checkout.EventAccepted, checkout.EventRejected, checkout.EventStopped:
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "unknown event_type")
 	}

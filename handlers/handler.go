@@ -24,16 +24,18 @@ import (
 type Checkout interface {
 	Begin(ctx context.Context, existingID string, cart shop.Cart, m shop.Market, locale string) (*store.Checkout, *shop.Priced, error)
 	Place(ctx context.Context, sessionID, token string, src checkout.Source, cartHash string) (*store.Checkout, error)
-	PlaceInBackground(sessionID, token string)
+	PlaceInBackground(ctx context.Context, sessionID, token string)
 	Checkout(ctx context.Context, ref string) (*store.Checkout, error)
 	Orders(ctx context.Context, limit int) ([]*store.Checkout, error)
 	Notify(ctx context.Context, ref, orderID, eventType string) (*store.Checkout, error)
-	Resolve(ctx context.Context, ref string) (*store.Checkout, error)
+	// Nudge asks recovery to look at unfinished placements soon.
+	Nudge()
 }
 
-// Pinger reports whether the database answers, for /readyz.
-type Pinger interface {
-	Ping(ctx context.Context) error
+// Readiness reports whether the database accepts writes, for /readyz: a
+// shop that can read but not write cannot take orders.
+type Readiness interface {
+	CheckWrite(ctx context.Context) error
 }
 
 // Config is what the handlers are told about their surroundings.
@@ -87,7 +89,7 @@ func (l Limits) orDefault() Limits {
 type Handler struct {
 	cfg      Config
 	checkout Checkout
-	db       Pinger
+	db       Readiness
 	catalog  *shop.Catalog
 	sessions *sessions.CookieStore
 	log      *slog.Logger
@@ -95,7 +97,7 @@ type Handler struct {
 }
 
 // New builds the handlers.
-func New(cfg Config, co Checkout, db Pinger, cat *shop.Catalog, log *slog.Logger) *Handler {
+func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Logger) *Handler {
 	cs := sessions.NewCookieStore(cfg.SessionKeys...)
 	cs.Options = &sessions.Options{
 		Path:     "/",

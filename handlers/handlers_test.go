@@ -19,6 +19,7 @@ import (
 
 	"storefront/checkout"
 	"storefront/handlers"
+	"storefront/internal/logging"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
 	"storefront/klarna/simulator/simtest"
@@ -30,12 +31,17 @@ import (
 type env struct {
 	srv *httptest.Server
 	sim *simulator.Simulator
+	db  store.Store
 }
 
 type options struct {
 	adminPassword string
 	secrets       []string
 	limits        handlers.Limits
+	// wrap, when set, wraps the store the shop uses (fault injection).
+	wrap func(store.Store) store.Store
+	// logs receives the shop's logs (JSON lines) when set.
+	logs io.Writer
 }
 
 func newEnv(t testing.TB, o options) *env {
@@ -45,17 +51,24 @@ func newEnv(t testing.TB, o options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
+	sqlite, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { sqlite.Close() })
+	var db store.Store = sqlite
+	if o.wrap != nil {
+		db = o.wrap(db)
+	}
 	cat := shop.DefaultCatalog()
 	e := echo.New()
 	srv := httptest.NewUnstartedServer(e)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	log := slog.New(slog.DiscardHandler)
+	if o.logs != nil {
+		log = slog.New(logging.Handler{Handler: slog.NewJSONHandler(o.logs, nil)})
+	}
 	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log})
 	h := handlers.New(handlers.Config{
 		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simURL + "/kp/lib/v1/api.js",
@@ -63,7 +76,7 @@ func newEnv(t testing.TB, o options) *env {
 	}, svc, db, cat, log)
 	h.Routes(e, static.FS, nil)
 	t.Cleanup(svc.Wait)
-	return &env{srv: srv, sim: sim}
+	return &env{srv: srv, sim: sim, db: db}
 }
 
 // shopper is a browser: a cookie jar that does not follow redirects.

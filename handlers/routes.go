@@ -69,6 +69,7 @@ func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 	g.POST("/market", h.setMarket)
 	g.GET("/checkout", h.checkoutPage, h.rateLimit(limits.Checkout, limits.Burst))
 	g.POST("/checkout/place", h.place, h.rateLimit(limits.Place, limits.Burst))
+	g.GET("/checkout/status", h.checkoutStatus)
 	g.POST("/checkout/review", h.startReview)
 	g.GET("/checkout/review", h.reviewPage)
 	g.POST("/checkout/review/cancel", h.cancelReview)
@@ -80,9 +81,9 @@ func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 func (h *Handler) ready(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := h.db.Ping(ctx); err != nil {
+	if err := h.db.CheckWrite(ctx); err != nil {
 		h.log.ErrorContext(ctx, "readiness check failed", "error", err)
-		return c.String(http.StatusServiceUnavailable, "database unreachable")
+		return c.String(http.StatusServiceUnavailable, "database refuses writes")
 	}
 	return c.String(http.StatusOK, "ready")
 }

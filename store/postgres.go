@@ -27,5 +27,5 @@ func OpenPostgres(ctx context.Context, url string) (*SQL, error) {
 		db.Close()
 		return nil, err
 	}
-	return &SQL{db: db, postgres: true}, nil
+	return &SQL{db: db, postgres: true, idle: 10}, nil
 }

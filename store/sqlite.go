@@ -12,8 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -24,6 +26,8 @@ var migrations embed.FS
 type SQL struct {
 	db       *sql.DB
 	postgres bool
+	// idle is the pool's idle size, restored after a flush (see refused).
+	idle int
 }
 
 // q rewrites ? placeholders as $1, $2... for PostgreSQL.
@@ -47,6 +51,12 @@ func (s *SQL) q(query string) string {
 // OpenSQLite opens (creating if needed) a SQLite database file and migrates
 // it. path may be ":memory:" for tests.
 func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
+	return openSQLite(ctx, "sqlite", path)
+}
+
+// openSQLite opens with a given database/sql driver name: tests wrap the
+// SQLite driver to make it misbehave.
+func openSQLite(ctx context.Context, driverName, path string) (*SQL, error) {
 	dsn := path
 	if path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -63,21 +73,23 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 	// WAL lets readers run beside the writer; busy_timeout makes concurrent
 	// writers wait for each other instead of failing.
 	dsn += sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
 	// SQLite has one writer at a time; a small pool keeps readers parallel
 	// without piling up writers on the busy timeout.
-	db.SetMaxOpenConns(4)
+	conns := 4
 	if path == ":memory:" {
-		db.SetMaxOpenConns(1)
+		conns = 1
 	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	if err := migrate(ctx, db, goose.DialectSQLite3); err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &SQL{db: db}, nil
+	return &SQL{db: db, idle: conns}, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect) error {
@@ -101,18 +113,81 @@ func (s *SQL) Close() error { return s.db.Close() }
 // Ping checks the database answers.
 func (s *SQL) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
+// CheckWrite writes a heartbeat row: it fails while the database refuses
+// writes.
+func (s *SQL) CheckWrite(ctx context.Context) error {
+	_, err := s.exec(ctx, `INSERT INTO heartbeats (name, at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at`, "readyz", time.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("store: database refuses writes: %w", err)
+	}
+	return nil
+}
+
+// exec runs a write. When the database refuses it for a reason a new
+// connection can cure, the idle connections are dropped and the write is
+// tried once more on a fresh one: SQLite opens a file read-only when it
+// cannot write it (and a read during that time leaves such a connection in
+// the pool), and the connection stays read-only after the file becomes
+// writable again; without this the shop would need a restart to write
+// again. A refused write changed nothing, so trying it again is safe.
+func (s *SQL) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query = s.q(query)
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil && refused(err) {
+		s.db.SetMaxIdleConns(0) // closes the idle connections
+		s.db.SetMaxIdleConns(s.idle)
+		res, err = s.db.ExecContext(ctx, query, args...)
+	}
+	return res, err
+}
+
+// refused reports a write refused by the database, its file or its disk
+// rather than by the data: read-only, I/O error, disk full, cannot open.
+func refused(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
+			return true
+		}
+	}
+	// PostgreSQL: a read-only transaction (a standby, or
+	// default_transaction_read_only), a full disk.
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "25006" || pe.Code == "53100")
+}
+
+// duplicate reports a unique index refusing a row: another checkout already
+// has this Klarna order id or authorization token.
+func duplicate(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
 const columns = `id, session_id, client_token, categories, market, locale, currency, cart, cart_hash, amount, tax_amount, session_payload,
  callback_secret, state, authorization_token, klarna_order_id, fraud_status, payment_method, redirect_url, order_payload,
  last_error, correlation_id, created_at, updated_at, session_expires_at, placed_at,
- subscription_status, subscription_plan, subscription_next, customer_token`
+ subscription_status, subscription_plan, subscription_next, customer_token,
+ version, claimed_by, claimed_until, hold, next_check_at, checks`
 
 // CreateCheckout inserts a new checkout.
 func (s *SQL) CreateCheckout(ctx context.Context, c *Checkout) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO checkouts (`+columns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+	if c.Version == 0 {
+		c.Version = 1
+	}
+	_, err := s.exec(ctx, `INSERT INTO checkouts (`+columns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.ID, c.SessionID, c.ClientToken, c.Categories, c.Market, c.Locale, c.Currency, c.Cart, c.CartHash, c.Amount, c.TaxAmount, c.SessionPayload,
 		c.CallbackSecret, string(c.State), c.AuthorizationToken, c.KlarnaOrderID, c.FraudStatus, c.PaymentMethod, c.RedirectURL, c.OrderPayload,
 		c.LastError, c.CorrelationID, c.CreatedAt.UTC(), c.UpdatedAt.UTC(), c.SessionExpiresAt.UTC(), utcPtr(c.PlacedAt),
-		string(c.Subscription.Status), c.Subscription.Plan, utcPtr(c.Subscription.Next), c.Subscription.CustomerToken)
+		string(c.Subscription.Status), c.Subscription.Plan, utcPtr(c.Subscription.Next), c.Subscription.CustomerToken,
+		c.Version, c.ClaimedBy, utcPtr(c.ClaimedUntil), c.Hold, utcPtr(c.NextCheckAt), c.Checks)
+	if duplicate(err) {
+		return fmt.Errorf("store: creating checkout %s: %w (%w)", c.ID, ErrDuplicate, err)
+	}
 	if err != nil {
 		return fmt.Errorf("store: creating checkout %s: %w", c.ID, err)
 	}
@@ -131,11 +206,12 @@ type scanner interface{ Scan(...any) error }
 func scan(r scanner) (*Checkout, error) {
 	var c Checkout
 	var state, subStatus string
-	var placed, next sql.NullTime
+	var placed, next, claimed, check sql.NullTime
 	err := r.Scan(&c.ID, &c.SessionID, &c.ClientToken, &c.Categories, &c.Market, &c.Locale, &c.Currency, &c.Cart, &c.CartHash, &c.Amount, &c.TaxAmount,
 		&c.SessionPayload, &c.CallbackSecret, &state, &c.AuthorizationToken, &c.KlarnaOrderID, &c.FraudStatus, &c.PaymentMethod,
 		&c.RedirectURL, &c.OrderPayload, &c.LastError, &c.CorrelationID, &c.CreatedAt, &c.UpdatedAt, &c.SessionExpiresAt, &placed,
-		&subStatus, &c.Subscription.Plan, &next, &c.Subscription.CustomerToken)
+		&subStatus, &c.Subscription.Plan, &next, &c.Subscription.CustomerToken,
+		&c.Version, &c.ClaimedBy, &claimed, &c.Hold, &check, &c.Checks)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -143,16 +219,20 @@ func scan(r scanner) (*Checkout, error) {
 		return nil, err
 	}
 	c.State = State(state)
-	if placed.Valid {
-		t := placed.Time
-		c.PlacedAt = &t
-	}
+	c.PlacedAt = timePtr(placed)
 	c.Subscription.Status = SubscriptionStatus(subStatus)
-	if next.Valid {
-		t := next.Time
-		c.Subscription.Next = &t
-	}
+	c.Subscription.Next = timePtr(next)
+	c.ClaimedUntil = timePtr(claimed)
+	c.NextCheckAt = timePtr(check)
 	return &c, nil
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time
+	return &v
 }
 
 // Checkout finds a checkout by its id.
@@ -178,7 +258,7 @@ func (s *SQL) Transition(ctx context.Context, id string, from []State, to State,
 	if len(from) == 0 {
 		return false, errors.New("store: transition needs at least one source state")
 	}
-	set := []string{"state = ?", "updated_at = ?"}
+	set := []string{"state = ?", "updated_at = ?", "version = version + 1"}
 	args := []any{string(to), time.Now().UTC()}
 	add := func(col string, v *string) {
 		if v != nil {
@@ -194,16 +274,37 @@ func (s *SQL) Transition(ctx context.Context, id string, from []State, to State,
 	add("order_payload", ch.OrderPayload)
 	add("last_error", ch.LastError)
 	add("correlation_id", ch.CorrelationID)
+	add("hold", ch.Hold)
+	add("claimed_by", ch.ClaimedBy)
 	if ch.PlacedAt != nil {
 		set = append(set, "placed_at = ?")
 		args = append(args, ch.PlacedAt.UTC())
+	}
+	addTime := func(col string, v **time.Time) {
+		if v != nil {
+			set = append(set, col+" = ?")
+			args = append(args, utcPtr(*v))
+		}
+	}
+	addTime("claimed_until", ch.ClaimedUntil)
+	addTime("next_check_at", ch.NextCheckAt)
+	if ch.Checks != nil {
+		set = append(set, "checks = ?")
+		args = append(args, *ch.Checks)
 	}
 	q := `UPDATE checkouts SET ` + strings.Join(set, ", ") + ` WHERE id = ? AND state IN (?` + strings.Repeat(",?", len(from)-1) + `)`
 	args = append(args, id)
 	for _, f := range from {
 		args = append(args, string(f))
 	}
-	res, err := s.db.ExecContext(ctx, s.q(q), args...)
+	if ch.AtVersion != 0 {
+		q += ` AND version = ?`
+		args = append(args, ch.AtVersion)
+	}
+	res, err := s.exec(ctx, q, args...)
+	if duplicate(err) {
+		return false, fmt.Errorf("store: moving checkout %s to %s: %w (%w)", id, to, ErrDuplicate, err)
+	}
 	if err != nil {
 		return false, fmt.Errorf("store: moving checkout %s to %s: %w", id, to, err)
 	}
@@ -214,16 +315,19 @@ func (s *SQL) Transition(ctx context.Context, id string, from []State, to State,
 	return n == 1, nil
 }
 
-// Reprice replaces the cart of an open checkout.
-func (s *SQL) Reprice(ctx context.Context, id string, r Repricing) (bool, error) {
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE checkouts SET cart = ?, cart_hash = ?, session_payload = ?, amount = ?, tax_amount = ?,
-		session_expires_at = ?, updated_at = ? WHERE id = ? AND state = ?`),
-		r.Cart, r.CartHash, r.SessionPayload, r.Amount, r.TaxAmount, r.SessionExpiresAt.UTC(), time.Now().UTC(), id, string(StateOpen))
+// Reprice replaces the cart of a checkout that is still open at version.
+func (s *SQL) Reprice(ctx context.Context, id string, version int64, r Repricing) (bool, error) {
+	res, err := s.exec(ctx, `UPDATE checkouts SET cart = ?, cart_hash = ?, session_payload = ?, amount = ?, tax_amount = ?,
+		session_expires_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND state = ? AND version = ?`,
+		r.Cart, r.CartHash, r.SessionPayload, r.Amount, r.TaxAmount, r.SessionExpiresAt.UTC(), time.Now().UTC(), id, string(StateOpen), version)
 	if err != nil {
 		return false, fmt.Errorf("store: repricing checkout %s: %w", id, err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil {
+		return false, fmt.Errorf("store: repricing checkout %s: %w", id, err)
+	}
+	return n == 1, nil
 }
 
 func (s *SQL) list(ctx context.Context, q string, args ...any) ([]*Checkout, error) {
@@ -254,6 +358,18 @@ func (s *SQL) InState(ctx context.Context, st State, limit int) ([]*Checkout, er
 	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state = ? ORDER BY updated_at LIMIT ?`, string(st), limit)
 }
 
+// Unclaimed lists checkouts in a state whose lease has ended, oldest first.
+func (s *SQL) Unclaimed(ctx context.Context, st State, now time.Time, limit int) ([]*Checkout, error) {
+	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state = ? AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY updated_at LIMIT ?`,
+		string(st), now.UTC(), limit)
+}
+
+// DueChecks lists pending reviews whose next check is due.
+func (s *SQL) DueChecks(ctx context.Context, now time.Time, limit int) ([]*Checkout, error) {
+	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state = ? AND next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT ?`,
+		string(StatePendingReview), now.UTC(), limit)
+}
+
 // SetSubscription records a subscription by compare-and-set on its status.
 func (s *SQL) SetSubscription(ctx context.Context, id string, from []SubscriptionStatus, sub Subscription) (bool, error) {
 	if len(from) == 0 {
@@ -263,13 +379,16 @@ func (s *SQL) SetSubscription(ctx context.Context, id string, from []Subscriptio
 	for _, f := range from {
 		args = append(args, string(f))
 	}
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE checkouts SET subscription_status = ?, subscription_plan = ?, subscription_next = ?, customer_token = ?,
-		updated_at = ? WHERE id = ? AND subscription_status IN (?`+strings.Repeat(",?", len(from)-1)+`)`), args...)
+	res, err := s.exec(ctx, `UPDATE checkouts SET subscription_status = ?, subscription_plan = ?, subscription_next = ?, customer_token = ?,
+		updated_at = ?, version = version + 1 WHERE id = ? AND subscription_status IN (?`+strings.Repeat(",?", len(from)-1)+`)`, args...)
 	if err != nil {
 		return false, fmt.Errorf("store: recording subscription of %s: %w", id, err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil {
+		return false, fmt.Errorf("store: recording subscription of %s: %w", id, err)
+	}
+	return n == 1, nil
 }
 
 // SubscriptionsIn lists checkouts whose subscription is in a state.

@@ -8,12 +8,16 @@ import (
 	"time"
 )
 
-// State is where a checkout is in its life. See DESIGN.md "Order states":
+// State is where a checkout is in its life (docs/ARCHITECTURE.md, "Order
+// states"):
 //
 //	open --place--> placing --> placed | pending_review | open (re-authorize) | failed
+//	open --replaced by a new checkout--> failed
 //	pending_review --> placed | rejected
+//	placed --Klarna says rejected--> rejected
 //
-// placed, rejected and failed are final.
+// rejected and failed are final; placed is left only when Klarna itself
+// reports the order rejected.
 type State string
 
 // Checkout states.
@@ -63,6 +67,20 @@ type Checkout struct {
 	SessionExpiresAt   time.Time
 	PlacedAt           *time.Time
 	Subscription       Subscription
+	// Version increments with every change to the row: a compare-and-set on
+	// it proves that nothing changed since the row was read.
+	Version int64
+	// ClaimedBy and ClaimedUntil are the lease of the process placing the
+	// order; another process takes the placement over only after it ends.
+	ClaimedBy    string
+	ClaimedUntil *time.Time
+	// Hold says why the order must not ship (Klarna stopped it); empty when
+	// it may.
+	Hold string
+	// NextCheckAt is when to ask Klarna again about a pending review; Checks
+	// counts how often it was asked.
+	NextCheckAt *time.Time
+	Checks      int
 }
 
 // SubscriptionStatus is where a subscription stands.
@@ -89,8 +107,10 @@ type Subscription struct {
 }
 
 // Changes are the fields a transition sets besides the state; nil leaves a
-// field as it is.
+// field as it is. AtVersion is a condition, not a change: when not zero the
+// transition happens only if the row is still at that version.
 type Changes struct {
+	AtVersion          int64
 	AuthorizationToken *string
 	KlarnaOrderID      *string
 	FraudStatus        *string
@@ -100,6 +120,12 @@ type Changes struct {
 	LastError          *string
 	CorrelationID      *string
 	PlacedAt           *time.Time
+	Hold               *string
+	ClaimedBy          *string
+	// ClaimedUntil and NextCheckAt set the column; a pointer to nil clears it.
+	ClaimedUntil **time.Time
+	NextCheckAt  **time.Time
+	Checks       *int
 }
 
 // Repricing replaces an open checkout's cart after the Klarna session was
@@ -110,8 +136,14 @@ type Repricing struct {
 	SessionExpiresAt               time.Time
 }
 
-// ErrNotFound is returned for an unknown checkout.
-var ErrNotFound = errors.New("store: checkout not found")
+// Errors a Store returns, reachable with errors.Is.
+var (
+	// ErrNotFound: no checkout with that id or session.
+	ErrNotFound = errors.New("store: checkout not found")
+	// ErrDuplicate: the change would give a second checkout a Klarna order
+	// id or an authorization token that another checkout already has.
+	ErrDuplicate = errors.New("store: another checkout already has this Klarna order or authorization")
+)
 
 // Store persists checkouts.
 type Store interface {
@@ -123,17 +155,27 @@ type Store interface {
 	// in none of them. This compare-and-set is what keeps two concurrent
 	// callers from both placing an order.
 	Transition(ctx context.Context, id string, from []State, to State, ch Changes) (bool, error)
-	// Reprice changes an open checkout's cart; false if it is not open.
-	Reprice(ctx context.Context, id string, r Repricing) (bool, error)
+	// Reprice changes an open checkout's cart; false if it is no longer open
+	// at that version.
+	Reprice(ctx context.Context, id string, version int64, r Repricing) (bool, error)
 	// Orders lists checkouts that became orders, newest first.
 	Orders(ctx context.Context, limit int) ([]*Checkout, error)
 	// InState lists checkouts in a state, oldest first.
 	InState(ctx context.Context, s State, limit int) ([]*Checkout, error)
+	// Unclaimed lists checkouts in a state whose lease ended before now (or
+	// that have none), oldest first: placements a process left behind.
+	Unclaimed(ctx context.Context, s State, now time.Time, limit int) ([]*Checkout, error)
+	// DueChecks lists pending reviews whose next check is due at now.
+	DueChecks(ctx context.Context, now time.Time, limit int) ([]*Checkout, error)
 	// SetSubscription records a subscription's state, moving it only from
 	// one of the given states (compare-and-set, like Transition).
 	SetSubscription(ctx context.Context, id string, from []SubscriptionStatus, sub Subscription) (bool, error)
 	// SubscriptionsIn lists checkouts whose subscription is in a state.
 	SubscriptionsIn(ctx context.Context, st SubscriptionStatus, limit int) ([]*Checkout, error)
+	// CheckWrite proves the database accepts writes, for /readyz: a
+	// database can answer reads and refuse every write (read-only file, full
+	// disk, a lock held too long).
+	CheckWrite(ctx context.Context) error
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -2,7 +2,10 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -54,7 +57,7 @@ func TestStore(t *testing.T) {
 			if _, err := s.Checkout(ctx, "nope"); err != ErrNotFound {
 				t.Errorf("missing: %v", err)
 			}
-			ok, err := s.Reprice(ctx, "KS-1", Repricing{Cart: "x:2", CartHash: "h2", SessionPayload: "{}", Amount: 3600, TaxAmount: 600, SessionExpiresAt: time.Now()})
+			ok, err := s.Reprice(ctx, "KS-1", 1, Repricing{Cart: "x:2", CartHash: "h2", SessionPayload: "{}", Amount: 3600, TaxAmount: 600, SessionExpiresAt: time.Now()})
 			if !ok || err != nil {
 				t.Fatalf("reprice: %v %v", ok, err)
 			}
@@ -65,7 +68,7 @@ func TestStore(t *testing.T) {
 			if ok, _ := s.Transition(ctx, "KS-1", []State{StateOpen}, StatePlacing, Changes{}); ok {
 				t.Fatal("second open -> placing allowed")
 			}
-			if ok, _ := s.Reprice(ctx, "KS-1", Repricing{}); ok {
+			if ok, _ := s.Reprice(ctx, "KS-1", 2, Repricing{}); ok {
 				t.Fatal("repriced a placing checkout")
 			}
 			oid, now := "order-1", time.Now()
@@ -147,5 +150,166 @@ func TestSubscriptionCompareAndSet(t *testing.T) {
 				t.Errorf("list: %d", len(l))
 			}
 		})
+	}
+}
+
+// TestOneOrderPerCheckout: the database itself refuses a Klarna order id or
+// an authorization token on a second checkout.
+func TestOneOrderPerCheckout(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			for _, id := range []string{"KS-A", "KS-B"} {
+				if err := s.CreateCheckout(ctx, newCheckout(id)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tok, oid := "tok-1", "order-1"
+			if ok, err := s.Transition(ctx, "KS-A", []State{StateOpen}, StatePlacing, Changes{AuthorizationToken: &tok}); !ok || err != nil {
+				t.Fatalf("first token: %v %v", ok, err)
+			}
+			if _, err := s.Transition(ctx, "KS-B", []State{StateOpen}, StatePlacing, Changes{AuthorizationToken: &tok}); !errors.Is(err, ErrDuplicate) {
+				t.Fatalf("second checkout with the same token: %v", err)
+			}
+			if ok, err := s.Transition(ctx, "KS-A", []State{StatePlacing}, StatePlaced, Changes{KlarnaOrderID: &oid}); !ok || err != nil {
+				t.Fatalf("first order: %v %v", ok, err)
+			}
+			tok2 := "tok-2"
+			s.Transition(ctx, "KS-B", []State{StateOpen}, StatePlacing, Changes{AuthorizationToken: &tok2})
+			if _, err := s.Transition(ctx, "KS-B", []State{StatePlacing}, StatePlaced, Changes{KlarnaOrderID: &oid}); !errors.Is(err, ErrDuplicate) {
+				t.Fatalf("second checkout with the same Klarna order: %v", err)
+			}
+			if got, _ := s.Checkout(ctx, "KS-B"); got.State != StatePlacing || got.KlarnaOrderID != "" {
+				t.Errorf("refused transition changed the row: %+v", got)
+			}
+		})
+	}
+}
+
+// TestVersionIsACompareAndSet: every change bumps the version, and a
+// change at a stale version is refused.
+func TestVersionIsACompareAndSet(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			s.CreateCheckout(ctx, newCheckout("KS-V"))
+			c, _ := s.Checkout(ctx, "KS-V")
+			if c.Version != 1 {
+				t.Fatalf("version %d", c.Version)
+			}
+			if ok, _ := s.Reprice(ctx, "KS-V", 1, Repricing{Cart: "x:2", CartHash: "h2", SessionPayload: "{}", SessionExpiresAt: time.Now()}); !ok {
+				t.Fatal("reprice at the current version refused")
+			}
+			if ok, _ := s.Transition(ctx, "KS-V", []State{StateOpen}, StatePlacing, Changes{AtVersion: 1}); ok {
+				t.Fatal("placing at a stale version allowed")
+			}
+			if ok, _ := s.Reprice(ctx, "KS-V", 1, Repricing{}); ok {
+				t.Fatal("reprice at a stale version allowed")
+			}
+			if ok, _ := s.Transition(ctx, "KS-V", []State{StateOpen}, StatePlacing, Changes{AtVersion: 2}); !ok {
+				t.Fatal("placing at the current version refused")
+			}
+			if c, _ := s.Checkout(ctx, "KS-V"); c.Version != 3 || c.CartHash != "h2" {
+				t.Errorf("after: version %d hash %s", c.Version, c.CartHash)
+			}
+		})
+	}
+}
+
+// TestLeasesAndReviewChecks: Unclaimed lists placements whose lease ran out
+// and DueChecks pending reviews whose check is due.
+func TestLeasesAndReviewChecks(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			now := time.Now()
+			soon, past := now.Add(time.Minute), now.Add(-time.Minute)
+			for id, until := range map[string]*time.Time{"KS-L1": &soon, "KS-L2": &past, "KS-L3": nil} {
+				s.CreateCheckout(ctx, newCheckout(id))
+				owner := "me"
+				s.Transition(ctx, id, []State{StateOpen}, StatePlacing, Changes{ClaimedBy: &owner, ClaimedUntil: &until})
+			}
+			got, err := s.Unclaimed(ctx, StatePlacing, now, 10)
+			if err != nil || len(got) != 2 {
+				t.Fatalf("unclaimed: %d %v", len(got), err)
+			}
+			for _, c := range got {
+				if c.ID == "KS-L1" {
+					t.Error("a live lease was listed")
+				}
+			}
+			s.CreateCheckout(ctx, newCheckout("KS-R"))
+			s.Transition(ctx, "KS-R", []State{StateOpen}, StatePendingReview, Changes{NextCheckAt: &[]*time.Time{&soon}[0]})
+			if due, _ := s.DueChecks(ctx, now, 10); len(due) != 0 {
+				t.Errorf("due before time: %d", len(due))
+			}
+			if due, _ := s.DueChecks(ctx, now.Add(2*time.Minute), 10); len(due) != 1 || due[0].NextCheckAt == nil {
+				t.Errorf("due after time: %d", len(due))
+			}
+			if err := s.CheckWrite(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestPostgresRecoversFromReadOnly: PostgreSQL refuses writes (the role's
+// sessions are made read-only, as on a standby), readiness fails; once it
+// accepts them again the next write works without a restart.
+func TestPostgresRecoversFromReadOnly(t *testing.T) {
+	schema := storetest.NewPostgresSchema(t)
+	if schema == "" {
+		t.Skip("no PostgreSQL")
+	}
+	ctx := t.Context()
+	admin, err := sql.Open("pgx", storetest.PostgresTestURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	role := "ro_" + schema
+	for _, q := range []string{"CREATE ROLE " + role + " LOGIN", "GRANT ALL ON SCHEMA " + schema + " TO " + role} {
+		if _, err := admin.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		a, _ := sql.Open("pgx", storetest.PostgresTestURL())
+		a.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE")
+		a.Exec("DROP ROLE IF EXISTS " + role)
+		a.Close()
+	})
+	u, _ := url.Parse(storetest.PostgresSchemaURL(schema))
+	u.User = url.User(role)
+	s, err := OpenPostgres(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CheckWrite(ctx); err != nil {
+		t.Fatal(err)
+	}
+	terminate := func() {
+		admin.ExecContext(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", role)
+	}
+	admin.ExecContext(ctx, "ALTER ROLE "+role+" SET default_transaction_read_only = on")
+	terminate()
+	refusedOnce := false
+	for range 5 {
+		if err := s.CheckWrite(ctx); err != nil {
+			refusedOnce = true
+			break
+		}
+	}
+	if !refusedOnce {
+		t.Fatal("writes were never refused")
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("reads must go on: %v", err)
+	}
+	// Writes allowed again; connections opened meanwhile stay read-only.
+	admin.ExecContext(ctx, "ALTER ROLE "+role+" RESET default_transaction_read_only")
+	if err := s.CheckWrite(ctx); err != nil {
+		t.Fatalf("the first write after PostgreSQL accepted writes failed: %v", err)
 	}
 }

@@ -124,6 +124,8 @@ type AdminOrder struct {
 	Ref, State, Market, Amount, KlarnaOrderID, FraudStatus, PlacedAt, PaymentMethod, LastError, CorrelationID string
 	SessionPayload, OrderPayload                                                                              string
 	Subscription                                                                                              string
+	// Hold says why the order must not ship; empty when it may.
+	Hold string
 }
 
 // AdminPage is the orders area.

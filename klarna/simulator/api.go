@@ -365,11 +365,11 @@ func (s *Simulator) createOrder(r *http.Request, body []byte) result {
 		return errorResult(http.StatusForbidden, "INVALID_OPERATION", "Authorization is for tokenization only; generate a customer token instead")
 	}
 	if a.OrderID != "" {
-		// Choice: create order is idempotent per authorization token: a
-		// repeat returns the order already placed, so a merchant whose
-		// answer was lost can recover by sending the same request again.
-		// Config.RefuseOrderReplay chooses the other plausible behaviour.
-		if s.cfg.RefuseOrderReplay {
+		// Choice: a spent token is refused like an unknown one (404), the
+		// stricter of the two plausible answers: a merchant whose answer was
+		// lost cannot learn the order id by asking again. Config.ReplayOrders
+		// chooses the other: the repeat returns the order already placed.
+		if !s.cfg.ReplayOrders {
 			return errorResult(http.StatusNotFound, "NOT_FOUND", "Invalid authorization token")
 		}
 		if o := s.orders[a.OrderID]; o != nil {
@@ -421,7 +421,7 @@ func (s *Simulator) createOrder(r *http.Request, body []byte) result {
 		}
 	}
 	o := &order{ID: id, SessionID: ss.ID, Token: a.Token, Amount: num(req.OrderAmount), Currency: strings.ToUpper(str(req.PurchaseCurrency)),
-		FraudStatus: fraud, Category: a.Category, Reference1: str(req.MerchantReference1), CreatedAt: s.now()}
+		FraudStatus: fraud, Category: a.Category, Reference1: str(req.MerchantReference1), CreatedAt: s.now(), Request: req}
 	resp := map[string]any{"order_id": id, "fraud_status": fraud}
 	pm := map[string]any{"type": cat.Method}
 	if cat.Days > 0 {
@@ -433,7 +433,12 @@ func (s *Simulator) createOrder(r *http.Request, body []byte) result {
 	resp["authorized_payment_method"] = pm
 	if urls != nil {
 		o.Confirmation = substitute(urls.Confirmation, ss.ID, id)
-		o.Notification = substitute(urls.Notification, ss.ID, id)
+		// Choice: fraud decisions go to the notification URL given with the
+		// order only (Klarna documents it "sent at create order"), never to
+		// the session's: the stricter reading.
+		if req.MerchantURLs != nil {
+			o.Notification = substitute(req.MerchantURLs.Notification, ss.ID, id)
+		}
 		if o.Confirmation != "" {
 			resp["redirect_url"] = s.cfg.BaseURL + "/redirect/" + id
 		}

@@ -59,11 +59,12 @@ type Config struct {
 	// accept). Zero leaves the decision to the inspector or the control API.
 	PendingDecisionDelay time.Duration
 	PendingDecision      string
-	// RefuseOrderReplay makes a repeated create order with a token that
-	// already made an order fail with 404, instead of returning that order.
-	// Klarna does not document which it does (FACTS open question 1); the
-	// default replays, and integrations should survive both.
-	RefuseOrderReplay bool
+	// ReplayOrders makes a repeated create order with a token that already
+	// made an order return that order again. Klarna does not document what
+	// it does (FACTS open question 1), so by default the simulator takes the
+	// stricter answer and refuses the repeat with 404, as for a spent token;
+	// integrations must survive both.
+	ReplayOrders bool
 	// MaxSessions bounds the state kept in memory (default 10000); the
 	// oldest sessions, with their authorizations and orders, are evicted.
 	MaxSessions int
@@ -151,6 +152,8 @@ type order struct {
 	CreatedAt    time.Time
 	DecidedAt    *time.Time
 	Response     json.RawMessage
+	// Request is the order as the merchant sent it.
+	Request wireOrderRequest
 }
 
 type customerToken struct {

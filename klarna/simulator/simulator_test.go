@@ -311,9 +311,9 @@ func TestLifecycles(t *testing.T) {
 			t.Errorf("retry with fixed data must fail the same way: %v", err)
 		}
 	})
-	t.Run("complete session refuses updates and repeated orders return the same order", func(t *testing.T) {
+	t.Run("ReplayOrders repeats the order for a spent token", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, simulator.Config{})
+		e := newEnv(t, simulator.Config{ReplayOrders: true})
 		ms, _, _ := e.client.CreateSession(ctx, gbSession())
 		a := e.authorize(t, ms.ClientToken, "pay_later", "approve", nil)
 		o1, _, err := e.client.CreateOrder(ctx, a.AuthorizationToken, orderFor(gbSession()))
@@ -324,7 +324,20 @@ func TestLifecycles(t *testing.T) {
 		if err != nil || o2.OrderID != o1.OrderID {
 			t.Errorf("replay: %v %v", o2, err)
 		}
-		_, err = e.client.UpdateSession(ctx, ms.SessionID, &klarna.SessionUpdate{MerchantData: "x"})
+	})
+	t.Run("complete session refuses updates and repeated orders by default", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, simulator.Config{})
+		ms, _, _ := e.client.CreateSession(ctx, gbSession())
+		a := e.authorize(t, ms.ClientToken, "pay_later", "approve", nil)
+		if _, _, err := e.client.CreateOrder(ctx, a.AuthorizationToken, orderFor(gbSession())); err != nil {
+			t.Fatal(err)
+		}
+		// Klarna does not document a replay: the stricter answer refuses it.
+		if _, _, err := e.client.CreateOrder(ctx, a.AuthorizationToken, orderFor(gbSession())); !klarna.IsNotFound(err) {
+			t.Errorf("replay: %v, want 404", err)
+		}
+		_, err := e.client.UpdateSession(ctx, ms.SessionID, &klarna.SessionUpdate{MerchantData: "x"})
 		if ke := klarnaErr(t, err); ke.StatusCode != 404 || ke.ErrorCode != "SESSION_COMPLETED" {
 			t.Errorf("update after order: %+v", ke)
 		}
@@ -534,10 +547,14 @@ func TestPendingOrderDecisionIsNotified(t *testing.T) {
 	e := newEnv(t, simulator.Config{})
 	sink, url := newSink(t, 0)
 	req := gbSession()
-	req.MerchantURLs.Notification = url + "/klarna/notification/{order.id}?secret=n"
+	// Klarna notifies the URL given with the order; the session's is
+	// ignored.
+	req.MerchantURLs.Notification = url + "/klarna/notification/session-url"
 	ms, _, _ := e.client.CreateSession(t.Context(), req)
 	a := e.authorize(t, ms.ClientToken, "pay_later", "pending", nil)
-	o, _, err := e.client.CreateOrder(t.Context(), a.AuthorizationToken, orderFor(req))
+	or := orderFor(req)
+	or.MerchantURLs = &klarna.MerchantURLs{Notification: url + "/klarna/notification/{order.id}?secret=n"}
+	o, _, err := e.client.CreateOrder(t.Context(), a.AuthorizationToken, or)
 	if err != nil || o.FraudStatus != klarna.FraudPending {
 		t.Fatalf("pending order: %+v %v", o, err)
 	}

@@ -76,6 +76,40 @@
     });
   }
 
+  // status asks the shop what became of this checkout. It only reads.
+  function fetchStatus() {
+    return fetch(root.dataset.statusUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); });
+  }
+
+  // watch follows the checkout for a while after an answer that leaves the
+  // outcome open (a lost request, an approval the shop could not match):
+  // Klarna's callback may still place the order. It never claims that
+  // nothing was charged unless the shop says there is no order.
+  function watch(waiting, otherwise, tries) {
+    say(waiting);
+    fetchStatus().then(function (st) {
+      if (st.status === "placed" || st.status === "placing") {
+        say("Your order is placed. Taking you to your confirmation…");
+        window.location.assign(st.redirect_url);
+        return;
+      }
+      if (tries > 1) {
+        setTimeout(function () { watch(waiting, otherwise, tries - 1); }, 1500);
+        return;
+      }
+      say(st.status === "open" ? otherwise : "Your checkout has changed. Reload the page to see where it stands.", true);
+      setBusy(false);
+    }, function () {
+      if (tries > 1) {
+        setTimeout(function () { watch(waiting, otherwise, tries - 1); }, 1500);
+        return;
+      }
+      say("We cannot reach the shop. Check your connection, then reload this page: it shows your order if it went through.", true);
+      setBusy(false);
+    });
+  }
+
   function post(token) {
     say("Placing your order…");
     send(root.dataset.placeUrl, { authorization_token: token }).then(function (res) {
@@ -92,17 +126,27 @@
           return;
         case "reauthorize":
         case "expired":
+        case "unavailable":
           say(res.message, true);
           setBusy(false);
           return;
+        case "unconfirmed":
+          watch("Checking with Klarna…", res.message, 12);
+          return;
         default:
-          say(res.error || "Something went wrong on our side. You have not been charged; please try again.", true);
-          setBusy(false);
+          watch("Checking your order…", "Something went wrong on our side and no order was made. Press Pay to try again.", 4);
       }
     }).catch(function () {
-      say("We could not reach the shop. Check your connection: you have not been charged, and you can press Pay again.", true);
-      setBusy(false);
+      watch("We lost the connection to the shop. Checking your order…",
+        "No order was made yet. Press Pay to try again: you will not be charged twice.", 8);
     });
+  }
+
+  // declined hides Klarna: it must not be offered again for this order.
+  function declined(known) {
+    root.querySelectorAll(".category").forEach(function (el) { el.hidden = true; });
+    payButton.hidden = true;
+    say("Klarna could not approve this purchase." + (known ? " No payment was taken." : "") + " Please choose another way to pay, or contact us.", true);
   }
 
   function handle(res, category) {
@@ -125,10 +169,18 @@
       return;
     }
     if (!res.approved && !res.show_form) {
-      // Declined: Klarna must not be offered again for this order.
-      root.querySelectorAll(".category").forEach(function (el) { el.hidden = true; });
-      payButton.hidden = true;
-      say("Klarna could not approve this purchase. No payment was taken. Please choose another way to pay, or contact us.", true);
+      // Klarna refused. That is also what the widget answers for a session
+      // that already became an order (Klarna's callback placed it while
+      // this page's request was lost): ask the shop before saying anything
+      // about payment.
+      fetchStatus().then(function (st) {
+        if (st.status === "placed" || st.status === "placing") {
+          say("This order is already placed. Taking you to your confirmation…");
+          window.location.assign(st.redirect_url);
+          return;
+        }
+        declined(st.status === "open");
+      }, function () { declined(false); });
       return;
     }
     if (res.error && res.error.invalid_fields) {

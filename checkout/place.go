@@ -1,0 +1,458 @@
+package checkout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"storefront/klarna"
+	"storefront/store"
+)
+
+// Source says who asked to place an order, for the logs.
+type Source string
+
+// Sources of a placement.
+const (
+	FromBrowser  Source = "browser"
+	FromCallback Source = "callback"
+	FromRecovery Source = "recovery"
+)
+
+// Place turns an authorization into an order. The shopper's browser and
+// Klarna's authorization callback both call it, in any order and any number
+// of times; exactly one order comes of one checkout:
+//
+//  1. The token must be this checkout's: the authorization_token Klarna
+//     holds for the checkout's session (see verify). A token that is not
+//     this checkout's is refused and left alone: it may be another
+//     shopper's.
+//  2. cartHash, when not empty, is the cart as the shopper's session prices
+//     it now: a difference means the cart changed after the approval.
+//  3. The move from open to placing is a compare-and-set on the version of
+//     the row that was read, so the order is built from exactly the priced
+//     cart that was checked; a session update in between makes it fail.
+//     The database also refuses a token or Klarna order id on two
+//     checkouts.
+//
+// Every caller after the first gets the same order back. Errors after
+// Klarna may have made the order are ErrInProgress, never a bare error: the
+// shopper is then shown the confirmation page, which follows the outcome.
+func (s *Service) Place(ctx context.Context, sessionID, token string, src Source, cartHash string) (*store.Checkout, error) {
+	c, err := s.store.CheckoutBySession(ctx, sessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkout: finding checkout for session: %w", err)
+	}
+	log := s.log.With("checkout", c.ID, "source", string(src))
+	s.crash("received")
+	switch {
+	case c.State.IsOrder():
+		return c, nil
+	case c.State == store.StatePlacing:
+		return s.awaitOther(ctx, c.ID)
+	}
+	if err := s.verify(ctx, c, token, src, log); err != nil {
+		return c, err
+	}
+	if c.State == store.StateFailed {
+		// Retired or refused: this approval will not become an order.
+		s.cancel(ctx, c.ID, token)
+		return c, ErrRefused
+	}
+	if cartHash != "" && cartHash != c.CartHash {
+		log.InfoContext(ctx, "cart changed after authorization; releasing it")
+		s.cancel(ctx, c.ID, token)
+		return c, ErrCartChanged
+	}
+	until := s.now().Add(s.lease)
+	won, err := s.store.Transition(ctx, c.ID, []store.State{store.StateOpen}, store.StatePlacing, store.Changes{
+		AtVersion: c.Version, AuthorizationToken: &token, ClaimedBy: &s.instance, ClaimedUntil: &[]*time.Time{&until}[0],
+	})
+	if errors.Is(err, store.ErrDuplicate) {
+		log.WarnContext(ctx, "security: authorization token already belongs to another checkout; refused")
+		return c, ErrForeignToken
+	}
+	if err != nil {
+		// Nothing was sent to Klarna: no order exists.
+		return nil, fmt.Errorf("checkout: starting placement of %s: %w", c.ID, err)
+	}
+	if !won {
+		now, err := s.store.Checkout(ctx, c.ID)
+		if err != nil {
+			return nil, fmt.Errorf("checkout: reading checkout %s: %w", c.ID, err)
+		}
+		if now.State == store.StateOpen {
+			// The cart was repriced between our read and the move: the
+			// approval was for the cart before.
+			log.InfoContext(ctx, "cart changed while placing; releasing the authorization")
+			s.cancel(ctx, c.ID, token)
+			return now, ErrCartChanged
+		}
+		return s.awaitOther(ctx, c.ID)
+	}
+	c.State, c.AuthorizationToken, c.Version = store.StatePlacing, token, c.Version+1
+	log.InfoContext(ctx, "placing order", "amount", c.Amount, "currency", c.Currency)
+	s.crash("placing")
+	return s.createOrder(ctx, c, token, log, false)
+}
+
+// verify checks that token is this checkout's authorization: it must be the
+// authorization_token Klarna holds for the checkout's session. The token
+// already recorded on the checkout (a retry) needs no second look. Should
+// Klarna's session read ever come without the token, a callback's token is
+// still accepted, because the callback proved itself with the checkout's
+// secret; a browser's is not, and Klarna's callback places the order.
+func (s *Service) verify(ctx context.Context, c *store.Checkout, token string, src Source, log *slog.Logger) error {
+	if c.AuthorizationToken != "" && constantTimeEqual(c.AuthorizationToken, token) {
+		return nil
+	}
+	sess, resp, err := s.klarna.GetSession(ctx, c.SessionID)
+	if err != nil {
+		log.WarnContext(ctx, "reading the session to verify an authorization failed", "error", err, "correlation_id", correlation(resp, err))
+		if klarna.IsNotFound(err) {
+			// Klarna has forgotten the session: nothing can be placed from
+			// it any more.
+			if _, rerr := s.retire(ctx, c, "Klarna no longer has its session"); rerr != nil {
+				return rerr
+			}
+			return ErrRefused
+		}
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	switch {
+	case sess.AuthorizationToken == "" && src == FromCallback:
+		log.WarnContext(ctx, "Klarna's session read shows no authorization token; trusting the authenticated callback", "correlation_id", resp.CorrelationID)
+		return nil
+	case sess.AuthorizationToken == "" || !constantTimeEqual(sess.AuthorizationToken, token):
+		log.WarnContext(ctx, "security: authorization token is not this checkout's; refused", "correlation_id", resp.CorrelationID)
+		return ErrForeignToken
+	}
+	return nil
+}
+
+// createOrder calls Klarna for a checkout this caller moved to placing, and
+// settles the state from the answer. uncertain says an earlier attempt may
+// already have created the order (a lost answer, a crash, recovery).
+func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token string, log *slog.Logger, uncertain bool) (*store.Checkout, error) {
+	req, err := s.orderRequest(c)
+	if err != nil {
+		// Klarna was not called; leave the lease to run out, so that an
+		// operator sees the checkout stuck rather than a lost order.
+		return nil, err
+	}
+	var (
+		order *klarna.Order
+		resp  *klarna.Response
+	)
+	for attempt := 0; ; attempt++ {
+		order, resp, err = s.klarna.CreateOrder(ctx, token, req)
+		if err == nil || !unknownOutcome(err) || attempt >= len(s.retryWaits) {
+			break
+		}
+		// The order may or may not exist at Klarna. Asking again with the
+		// same token cannot create a second one: Klarna ties the order to
+		// the authorization.
+		uncertain = true
+		log.WarnContext(ctx, "create order outcome unknown; asking again", "error", err, "correlation_id", correlation(resp, err))
+		select {
+		case <-time.After(s.retryWaits[attempt]):
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	corr := correlation(resp, err)
+	exists, known := false, true
+	if err != nil && uncertain && !unknownOutcome(err) {
+		exists, known = s.orderExists(ctx, c, log)
+	}
+	switch {
+	case err == nil:
+		s.crash("ordered")
+		return s.finish(ctx, c, order, req, corr, log)
+	case unknownOutcome(err) || !known:
+		// Leave it placing with the token stored: recovery settles it once
+		// the lease runs out.
+		msg := "Klarna's answer did not arrive: " + err.Error()
+		if _, werr := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlacing, store.Changes{LastError: &msg, CorrelationID: &corr}); werr != nil {
+			log.ErrorContext(ctx, "noting the unknown outcome failed; recovery still settles it", "error", werr)
+		}
+		log.ErrorContext(ctx, "create order outcome unknown; will resolve later", "error", err, "correlation_id", corr)
+		return c, ErrInProgress
+	case exists:
+		// An earlier attempt created the order and Klarna will not repeat
+		// its answer. The order is real: record it as placed, on hold until
+		// an operator finds its Klarna id by our reference.
+		msg := "Klarna has this order but did not repeat its id: look it up by merchant reference " + c.ID
+		hold := "Klarna order id unknown: find it in Klarna's portal by merchant reference " + c.ID + " before shipping"
+		now, fraud := s.now(), "UNKNOWN"
+		if _, werr := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlaced,
+			store.Changes{LastError: &msg, Hold: &hold, CorrelationID: &corr, FraudStatus: &fraud, PlacedAt: &now}); werr != nil {
+			log.ErrorContext(ctx, "recording an order whose id Klarna did not repeat failed; recovery retries", "error", werr)
+			return c, ErrInProgress
+		}
+		log.ErrorContext(ctx, "order exists at Klarna without a known id; needs an operator", "correlation_id", corr)
+		return s.reread(ctx, c)
+	case klarna.IsNotMatching(err) || klarna.IsNotFound(err):
+		msg := err.Error()
+		s.cancel(ctx, c.ID, token)
+		if _, werr := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StateOpen, store.Changes{LastError: &msg, CorrelationID: &corr}); werr != nil {
+			log.ErrorContext(ctx, "reopening the checkout failed; recovery retries it", "error", werr)
+			return c, ErrInProgress
+		}
+		log.WarnContext(ctx, "authorization not usable; shopper must approve again", "error", err, "correlation_id", corr)
+		return c, ErrReauthorize
+	default:
+		msg := err.Error()
+		s.cancel(ctx, c.ID, token)
+		if _, werr := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StateFailed, store.Changes{LastError: &msg, CorrelationID: &corr}); werr != nil {
+			log.ErrorContext(ctx, "recording the refusal failed; recovery retries it", "error", werr)
+			return c, ErrInProgress
+		}
+		log.ErrorContext(ctx, "klarna refused the order", "error", err, "correlation_id", corr)
+		return c, ErrRefused
+	}
+}
+
+// reread returns the checkout as stored; if the read fails the order is
+// still safe, so the caller is told it is in progress.
+func (s *Service) reread(ctx context.Context, c *store.Checkout) (*store.Checkout, error) {
+	got, err := s.store.Checkout(ctx, c.ID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "reading the placed checkout failed", "checkout", c.ID, "error", err)
+		return c, ErrInProgress
+	}
+	return got, nil
+}
+
+// outcome is what finish records for an order Klarna made.
+type outcome struct {
+	to      store.State
+	changes store.Changes
+}
+
+func (s *Service) outcomeOf(o *klarna.Order, req *klarna.OrderRequest, corr string) (outcome, error) {
+	to := store.StatePlaced
+	var nextCheck *time.Time
+	switch o.FraudStatus {
+	case klarna.FraudPending:
+		to = store.StatePendingReview
+		t := s.now().Add(s.reviewChecks[0])
+		nextCheck = &t
+	case klarna.FraudRejected:
+		to = store.StateRejected
+	}
+	method := ""
+	if pm := o.AuthorizedPaymentMethod; pm != nil {
+		method = string(pm.Type)
+		if pm.NumberOfDays > 0 {
+			method += fmt.Sprintf(" (%d days)", pm.NumberOfDays)
+		}
+		if pm.NumberOfInstallments > 0 {
+			method += fmt.Sprintf(" (%d instalments)", pm.NumberOfInstallments)
+		}
+	}
+	payload, err := jsonString(req)
+	if err != nil {
+		return outcome{}, err
+	}
+	now := s.now()
+	fraud, empty := string(o.FraudStatus), ""
+	return outcome{to: to, changes: store.Changes{
+		KlarnaOrderID: &o.OrderID, FraudStatus: &fraud, PaymentMethod: &method, RedirectURL: &o.RedirectURL,
+		OrderPayload: &payload, LastError: &empty, CorrelationID: &corr, PlacedAt: &now, NextCheckAt: &nextCheck,
+	}}, nil
+}
+
+// finish records the order Klarna made. If the database refuses, the order
+// is kept in memory and written as soon as it can be (the shopper is told it
+// is being confirmed); it is never reported as failed.
+func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order, req *klarna.OrderRequest, corr string, log *slog.Logger) (*store.Checkout, error) {
+	log = log.With("klarna_order_id", o.OrderID)
+	out, err := s.outcomeOf(o, req, corr)
+	if err != nil {
+		log.ErrorContext(ctx, "preparing the order record failed", "error", err)
+		s.recordLater(ctx, c.ID, outcome{to: store.StatePlaced, changes: store.Changes{KlarnaOrderID: &o.OrderID}}, log)
+		return c, ErrInProgress
+	}
+	won, err := s.record(ctx, c.ID, out, log)
+	if err != nil {
+		log.ErrorContext(ctx, "recording the order failed; it is kept and written when the database accepts writes", "error", err)
+		s.recordLater(ctx, c.ID, out, log)
+		return c, ErrInProgress
+	}
+	s.crash("recorded")
+	log.InfoContext(ctx, "order placed", "state", string(out.to), "fraud_status", o.FraudStatus, "correlation_id", corr)
+	placed, err := s.store.Checkout(ctx, c.ID)
+	if err != nil {
+		log.ErrorContext(ctx, "reading the placed checkout failed", "error", err)
+		return c, ErrInProgress
+	}
+	if won && placed.Subscription.Status == store.SubscriptionNone {
+		if plan := subscriptionPlan(placed.SessionPayload); plan != nil {
+			// The order stands whatever happens to the token.
+			s.tokenize(ctx, placed, plan, log)
+			return s.reread(ctx, placed)
+		}
+	}
+	return placed, nil
+}
+
+// record writes an order Klarna made: the move from placing, or, if another
+// caller already recorded the order without Klarna's id (a lost answer that
+// Klarna would not repeat), the id it lacked. won says this call moved it.
+func (s *Service) record(ctx context.Context, id string, out outcome, log *slog.Logger) (bool, error) {
+	won, err := s.store.Transition(ctx, id, []store.State{store.StatePlacing}, out.to, out.changes)
+	if err != nil || won {
+		return won, err
+	}
+	c, err := s.store.Checkout(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if c.State.IsOrder() && c.KlarnaOrderID == "" && out.changes.KlarnaOrderID != nil {
+		empty := ""
+		ch := out.changes
+		ch.AtVersion, ch.LastError, ch.Hold, ch.PlacedAt = c.Version, &empty, &empty, nil
+		if _, err := s.store.Transition(ctx, id, []store.State{c.State}, c.State, ch); err != nil {
+			return false, err
+		}
+		log.InfoContext(ctx, "filled in the Klarna order id of an order recorded without it")
+		return false, nil
+	}
+	if c.KlarnaOrderID != "" && out.changes.KlarnaOrderID != nil && c.KlarnaOrderID != *out.changes.KlarnaOrderID {
+		log.ErrorContext(ctx, "two Klarna orders for one checkout: an operator must cancel one", "recorded", c.KlarnaOrderID)
+	}
+	return false, nil
+}
+
+// recordLater writes an order Klarna made once the database takes writes
+// again, retrying with backoff until it does or the service stops. Recovery
+// leaves such checkouts alone meanwhile: only this process knows the id.
+func (s *Service) recordLater(ctx context.Context, id string, out outcome, log *slog.Logger) {
+	s.mu.Lock()
+	if s.unrecorded[id] {
+		s.mu.Unlock()
+		return
+	}
+	s.unrecorded[id] = true
+	s.mu.Unlock()
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.unrecorded, id)
+			s.mu.Unlock()
+		}()
+		ctx := context.WithoutCancel(ctx)
+		wait := 100 * time.Millisecond
+		for {
+			select {
+			case <-time.After(wait):
+			case <-s.stop:
+				log.ErrorContext(ctx, "shutting down with an order not yet recorded; recovery at the next start settles it")
+				return
+			}
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err := s.record(wctx, id, out, log)
+			cancel()
+			if err == nil {
+				log.InfoContext(ctx, "order recorded after the database accepted writes again")
+				return
+			}
+			wait = min(wait*2, 5*time.Second)
+		}
+	}()
+}
+
+// awaitOther waits for the caller that is placing the order to finish.
+func (s *Service) awaitOther(ctx context.Context, id string) (*store.Checkout, error) {
+	deadline := time.Now().Add(s.wait)
+	for {
+		c, err := s.store.Checkout(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("checkout: reading checkout %s: %w", id, err)
+		}
+		switch {
+		case c.State.IsOrder():
+			return c, nil
+		case c.State == store.StateFailed:
+			return c, ErrRefused
+		case c.State == store.StateOpen:
+			return c, ErrReauthorize
+		}
+		if time.Now().After(deadline) {
+			return c, ErrInProgress
+		}
+		select {
+		case <-time.After(25 * time.Millisecond):
+		case <-ctx.Done():
+			return c, ErrInProgress
+		}
+	}
+}
+
+// PlaceInBackground places an order for Klarna's authorization callback,
+// which must be answered quickly. It keeps ctx's values (the request id for
+// the logs) but not its cancellation. Close waits for these at shutdown.
+func (s *Service) PlaceInBackground(ctx context.Context, sessionID, token string) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		var err error
+		for wait := time.Second; ; wait *= 2 {
+			// Klarna's callback is answered already and will not come again:
+			// a Klarna hiccup while verifying is waited out here.
+			if _, err = s.Place(ctx, sessionID, token, FromCallback, ""); !errors.Is(err, ErrUnavailable) {
+				break
+			}
+			select {
+			case <-time.After(wait):
+				continue
+			case <-ctx.Done():
+			case <-s.stop:
+			}
+			break
+		}
+		switch {
+		case err == nil, errors.Is(err, ErrInProgress):
+		case errors.Is(err, ErrReauthorize), errors.Is(err, ErrRefused), errors.Is(err, ErrCartChanged):
+			s.log.InfoContext(ctx, "callback placement made no order", "reason", err)
+		default:
+			s.log.ErrorContext(ctx, "callback placement failed", "error", err)
+		}
+	}()
+}
+
+// Close stops background work: it waits for placements in flight and lets
+// orders still waiting for the database try until ctx ends, then gives them
+// up to recovery at the next start.
+func (s *Service) Close(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { s.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	s.stopOnce.Do(func() { close(s.stop) })
+	<-done
+}
+
+// Wait blocks until background placements have finished.
+func (s *Service) Wait() { s.bg.Wait() }
+
+func (s *Service) recording(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unrecorded[id]
+}
