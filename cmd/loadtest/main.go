@@ -32,7 +32,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"storefront/internal/reconcile"
 	"storefront/internal/shopclient"
+	"storefront/klarna/simulator"
 	"storefront/store"
 )
 
@@ -307,7 +309,7 @@ func run(d time.Duration, conns, checkoutConns int, lighthouse bool) error {
 	})
 	peak := peakRSS(shop.Process.Pid)
 	time.Sleep(2 * time.Second) // let Klarna's callbacks finish
-	dup, lost, local, remote, err := reconcile(base, dbPath)
+	rec, err := reconcileOrders(base, dbPath)
 	if err != nil {
 		return err
 	}
@@ -324,7 +326,7 @@ func run(d time.Duration, conns, checkoutConns int, lighthouse bool) error {
 	}
 	fmt.Printf("| %s | %.0f checkouts/s | %s | %s | %d |\n", checkouts.name, checkouts.throughput(), ms(checkouts.pct(0.50)), ms(checkouts.pct(0.99)), checkouts.errors)
 	fmt.Printf("\ncatalog page throughput: %.0f%% of the bare handler's\n", 100*catalog.throughput()/bare.throughput())
-	fmt.Printf("orders: %d placed in the shop, %d at Klarna; duplicates %d, lost %d\n", local, remote, dup, lost)
+	fmt.Printf("reconciled by content (amount, tax, every line): %s\n", rec)
 	if v := firstErr.Load(); v != nil {
 		fmt.Printf("first checkout error: %s\n", v)
 	}
@@ -335,7 +337,12 @@ func run(d time.Duration, conns, checkoutConns int, lighthouse bool) error {
 		fmt.Printf("| %s | %.1f KB | %.1f KB | %.1f KB | %d |\n", w.path, kb(w.html), kb(w.assets), kb(w.html+w.assets), w.requests)
 	}
 	if lighthouse {
-		return runLighthouse(base)
+		if err := runLighthouse(base); err != nil {
+			return err
+		}
+	}
+	if !rec.OK() {
+		return errors.New("reconciliation failed: the shop's orders and Klarna's differ")
 	}
 	return nil
 }
@@ -355,54 +362,35 @@ func waitUp(u string) time.Time {
 	panic("server did not start: " + u)
 }
 
-// reconcile compares the shop's orders with Klarna's (the simulator's): an
-// order reference that Klarna has twice is a duplicate; a Klarna order the
-// shop does not have, or a placed order Klarna does not have, is lost.
-func reconcile(base, dbPath string) (dup, lost, local, remote int, err error) {
+// reconcileOrders compares the shop's orders with Klarna's (the
+// simulator's) by content: amount, tax and every line, one to one.
+func reconcileOrders(base, dbPath string) (reconcile.Report, error) {
 	resp, err := http.Get(base + "/klarna-sim/_sim/state")
 	if err != nil {
-		return
+		return reconcile.Report{}, err
 	}
 	var st struct {
-		Orders []struct {
-			ID        string `json:"order_id"`
-			Reference string `json:"merchant_reference1"`
-		} `json:"orders"`
+		Orders []simulator.OrderContent `json:"order_contents"`
 	}
 	err = json.NewDecoder(resp.Body).Decode(&st)
 	resp.Body.Close()
 	if err != nil {
-		return
+		return reconcile.Report{}, err
 	}
 	db, err := store.OpenSQLite(context.Background(), dbPath)
 	if err != nil {
-		return
+		return reconcile.Report{}, err
 	}
 	defer db.Close()
 	orders, err := db.Orders(context.Background(), 1_000_000)
 	if err != nil {
-		return
+		return reconcile.Report{}, err
 	}
-	mine := map[string]string{}
-	for _, o := range orders {
-		mine[o.ID] = o.KlarnaOrderID
+	local, err := reconcile.Local(orders)
+	if err != nil {
+		return reconcile.Report{}, err
 	}
-	seen := map[string]int{}
-	for _, o := range st.Orders {
-		seen[o.Reference]++
-		if seen[o.Reference] == 2 {
-			dup++
-		}
-		if mine[o.Reference] != o.ID {
-			lost++
-		}
-	}
-	for ref := range mine {
-		if seen[ref] == 0 {
-			lost++
-		}
-	}
-	return dup, lost, len(mine), len(st.Orders), nil
+	return reconcile.Compare(local, reconcile.FromSimulator(st.Orders)), nil
 }
 
 type weight struct {

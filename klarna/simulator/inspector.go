@@ -21,6 +21,7 @@ type State struct {
 	Sessions       []SessionInfo     `json:"sessions"`
 	Authorizations []AuthInfo        `json:"authorizations"`
 	Orders         []OrderInfo       `json:"orders"`
+	OrderContents  []OrderContent    `json:"order_contents"`
 	CustomerTokens []TokenInfo       `json:"customer_tokens"`
 	Callbacks      []CallbackRecord  `json:"callbacks"`
 	Requests       []requestRecord   `json:"requests"`
@@ -134,7 +135,9 @@ func (s *Simulator) Snapshot() State {
 }
 
 func (s *Simulator) stateJSON(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.Snapshot())
+	st := s.Snapshot()
+	st.OrderContents = s.OrderContents()
+	writeJSON(w, http.StatusOK, st)
 }
 
 func (s *Simulator) moveClock(w http.ResponseWriter, r *http.Request) {
