@@ -141,16 +141,29 @@ func hasCategory(cats []category, id string) bool {
 	return false
 }
 
+// emailTags returns the "+tags" of an address's e-mail:
+// "anna+approve+token_soft_decline@example.com" has approve and
+// token_soft_decline.
+func emailTags(a *wireAddress) []string {
+	if a == nil {
+		return nil
+	}
+	local, _, _ := strings.Cut(a.Email, "@")
+	tags := strings.Split(local, "+")
+	return tags[1:]
+}
+
 // testDataOutcome reads an outcome tag from the billing e-mail
 // ("anna+decline@example.com"), as Klarna's playground reacts to test data.
+// Other tags (token behaviour, see tokens.go) may stand beside it.
 func testDataOutcome(d *wireSession) string {
-	if d == nil || d.BillingAddress == nil {
+	if d == nil {
 		return ""
 	}
-	local, _, _ := strings.Cut(d.BillingAddress.Email, "@")
-	_, tag, ok := strings.Cut(local, "+")
-	if ok && outcomes[tag] {
-		return tag
+	for _, tag := range emailTags(d.BillingAddress) {
+		if outcomes[tag] {
+			return tag
+		}
 	}
 	return ""
 }

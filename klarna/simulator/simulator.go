@@ -1,7 +1,8 @@
 // Package simulator is an offline stand-in for Klarna Payments: the REST API
 // v1 with Klarna's validation rules and lifecycles, a stand-in for the JS SDK
-// (Klarna.Payments.*) with an authorize dialog, the server callbacks, fault
-// injection and an inspector. It is an http.Handler, usable by any
+// (Klarna.Payments.*) with an authorize dialog, the server callbacks, Order
+// Management v1 and the Customer Token API v1 (see ordermanagement.go and
+// tokens.go), fault injection and an inspector. It is an http.Handler, usable by any
 // integration: mount it under a prefix of your own server, or run it alone
 // with cmd/klarna-sim.
 //
@@ -35,6 +36,14 @@ var assets embed.FS
 const (
 	SessionLifetime       = 48 * time.Hour
 	AuthorizationLifetime = 60 * time.Minute
+	// DefaultOrderAuthorizationLifetime is an order's default time to
+	// capture (Config.OrderAuthorizationLifetime).
+	DefaultOrderAuthorizationLifetime = 28 * 24 * time.Hour
+	// ExtensionWindow is how long after an order's creation its
+	// authorization time can still be extended.
+	ExtensionWindow = 180 * 24 * time.Hour
+	// IdempotencyWindow is how long Klarna remembers an idempotency key.
+	IdempotencyWindow = 24 * time.Hour
 )
 
 // Config configures a Simulator. Only BaseURL is required.
@@ -64,6 +73,15 @@ type Config struct {
 	// Klarna does not document which it does (FACTS open question 1); the
 	// default replays, and integrations should survive both.
 	RefuseOrderReplay bool
+	// OrderAuthorizationLifetime is how long after its creation (or its last
+	// extension) an order can be captured: its expires_at (default 28 days,
+	// Klarna's default; some merchant accounts get up to 180 days).
+	OrderAuthorizationLifetime time.Duration
+	// RequireIdempotencyKey refuses Order Management and Customer Token
+	// writes sent without Klarna-Idempotency-Key (400 BAD_REQUEST). Klarna
+	// accepts them; by default the simulator does too and counts them
+	// (State.UnkeyedWrites), so a test can assert there were none.
+	RequireIdempotencyKey bool
 	// MaxSessions bounds the state kept in memory (default 10000); the
 	// oldest sessions, with their authorizations and orders, are evicted.
 	MaxSessions int
@@ -100,6 +118,9 @@ type Simulator struct {
 	requests []*requestRecord
 	counts   map[string]int
 	faults   map[string][]*Fault
+	keys     map[string]*keyEntry // idempotency keys (idempotency.go)
+	keyOrder []keyRef             // keys, oldest first, for eviction
+	unkeyed  map[string]int       // writes without an idempotency key, per operation
 }
 
 type session struct {
@@ -151,6 +172,7 @@ type order struct {
 	CreatedAt    time.Time
 	DecidedAt    *time.Time
 	Response     json.RawMessage
+	om           managed // Order Management state (ordermanagement.go)
 }
 
 type customerToken struct {
@@ -160,6 +182,7 @@ type customerToken struct {
 	Description string
 	CreatedAt   time.Time
 	Response    json.RawMessage
+	ct          tokenState // Customer Token API state (tokens.go)
 }
 
 // CallbackRecord is one attempt to deliver a callback or notification.
@@ -184,6 +207,10 @@ type requestRecord struct {
 	CorrelationID string    `json:"correlation_id"`
 	Body          string    `json:"body,omitempty"`
 	Fault         string    `json:"fault,omitempty"`
+	// Replay: the answer was the stored one for a repeated idempotency key.
+	Replay bool `json:"idempotent_replay,omitempty"`
+	// NoKey: an Order Management or Customer Token write without a key.
+	NoKey bool `json:"without_idempotency_key,omitempty"`
 }
 
 const maxRecords = 2000
@@ -202,6 +229,9 @@ func New(cfg Config) (*Simulator, error) {
 	}
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = 10000
+	}
+	if cfg.OrderAuthorizationLifetime <= 0 {
+		cfg.OrderAuthorizationLifetime = DefaultOrderAuthorizationLifetime
 	}
 	if cfg.PendingDecision == "" {
 		cfg.PendingDecision = "accept"
@@ -276,6 +306,9 @@ func (s *Simulator) resetLocked() {
 	s.requests = nil
 	s.counts = map[string]int{}
 	s.faults = map[string][]*Fault{}
+	s.keys = map[string]*keyEntry{}
+	s.keyOrder = nil
+	s.unkeyed = map[string]int{}
 }
 
 // Advance moves the simulator's clock on, to expire sessions and
@@ -304,7 +337,8 @@ func (s *Simulator) routes() {
 	m.HandleFunc("DELETE /payments/v1/authorizations/{token}", s.api(OpCancelAuthorization, s.cancelAuthorization))
 	m.HandleFunc("POST /payments/v1/authorizations/{token}/order", s.api(OpCreateOrder, s.createOrder))
 	m.HandleFunc("POST /payments/v1/authorizations/{token}/customer-token", s.api(OpCustomerToken, s.createCustomerToken))
-	m.HandleFunc("GET /ordermanagement/v1/orders/{id}", s.api(OpGetOrder, s.getOrder))
+	s.orderManagementRoutes(m)
+	s.customerTokenRoutes(m)
 
 	m.HandleFunc("GET /kp/lib/v1/api.js", s.asset("assets/api.js", "text/javascript; charset=utf-8"))
 	m.HandleFunc("GET /kp/lib/v1/sim.css", s.asset("assets/sim.css", "text/css; charset=utf-8"))
@@ -322,6 +356,7 @@ func (s *Simulator) routes() {
 	m.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, r *http.Request) { s.ClearFaults(); w.WriteHeader(http.StatusNoContent) })
 	m.HandleFunc("POST /_sim/clock", s.moveClock)
 	m.HandleFunc("POST /_sim/orders/{id}/decide", s.decideHandler)
+	m.HandleFunc("POST /_sim/tokens/{id}", s.tokenControl)
 	s.mux = m
 }
 
@@ -343,6 +378,15 @@ type result struct {
 	status int
 	body   any
 	err    *apiError
+	// header holds response headers such as Capture-Id and Location.
+	header map[string]string
+	// replay is set when the answer is a stored one, repeated for an
+	// idempotency key: corr is the first answer's correlation id, and the
+	// operation did not run again.
+	replay bool
+	corr   string
+	// noKey marks a write that came without an idempotency key.
+	noKey bool
 }
 
 func (s *Simulator) asset(name, ctype string) http.HandlerFunc {
