@@ -1,13 +1,73 @@
-// Package simulator is an offline stand-in for Klarna Payments: the REST API
+// Package simulator is an offline stand-in for Klarna: the Payments REST API
 // v1 with Klarna's validation rules and lifecycles, a stand-in for the JS SDK
 // (Klarna.Payments.*) with an authorize dialog, the server callbacks, Order
-// Management v1 and the Customer Token API v1 (see ordermanagement.go and
-// tokens.go), fault injection and an inspector. It is an http.Handler, usable by any
-// integration: mount it under a prefix of your own server, or run it alone
-// with cmd/klarna-sim.
+// Management v1 and the Customer Token API v1, fault injection and an
+// inspector. It is an http.Handler, usable by any integration: mount it under
+// a prefix of your own server, or run it alone with cmd/klarna-sim.
 //
 // Where Klarna's behaviour is not documented (FACTS.md "Open questions") the
-// simulator makes a choice and says so in a comment starting "Choice:".
+// simulator makes a choice, the stricter one by default, and says so in a
+// comment starting "Choice:".
+//
+// # Order Management
+//
+// Every order, placed with an authorization or charged to a customer token,
+// can be read, captured, refunded, cancelled, released and extended under
+// /ordermanagement/v1/orders/{id} with Klarna's rules (ordermanagement.go):
+// captures up to the remaining authorized amount, before expires_at (created
+// + Config.OrderAuthorizationLifetime, 28 days by default), never while the
+// fraud status is PENDING or REJECTED (403 CAPTURE_NOT_ALLOWED); refunds up
+// to captured minus refunded (403 REFUND_NOT_ALLOWED); cancel only without
+// captures (403 CANCEL_NOT_ALLOWED); release and extend refused with 403
+// NOT_ALLOWED when the order's state does not allow them. Status and
+// remaining_authorized_amount follow the simulator's clock (Advance, POST
+// /_sim/clock): AUTHORIZED, PART_CAPTURED, CAPTURED, CANCELLED, EXPIRED and
+// CLOSED (after a release).
+//
+// Writes honour Klarna-Idempotency-Key for 24 hours of simulated time: a
+// repeat gets the first answer (status, headers, body) and does not run
+// again, whatever its body. Writes without a key are accepted, as Klarna
+// accepts them, and counted in State.UnkeyedWrites (the inspector shows
+// them); Config.RequireIdempotencyKey refuses them.
+//
+// # Customer tokens
+//
+// Tokens made by generate_customer_token can be charged (POST
+// /customer-token/v1/tokens/{token}/order), read and cancelled (PATCH
+// …/status, 202). Renewals join the other orders, so Order Management works
+// on them. Every line of a renewal must carry its subscription object. Test
+// data chooses what charging a token does, in three equivalent ways: tags in
+// the shopper's billing e-mail at authorization (for example
+// ada+approve+token_soft_decline@example.com), the widget's dialog choices
+// for tokenizing sessions ("approve+token_soft_decline" as an outcome), or,
+// once the token exists, SetTokenBehaviour or POST /_sim/tokens/{token_id}
+// with a JSON body:
+//
+//	tag / dialog choice  JSON body of POST /_sim/tokens/{id}       charging the token
+//	token_soft_decline   {"soft_declines": 2}                      the next 2 charges: 403 PAYMENT_METHOD_FAILED, then success
+//	token_hard_decline   {"decline": "UNAVAILABLE_PAYMENT_METHOD"}  every charge: 403 UNAVAILABLE_PAYMENT_METHOD
+//	token_suspended      {"status": "SUSPENDED"}                   every charge: 403 TOKEN_SUSPENDED; a read shows SUSPENDED
+//	token_pending        {"pending": true}                         renewal orders have fraud_status PENDING
+//	-                    {"decline": "<code>"}                     every charge: 403 <code>: UNAVAILABLE_PAYMENT_METHOD,
+//	                                                               PAYMENT_METHOD_CURRENCY_MISMATCH, TOKEN_FORBIDDEN or PAYMENT_METHOD_FAILED
+//	-                    {"status": "ACTIVE"}                      a suspended token works again
+//	-                    {"status": "CANCELLED"}                   as if cancelled: 403 TOKEN_CANCELLED
+//
+// Without test data a charge succeeds; an unknown token gives 404
+// TOKEN_NOT_FOUND, a cancelled one 403 TOKEN_CANCELLED, another currency
+// than the token's 403 PAYMENT_METHOD_CURRENCY_MISMATCH.
+//
+// # Control endpoints and faults
+//
+// Besides the inspector (GET /_sim/) and its JSON (GET /_sim/state, with
+// every order's OrderRecord), tests drive the simulator with POST
+// /_sim/reset, POST and DELETE /_sim/faults, POST /_sim/clock
+// ({"advance":"61m"}), POST /_sim/orders/{id}/decide and POST
+// /_sim/tokens/{id}, or with the matching Go methods. Faults (ParseFaults)
+// apply per operation, one of the Op constants; "lost" runs the operation
+// and drops its answer, which with an idempotency key makes a retry safe.
+// Tokens and customer tokens are never shown whole: the inspector, the state
+// and the recorded paths shorten them.
 package simulator
 
 import (
@@ -140,8 +200,9 @@ type session struct {
 }
 
 type pendingFinalize struct {
-	Category string
-	Pending  bool
+	Category  string
+	Pending   bool
+	TokenTags []string
 }
 
 type authorization struct {
@@ -156,6 +217,9 @@ type authorization struct {
 	OrderID   string
 	TokenID   string
 	Callback  string // merchant_urls.authorization at the time of approval
+	// TokenTags is token test data chosen in the authorize dialog
+	// ("approve+token_soft_decline"), for the customer token made from it.
+	TokenTags []string
 }
 
 type order struct {

@@ -15,28 +15,8 @@ import (
 // cancelled (PATCH …/status, 202). A renewal order joins the other orders,
 // so Order Management works on it, and the inspector shows it.
 //
-// Token behaviour for tests, set at authorization time by tags in the
-// shopper's billing e-mail (several tags may follow one another, as in
-// ada+approve+token_soft_decline@example.com), or later with
-// SetTokenBehaviour or POST /_sim/tokens/{token_id}:
-//
-//	e-mail tag           JSON body of POST /_sim/tokens/{id}       charging the token
-//	+token_soft_decline  {"soft_declines": 2}                      the next 2 charges: 403 PAYMENT_METHOD_FAILED, then success
-//	+token_hard_decline  {"decline": "UNAVAILABLE_PAYMENT_METHOD"}  every charge: 403 UNAVAILABLE_PAYMENT_METHOD
-//	+token_suspended     {"status": "SUSPENDED"}                   every charge: 403 TOKEN_SUSPENDED; a read shows SUSPENDED
-//	+token_pending       {"pending": true}                         renewal orders have fraud_status PENDING
-//	(none)               {"decline": "<code>"}                     every charge: 403 <code>, one of UNAVAILABLE_PAYMENT_METHOD,
-//	                                                               PAYMENT_METHOD_CURRENCY_MISMATCH, TOKEN_FORBIDDEN, PAYMENT_METHOD_FAILED
-//	(none)               {"status": "ACTIVE"}                      a suspended token works again
-//	(none)               {"status": "CANCELLED"}                   as if cancelled: 403 TOKEN_CANCELLED
-//
-// A body replaces the token's soft_declines, decline and pending; status
-// changes only when given. A tag combines with an authorize outcome
-// (+approve, +pending, …) in any order.
-//
-// Without behaviour a charge succeeds. Unknown tokens give 404
-// TOKEN_NOT_FOUND, a currency other than the token's 403
-// PAYMENT_METHOD_CURRENCY_MISMATCH.
+// What charging a token does in tests is set by test data: see the package
+// documentation's table.
 
 // Token statuses.
 const (
@@ -76,7 +56,7 @@ type tokenState struct {
 
 // Test-data tags of the billing e-mail that mark the token made from an
 // authorization.
-var tokenTags = map[string]func(*tokenState){
+var tokenTagActions = map[string]func(*tokenState){
 	"token_soft_decline": func(t *tokenState) { t.Behaviour.SoftDeclines = 2 },
 	"token_hard_decline": func(t *tokenState) { t.Behaviour.Decline = "UNAVAILABLE_PAYMENT_METHOD" },
 	"token_suspended":    func(t *tokenState) { t.Status = TokenSuspended },
@@ -88,11 +68,10 @@ var tokenTags = map[string]func(*tokenState){
 func newTokenState(a *authorization, req *wireTokenRequest) tokenState {
 	t := tokenState{Status: TokenActive, Country: strings.ToUpper(str(req.PurchaseCountry)), Currency: strings.ToUpper(str(req.PurchaseCurrency)),
 		Locale: str(req.Locale), Category: a.Category}
-	for _, addr := range []*wireAddress{req.BillingAddress, a.Snapshot.BillingAddress} {
-		for _, tag := range emailTags(addr) {
-			if f := tokenTags[tag]; f != nil {
-				f(&t)
-			}
+	tags := append(emailTags(req.BillingAddress), emailTags(a.Snapshot.BillingAddress)...)
+	for _, tag := range append(tags, a.TokenTags...) {
+		if f := tokenTagActions[tag]; f != nil {
+			f(&t)
 		}
 	}
 	return t

@@ -15,6 +15,12 @@ import (
 // test-data tags) and returns the customer token.
 func (e *env) makeToken(t *testing.T, email string) string {
 	t.Helper()
+	return e.makeTokenAs(t, "", email)
+}
+
+// makeTokenAs is makeToken with the authorize dialog's choice.
+func (e *env) makeTokenAs(t *testing.T, outcome, email string) string {
+	t.Helper()
 	ctx := t.Context()
 	req := gbSession()
 	req.Intent = klarna.IntentTokenize
@@ -22,7 +28,7 @@ func (e *env) makeToken(t *testing.T, email string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := e.authorize(t, ms.ClientToken, "pay_later", "", map[string]any{"billing_address": map[string]any{"email": email}})
+	a := e.authorize(t, ms.ClientToken, "pay_later", outcome, map[string]any{"billing_address": map[string]any{"email": email}})
 	if !a.Approved {
 		t.Fatalf("authorize with %s: %+v", email, a)
 	}
@@ -201,6 +207,34 @@ func TestTokenDeclines(t *testing.T) {
 		if _, _, err := e.client.CreateTokenOrder(ctx, tok, key(), renewal()); err != nil {
 			t.Errorf("after reactivation: %v", err)
 		}
+	})
+	t.Run("hard decline chosen in the authorize dialog", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, simulator.Config{})
+		// The widget offers token choices for a tokenizing session.
+		req := gbSession()
+		req.Intent = klarna.IntentBuyAndTokenize
+		ms, _, _ := e.client.CreateSession(ctx, req)
+		body, _ := json.Marshal(map[string]any{"client_token": ms.ClientToken})
+		resp, err := http.Post(e.srv.URL+"/browser/load", "application/json", strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var load map[string]any
+		json.NewDecoder(resp.Body).Decode(&load)
+		resp.Body.Close()
+		if load["intent"] != "buy_and_tokenize" {
+			t.Errorf("load tells the widget the intent: %v", load["intent"])
+		}
+		body, _ = json.Marshal(map[string]any{"client_token": ms.ClientToken, "payment_method_category": "pay_later", "outcome": "approve+token_bogus"})
+		resp, _ = http.Post(e.srv.URL+"/browser/authorize", "application/json", strings.NewReader(string(body)))
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("unknown token test data: %d", resp.StatusCode)
+		}
+		tok := e.makeTokenAs(t, "approve+token_hard_decline", "plain@example.com")
+		_, _, err = e.client.CreateTokenOrder(ctx, tok, key(), renewal())
+		wantCode(t, "hard decline from the dialog", err, 403, "UNAVAILABLE_PAYMENT_METHOD")
 	})
 	t.Run("control endpoint", func(t *testing.T) {
 		t.Parallel()
