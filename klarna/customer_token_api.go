@@ -83,8 +83,11 @@ func tokenPath(customerToken string, rest ...string) string {
 // (the subscription and its period) and store it before the call, so that no
 // retry, however late, can charge a period twice. With the key the call is
 // retried on network errors, 429 and 5xx. A refusal is an *Error: see
-// IsSoftDecline (try again later with a new key) and IsHardDecline (stop and
-// ask the customer).
+// IsSoftDecline and IsHardDecline. Klarna answers a key with its first
+// answer for 24 hours, so charging again after a soft decline needs a new
+// key (for example subscription, period and attempt number); take the next
+// attempt number only after such a definite refusal, never after a
+// temporary failure (IsTemporary), whose charge may have happened.
 func (c *Client) CreateTokenOrder(ctx context.Context, customerToken, idempotencyKey string, req *TokenOrderRequest) (*Order, *Response, error) {
 	if customerToken == "" || req == nil {
 		return nil, nil, errors.New("klarna: create token order: empty customer token or nil request")

@@ -543,8 +543,7 @@ func TestAnswerLostThenRetriedWithTheKey(t *testing.T) {
 			if len(o.Captures) != 1 || o.CapturedAmount != 1000 || o.Captures[0].CaptureID != got.CaptureID {
 				t.Errorf("captures at Klarna: %+v", o.Captures)
 			}
-			wantRan := 1
-			if e.sim.Count(simulator.OpCapture) != wantRan {
+			if e.sim.Count(simulator.OpCapture) != 1 {
 				t.Errorf("capture ran %d times", e.sim.Count(simulator.OpCapture))
 			}
 		})
