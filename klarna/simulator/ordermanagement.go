@@ -353,6 +353,11 @@ func (s *Simulator) capture(r *http.Request, body []byte) result {
 	if res := omCheck("captured_amount", req.CapturedAmount, req.Description, req.Reference, req.OrderLines, req.ShippingInfo, false); res != nil {
 		return *res
 	}
+	if d := req.ShippingDelay; d != nil && *d != 0 {
+		// Choice: a shipping delay above 0 must be enabled on the merchant
+		// account; the simulated account does not have it.
+		return errorResult(http.StatusBadRequest, "BAD_REQUEST", "Bad value: shipping_delay")
+	}
 	now := s.now()
 	m := &o.om
 	amount := *req.CapturedAmount

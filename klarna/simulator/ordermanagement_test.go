@@ -246,6 +246,7 @@ func TestCaptureRules(t *testing.T) {
 			{"shipping company over 100", klarna.CaptureRequest{CapturedAmount: 100, ShippingInfo: []klarna.ShippingInfo{{ShippingCompany: strings.Repeat("x", 101)}}}, 422, "UNPROCESSABLE_ENTITY"},
 			{"description over 255", klarna.CaptureRequest{CapturedAmount: 100, Description: strings.Repeat("x", 256)}, 422, "UNPROCESSABLE_ENTITY"},
 			{"unknown shipping method", klarna.CaptureRequest{CapturedAmount: 100, ShippingInfo: []klarna.ShippingInfo{{ShippingMethod: "Drone"}}}, 400, "BAD_REQUEST"},
+			{"shipping delay not enabled", klarna.CaptureRequest{CapturedAmount: 100, ShippingDelay: 2}, 400, "BAD_REQUEST"},
 		} {
 			_, _, err := e.client.Capture(ctx, id, key(), &tt.req)
 			wantCode(t, tt.name, err, tt.status, tt.code)

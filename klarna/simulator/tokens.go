@@ -332,7 +332,7 @@ func (t *customerToken) info() TokenInfo {
 	b := t.ct.Behaviour
 	var behaviour []string
 	if b.SoftDeclines > 0 {
-		behaviour = append(behaviour, fmt.Sprintf("%d soft declines", b.SoftDeclines))
+		behaviour = append(behaviour, fmt.Sprintf("soft declines left: %d", b.SoftDeclines))
 	}
 	if b.Decline != "" {
 		behaviour = append(behaviour, "declines: "+b.Decline)

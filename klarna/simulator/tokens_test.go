@@ -332,7 +332,7 @@ func TestInspectorShowsNoCredentials(t *testing.T) {
 			t.Errorf("the %s does not show the token's prefix", name)
 		}
 	}
-	for _, want := range []string{`data-testid="status-` + id + `">PART_CAPTURED`, "1005 · 0 · 1650", "1 soft declines", "Writes without an idempotency key: capture ×1", "ACTIVE"} {
+	for _, want := range []string{`data-testid="status-` + id + `">PART_CAPTURED`, "1005 · 0 · 1650", "soft declines left: 1", "Writes without an idempotency key: capture ×1", "ACTIVE"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}
