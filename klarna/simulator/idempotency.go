@@ -18,7 +18,9 @@ import (
 // matters". A key sent again while its first request is still running gets
 // 409 CONFLICT. Every answer the operation produced is remembered, errors
 // included; answers the operation never produced (injected 5xx, 429, drops)
-// are not, so a retry after them runs the operation.
+// are not, so a retry after them runs the operation. The Payments endpoints
+// ignore the header: Klarna documents it for Order Management and the
+// Customer Token API only (FACTS open question 2).
 
 const maxKeys = 100_000
 
