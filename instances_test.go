@@ -166,7 +166,7 @@ func reconciled(t *testing.T, databaseURL string, sim *simulator.Simulator) reco
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := reconcile.Compare(local, reconcile.FromSimulator(sim.OrderContents()))
+	r := reconcile.Compare(local, reconcile.FromSimulator(sim.Orders()))
 	if !r.OK() {
 		t.Errorf("reconciliation: %s", r)
 	}

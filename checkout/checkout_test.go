@@ -58,7 +58,7 @@ func (f *fixture) reconciled(t testing.TB) reconcile.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := reconcile.Compare(local, reconcile.FromSimulator(f.sim.OrderContents()))
+	r := reconcile.Compare(local, reconcile.FromSimulator(f.sim.Orders()))
 	if !r.OK() {
 		t.Errorf("reconciliation: %s", r)
 	}

@@ -105,7 +105,7 @@ func TestCrashDuringPlacement(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r := reconcile.Compare(local, reconcile.FromSimulator(sim.OrderContents())); !r.OK() || r.Local != 1 {
+			if r := reconcile.Compare(local, reconcile.FromSimulator(sim.Orders())); !r.OK() || r.Local != 1 {
 				t.Errorf("reconciliation: %s", r)
 			}
 		})

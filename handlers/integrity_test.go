@@ -85,7 +85,7 @@ func (e *env) reconciled(t *testing.T) reconcile.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := reconcile.Compare(local, reconcile.FromSimulator(e.sim.OrderContents()))
+	r := reconcile.Compare(local, reconcile.FromSimulator(e.sim.Orders()))
 	if !r.OK() {
 		t.Errorf("reconciliation: %s", r)
 	}
@@ -220,7 +220,7 @@ func TestAttackBiggerCartRacedAgainstPlacement(t *testing.T) {
 				t.Fatal(err)
 			}
 			var klarnaAmount int64 = -1
-			for _, o := range e.sim.OrderContents() {
+			for _, o := range e.sim.Orders() {
 				if o.Reference == ref {
 					klarnaAmount = o.Amount
 				}

@@ -136,8 +136,8 @@ func WithTimeout(d time.Duration) Option { return func(s *settings) { s.timeout 
 func WithAttemptTimeout(d time.Duration) Option { return func(s *settings) { s.attemptTimeout = d } }
 
 // WithLogger logs one line per call: operation, status, duration, attempts
-// and Klarna's correlation id. Bodies, tokens and paths (which contain
-// authorization tokens) are never logged.
+// and Klarna's correlation id. Bodies, tokens, idempotency keys and paths
+// (which contain authorization tokens and customer tokens) are never logged.
 func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l } }
 
 // NewClient builds a client. Without WithBaseURL it talks to Klarna itself,
@@ -282,8 +282,9 @@ type Response struct {
 type retryPolicy int
 
 const (
-	// retrySafe: reads and idempotent writes (update, cancel) are retried on
-	// network errors, 429 and 5xx.
+	// retrySafe: reads, idempotent writes (update, cancel) and writes that
+	// carry a Klarna-Idempotency-Key are retried on network errors, 429 and
+	// 5xx.
 	retrySafe retryPolicy = iota
 	// retryUnprocessed: writes that must not happen twice (create session,
 	// create order, customer token) are retried only when Klarna cannot have
@@ -298,6 +299,8 @@ type call struct {
 	body   any
 	out    any
 	policy retryPolicy
+	// key is sent as Klarna-Idempotency-Key on every attempt.
+	key string
 }
 
 // do runs a call with retries, decodes a 2xx body into c.out and turns
@@ -363,6 +366,9 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 	req.Header.Set("Accept", "application/json")
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if cl.key != "" {
+		req.Header.Set(IdempotencyKeyHeader, cl.key)
 	}
 
 	start := time.Now()
@@ -457,8 +463,8 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// redactURL drops the path, which carries authorization tokens, from URLs
-// that end up in error messages and logs.
+// redactURL drops the path, which carries authorization tokens and customer
+// tokens, from URLs that end up in error messages and logs.
 func redactURL(u *url.URL) string {
 	return u.Scheme + "://" + u.Host + "/…"
 }

@@ -239,10 +239,10 @@ func TestGetOrderStatus(t *testing.T) {
 	c, mux, _ := setup(t)
 	mux.HandleFunc("/ordermanagement/v1/orders/o-1", func(w http.ResponseWriter, r *http.Request) {
 		expect(t, r, "GET", "/ordermanagement/v1/orders/o-1", "")
-		reply(w, 200, fixture("order_status"))
+		reply(w, 200, fixture("om_order_pending"))
 	})
 	o, _, err := c.GetOrderStatus(t.Context(), "o-1")
-	if err != nil || o.FraudStatus != FraudPending {
+	if err != nil || o.FraudStatus != FraudPending || o.Status != "AUTHORIZED" || o.OrderAmount != 100 || o.PurchaseCurrency != "GBP" {
 		t.Fatalf("order %+v err %v", o, err)
 	}
 }

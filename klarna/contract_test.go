@@ -2,6 +2,7 @@ package klarna
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"storefront/internal/openapitest"
@@ -69,15 +70,80 @@ func TestRequestsMatchOpenAPI(t *testing.T) {
 	}
 }
 
+// TestAfterPaymentRequestsMatchContract checks every Order Management and
+// Customer Token body the client can build, with every field set.
+func TestAfterPaymentRequestsMatchContract(t *testing.T) {
+	t.Parallel()
+	om := openapitest.LoadAPI(t, openapitest.OrderManagement)
+	ct := openapitest.LoadAPI(t, openapitest.CustomerToken)
+	s := fullSession()
+	ship := []ShippingInfo{{ShippingCompany: "DHL US", ShippingMethod: ShipDHLPackstation, TrackingNumber: "1", TrackingURI: "https://t/1",
+		ReturnShippingCompany: "DHL US", ReturnTrackingNumber: "2", ReturnTrackingURI: "https://t/2"}}
+	returnFee := OrderLine{Type: LineReturnFee, Name: "Return fee", Quantity: 1, UnitPrice: -300, TotalAmount: -300, TaxRate: Int64(2000), TotalTaxAmount: Int64(-50)}
+	capture := &CaptureRequest{CapturedAmount: s.OrderAmount, Description: "All", Reference: "SHIP-1", OrderLines: s.OrderLines[:1], ShippingInfo: ship, ShippingDelay: 1}
+	refund := &RefundRequest{RefundedAmount: 2100, Description: "Return", Reference: "RMA", OrderLines: append([]OrderLine{s.OrderLines[0]}, returnFee)}
+	renewal := renewalRequest()
+	renewal.MerchantData = "{}"
+	renewal.Attachment = &Attachment{ContentType: AttachmentEMD, Body: "{}"}
+	renewal.OrderLines[0].ProductIdentifiers = s.OrderLines[0].ProductIdentifiers
+	renewal.OrderLines[0].ProductURL, renewal.OrderLines[0].ImageURL = "https://s/p", "https://s/i"
+	for _, tt := range []struct {
+		api    string
+		schema string
+		v      any
+	}{
+		{"om", "CaptureObject", capture},
+		{"om", "CaptureObject", &CaptureRequest{CapturedAmount: 0}},
+		{"om", "RefundObject", refund},
+		{"om", "UpdateShippingInfo", shippingInfoBody{ship}},
+		{"ct", "customer_token_order", renewal},
+		{"ct", "customer_token_status_update_request", tokenStatusUpdate{Status: TokenCancelled}},
+	} {
+		b, err := json.Marshal(tt.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := om
+		if tt.api == "ct" {
+			spec = ct
+		}
+		if err := openapitest.Validate(t, spec, tt.schema, openapitest.Request, b); err != nil {
+			t.Errorf("%s does not match the contract: %v\n%s", tt.schema, err, b)
+		}
+	}
+	// The contract is not vacuous: a bad body of each API is refused.
+	for _, bad := range []struct {
+		api, schema, body string
+	}{
+		{"om", "CaptureObject", `{"captured_amount":200000001}`},
+		{"om", "CaptureObject", `{"description":"x"}`},
+		{"om", "UpdateShippingInfo", `{"shipping_info":[{"shipping_company":"` + strings.Repeat("x", 101) + `"}]}`},
+		{"om", "RefundObject", `{"refunded_amount":1,"order_lines":[{"name":"x","quantity":1,"unit_price":1,"total_amount":1,"type":"gift"}]}`},
+		{"ct", "customer_token_order", `{"purchase_currency":"GBP","order_amount":0,"order_tax_amount":0,"order_lines":[{"name":"x","quantity":1,"unit_price":0,"total_amount":0}]}`},
+		{"ct", "customer_token_order", `{"purchase_currency":"GBP","order_amount":1,"order_tax_amount":0,"order_lines":[{"name":"x","quantity":1,"unit_price":1,"total_amount":1,"subscription":{"name":"s","interval":"FORTNIGHT","interval_count":1}}]}`},
+		{"ct", "customer_token_status_update_request", `{"status":"ACTIVE"}`},
+	} {
+		spec := om
+		if bad.api == "ct" {
+			spec = ct
+		}
+		if err := openapitest.Validate(t, spec, bad.schema, openapitest.Request, []byte(bad.body)); err == nil {
+			t.Errorf("%s accepted invalid body %s", bad.schema, bad.body)
+		}
+	}
+}
+
 func TestResponseFixturesMatchOpenAPI(t *testing.T) {
 	t.Parallel()
 	spec := openapitest.Load(t)
 	for name, f := range fixtures {
-		if f.schema == "" {
-			continue // not part of Payments v1 (Order Management)
-		}
 		if err := openapitest.Validate(t, spec, f.schema, openapitest.Response, []byte(f.body)); err != nil {
 			t.Errorf("fixture %s does not match %s: %v", name, f.schema, err)
+		}
+	}
+	for name, f := range afterPaymentFixtures {
+		if err := openapitest.Validate(t, openapitest.LoadAPI(t, f.api), f.schema, openapitest.Response, []byte(f.body)); err != nil {
+			t.Errorf("fixture %s does not match %s %s: %v", name, f.api, f.schema, err)
 		}
 	}
 }

@@ -21,6 +21,35 @@ const (
 	CodeInternalServerError = "INTERNAL_SERVER_ERROR"
 )
 
+// Error codes of the Order Management API. The 403 codes say the order's
+// state does not allow the operation: retrying does not help.
+const (
+	CodeCaptureNotAllowed      = "CAPTURE_NOT_ALLOWED" // 403: cancelled, expired, over the remaining authorization
+	CodeRefundNotAllowed       = "REFUND_NOT_ALLOWED"  // 403: no captures, or more than captured minus refunded
+	CodeCancelNotAllowed       = "CANCEL_NOT_ALLOWED"  // 403: the order has captures, or is closed
+	CodeNotAllowed             = "NOT_ALLOWED"         // 403: release, extend and other updates refused
+	CodeUpdateNotAllowed       = "UPDATE_NOT_ALLOWED"
+	CodeNoSuchOrder            = "NO_SUCH_ORDER"        // 404
+	CodeNoSuchCapture          = "NO_SUCH_CAPTURE"      // 404
+	CodeConflict               = "CONFLICT"             // 409
+	CodeUnprocessableEntity    = "UNPROCESSABLE_ENTITY" // 422: a field too long, for example
+	CodeInvalidAddress         = "INVALID_ADDRESS"
+	CodeTooManyRequests        = "TOO_MANY_REQUESTS"
+	CodeTemporarilyUnavailable = "TEMPORARILY_UNAVAILABLE"
+)
+
+// Error codes of the Customer Token API when charging a token. All are 403
+// except TOKEN_NOT_FOUND (404).
+const (
+	CodeTokenNotFound                 = "TOKEN_NOT_FOUND"
+	CodeTokenSuspended                = "TOKEN_SUSPENDED"
+	CodeTokenCancelled                = "TOKEN_CANCELLED"
+	CodeTokenForbidden                = "TOKEN_FORBIDDEN"
+	CodeUnavailablePaymentMethod      = "UNAVAILABLE_PAYMENT_METHOD"
+	CodePaymentMethodCurrencyMismatch = "PAYMENT_METHOD_CURRENCY_MISMATCH"
+	CodePaymentMethodFailed           = "PAYMENT_METHOD_FAILED"
+)
+
 // Error is a non-2xx answer from Klarna. Every method returns it, reachable
 // with errors.As, for any HTTP error status; the helpers below cover the cases
 // a merchant branches on. Log CorrelationID: Klarna's support asks for it.
@@ -155,4 +184,35 @@ func IsTemporary(err error) bool {
 	}
 	var re *RequestError
 	return errors.As(err, &re)
+}
+
+// HasCode reports whether err is a Klarna answer with the given error_code,
+// for example HasCode(err, CodeCaptureNotAllowed).
+func HasCode(err error, code string) bool {
+	e, ok := asError(err)
+	return ok && e.ErrorCode == code
+}
+
+// hardDeclines are the token charge refusals that will not go away by
+// waiting: the customer has to act (a new token, another payment method).
+var hardDeclines = map[string]bool{
+	CodeTokenNotFound: true, CodeTokenSuspended: true, CodeTokenCancelled: true, CodeTokenForbidden: true,
+	CodeUnavailablePaymentMethod: true, CodePaymentMethodCurrencyMismatch: true,
+}
+
+// IsSoftDecline reports a token charge that Klarna declined this time
+// (PAYMENT_METHOD_FAILED, typically a credit decision): charging again
+// later, with a new idempotency key for the new attempt, may succeed.
+func IsSoftDecline(err error) bool {
+	e, ok := asError(err)
+	return ok && e.ErrorCode == CodePaymentMethodFailed
+}
+
+// IsHardDecline reports a token charge that cannot succeed as it is: the
+// token is unknown, suspended, cancelled or not this merchant's, or its
+// payment method is unavailable or does not take the currency. Stop charging
+// and ask the customer to pay again (a new session, and a new token).
+func IsHardDecline(err error) bool {
+	e, ok := asError(err)
+	return ok && hardDeclines[e.ErrorCode]
 }

@@ -37,19 +37,3 @@ func (c *Client) CancelAuthorization(ctx context.Context, authorizationToken str
 	return c.do(ctx, call{op: "cancel_authorization", method: http.MethodDelete,
 		path: "payments/v1/authorizations/" + pathEscape(authorizationToken)})
 }
-
-// GetOrderStatus reads an order's fraud decision through Klarna's Order
-// Management API (GET /ordermanagement/v1/orders/{id}). Use it when a fraud
-// notification arrives: act on what Klarna says now, not on the
-// notification's body. Reads are retried.
-func (c *Client) GetOrderStatus(ctx context.Context, orderID string) (*OrderStatus, *Response, error) {
-	if orderID == "" {
-		return nil, nil, errors.New("klarna: get order: empty order id")
-	}
-	out := new(OrderStatus)
-	resp, err := c.do(ctx, call{op: "get_order", method: http.MethodGet, path: "ordermanagement/v1/orders/" + pathEscape(orderID), out: out})
-	if err != nil {
-		return nil, resp, err
-	}
-	return out, resp, nil
-}

@@ -385,7 +385,8 @@ type CustomerToken struct {
 
 // OrderStatus is the part of an Order Management order that a merchant
 // needs to act on a fraud notification: re-read the decision from Klarna
-// instead of trusting the notification's body.
+// instead of trusting the notification's body. GetOrder returns the whole
+// order (ManagedOrder).
 type OrderStatus struct {
 	OrderID          string      `json:"order_id"`
 	Status           string      `json:"status,omitempty"`

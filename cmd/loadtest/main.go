@@ -370,7 +370,7 @@ func reconcileOrders(base, dbPath string) (reconcile.Report, error) {
 		return reconcile.Report{}, err
 	}
 	var st struct {
-		Orders []simulator.OrderContent `json:"order_contents"`
+		Orders []simulator.OrderRecord `json:"orders"`
 	}
 	err = json.NewDecoder(resp.Body).Decode(&st)
 	resp.Body.Close()

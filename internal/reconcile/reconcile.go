@@ -170,13 +170,13 @@ func deref(p *int64) int64 {
 }
 
 // FromSimulator is Klarna's side, as the simulator holds it.
-func FromSimulator(orders []simulator.OrderContent) []Order {
+func FromSimulator(orders []simulator.OrderRecord) []Order {
 	out := make([]Order, 0, len(orders))
 	for _, k := range orders {
 		o := Order{ID: k.ID, Reference: k.Reference, Currency: k.Currency, Amount: k.Amount, Tax: k.TaxAmount}
 		for _, l := range k.Lines {
 			o.Lines = append(o.Lines, Line{Type: l.Type, Reference: l.Reference, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice,
-				TaxRate: l.TaxRate, Total: l.TotalAmount, Discount: l.TotalDiscount, TotalTaxAmount: l.TotalTaxAmount})
+				TaxRate: l.TaxRate, Total: l.TotalAmount, Discount: l.TotalDiscountAmount, TotalTaxAmount: l.TotalTaxAmount})
 		}
 		out = append(out, o)
 	}

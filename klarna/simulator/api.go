@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,23 @@ const (
 	OpCancelAuthorization = "cancel_authorization"
 	OpCustomerToken       = "generate_customer_token"
 	OpGetOrder            = "get_order"
+
+	// Order Management.
+	OpCapture                = "capture"
+	OpListCaptures           = "list_captures"
+	OpGetCapture             = "get_capture"
+	OpAddCaptureShippingInfo = "add_capture_shipping_info"
+	OpAddShippingInfo        = "add_shipping_info"
+	OpRefund                 = "refund"
+	OpGetRefund              = "get_refund"
+	OpCancelOrder            = "cancel_order"
+	OpReleaseAuthorization   = "release_authorization"
+	OpExtendAuthorization    = "extend_authorization"
+
+	// Customer Token API.
+	OpCreateTokenOrder    = "create_token_order"
+	OpGetCustomerToken    = "get_customer_token"
+	OpCancelCustomerToken = "cancel_customer_token"
 )
 
 type opFunc func(r *http.Request, body []byte) result
@@ -35,6 +53,15 @@ func (s *Simulator) api(op string, fn opFunc) http.HandlerFunc {
 		rec := &requestRecord{At: s.now(), Operation: op, Method: r.Method, Path: maskPath(r.URL.Path), CorrelationID: corr}
 		finish := func(res result) {
 			rec.Status = res.status
+			for k, v := range res.header {
+				w.Header().Set(k, v)
+			}
+			if res.replay {
+				corr = res.corr
+				w.Header().Set("Klarna-Correlation-Id", corr)
+				rec.CorrelationID, rec.Replay = corr, true
+			}
+			rec.NoKey = res.noKey
 			s.record(rec)
 			if res.err != nil {
 				res.err.CorrelationID = corr
@@ -90,13 +117,15 @@ func (s *Simulator) api(op string, fn opFunc) http.HandlerFunc {
 				return
 			}
 		}
-		res := fn(r, body)
-		s.mu.Lock()
-		s.counts[op]++
-		s.mu.Unlock()
+		res := fn(r.WithContext(context.WithValue(r.Context(), corrKey{}, corr)), body)
+		if !res.replay {
+			s.mu.Lock()
+			s.counts[op]++
+			s.mu.Unlock()
+		}
 		if f != nil && f.Kind == FaultAnswerLost {
 			// The operation happened; its answer never arrives.
-			rec.Status = res.status
+			rec.Status, rec.Replay, rec.NoKey = res.status, res.replay, res.noKey
 			s.record(rec)
 			dropConnection(w)
 			return
@@ -136,19 +165,21 @@ func (s *Simulator) authorized(r *http.Request) bool {
 		subtle.ConstantTimeCompare([]byte(p), []byte(s.cfg.Password)) == 1
 }
 
-// maskPath hides authorization tokens in recorded paths.
+// corrKey carries a request's correlation id to its operation, which
+// stores it with an idempotent answer.
+type corrKey struct{}
+
+// maskPath hides authorization tokens and customer tokens in recorded paths.
 func maskPath(p string) string {
-	const prefix = "/payments/v1/authorizations/"
-	if i := strings.Index(p, prefix); i >= 0 {
-		rest := p[i+len(prefix):]
-		tok, tail, _ := strings.Cut(rest, "/")
-		if len(tok) > 8 {
-			tok = tok[:8] + "…"
+	for _, prefix := range []string{"/payments/v1/authorizations/", "/customer-token/v1/tokens/"} {
+		if i := strings.Index(p, prefix); i >= 0 {
+			rest := p[i+len(prefix):]
+			tok, tail, _ := strings.Cut(rest, "/")
+			if tail != "" {
+				tail = "/" + tail
+			}
+			return p[:i+len(prefix)] + short(tok) + tail
 		}
-		if tail != "" {
-			tail = "/" + tail
-		}
-		return p[:i+len(prefix)] + tok + tail
 	}
 	return p
 }
@@ -421,7 +452,7 @@ func (s *Simulator) createOrder(r *http.Request, body []byte) result {
 		}
 	}
 	o := &order{ID: id, SessionID: ss.ID, Token: a.Token, Amount: num(req.OrderAmount), Currency: strings.ToUpper(str(req.PurchaseCurrency)),
-		FraudStatus: fraud, Category: a.Category, Reference1: str(req.MerchantReference1), CreatedAt: s.now(), Request: req}
+		FraudStatus: fraud, Category: a.Category, Reference1: str(req.MerchantReference1), CreatedAt: s.now()}
 	resp := map[string]any{"order_id": id, "fraud_status": fraud}
 	pm := map[string]any{"type": cat.Method}
 	if cat.Days > 0 {
@@ -444,6 +475,7 @@ func (s *Simulator) createOrder(r *http.Request, body []byte) result {
 		}
 	}
 	o.Response, _ = json.Marshal(resp)
+	s.manage(o, &req, a)
 	s.orders[id] = o
 	ss.orderIDs = append(ss.orderIDs, id)
 	a.OrderID = id
@@ -551,7 +583,8 @@ func (s *Simulator) createCustomerToken(r *http.Request, body []byte) result {
 		resp["billing_address"] = ss.Data.BillingAddress
 	}
 	raw, _ := json.Marshal(resp)
-	s.tokens[id] = &customerToken{ID: id, Token: a.Token, SessionID: a.SessionID, Description: *req.Description, CreatedAt: s.now(), Response: raw}
+	s.tokens[id] = &customerToken{ID: id, Token: a.Token, SessionID: a.SessionID, Description: *req.Description, CreatedAt: s.now(), Response: raw,
+		ct: newTokenState(a, &req)}
 	if ss := s.sessions[a.SessionID]; ss != nil {
 		ss.customerTokens = append(ss.customerTokens, id)
 	}
@@ -570,24 +603,6 @@ func orDefault(v, d string) string {
 		return d
 	}
 	return v
-}
-
-// getOrder is a minimal Order Management read: enough for a merchant to
-// re-check the fraud decision before acting on a notification.
-func (s *Simulator) getOrder(r *http.Request, _ []byte) result {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o := s.orders[r.PathValue("id")]
-	if o == nil {
-		return errorResult(http.StatusNotFound, "NO_SUCH_ORDER", "Order not found")
-	}
-	status := "AUTHORIZED"
-	if o.FraudStatus == "REJECTED" {
-		status = "CANCELLED"
-	}
-	return result{status: http.StatusOK, body: map[string]any{
-		"order_id": o.ID, "status": status, "fraud_status": o.FraudStatus, "order_amount": o.Amount, "purchase_currency": o.Currency,
-	}}
 }
 
 // redirect is Klarna's redirect_url: it forwards the shopper to the

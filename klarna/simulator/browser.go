@@ -129,6 +129,7 @@ func (s *Simulator) browserLoad(ss *session, req *BrowserRequest) (int, any) {
 		"session_id": ss.ID, "status": ss.Status, "categories": cats, "lines": lines,
 		"order_amount": num(ss.Data.OrderAmount), "purchase_currency": strings.ToUpper(str(ss.Data.PurchaseCurrency)),
 		"locale": str(ss.Data.Locale), "purchase_country": strings.ToUpper(str(ss.Data.PurchaseCountry)),
+		"intent": orDefault(str(ss.Data.Intent), "buy"),
 	}
 }
 
@@ -141,16 +142,29 @@ func hasCategory(cats []category, id string) bool {
 	return false
 }
 
+// emailTags returns the "+tags" of an address's e-mail:
+// "anna+approve+token_soft_decline@example.com" has approve and
+// token_soft_decline.
+func emailTags(a *wireAddress) []string {
+	if a == nil {
+		return nil
+	}
+	local, _, _ := strings.Cut(a.Email, "@")
+	tags := strings.Split(local, "+")
+	return tags[1:]
+}
+
 // testDataOutcome reads an outcome tag from the billing e-mail
 // ("anna+decline@example.com"), as Klarna's playground reacts to test data.
+// Other tags (token behaviour, see tokens.go) may stand beside it.
 func testDataOutcome(d *wireSession) string {
-	if d == nil || d.BillingAddress == nil {
+	if d == nil {
 		return ""
 	}
-	local, _, _ := strings.Cut(d.BillingAddress.Email, "@")
-	_, tag, ok := strings.Cut(local, "+")
-	if ok && outcomes[tag] {
-		return tag
+	for _, tag := range emailTags(d.BillingAddress) {
+		if outcomes[tag] {
+			return tag
+		}
 	}
 	return ""
 }
@@ -170,7 +184,18 @@ func (s *Simulator) browserAuthorize(ss *session, req *BrowserRequest) (int, any
 		pd := wireSession{BillingAddress: req.Data.BillingAddress, ShippingAddress: req.Data.ShippingAddress, Customer: req.Data.Customer}
 		ss.Data.merge(&pd)
 	}
-	outcome := req.Outcome
+	// The dialog may add token test data to its choice:
+	// "approve+token_soft_decline" (see tokens.go).
+	outcome, tags, _ := strings.Cut(req.Outcome, "+")
+	var tokenTags []string
+	if tags != "" {
+		tokenTags = strings.Split(tags, "+")
+		for _, t := range tokenTags {
+			if tokenTagActions[t] == nil {
+				return http.StatusBadRequest, map[string]string{"error": "unknown token test data " + t}
+			}
+		}
+	}
 	if outcome == "" {
 		outcome = testDataOutcome(&ss.Data)
 	}
@@ -193,10 +218,11 @@ func (s *Simulator) browserAuthorize(ss *session, req *BrowserRequest) (int, any
 	case OutcomeInvalid:
 		return http.StatusOK, AuthorizeResult{ShowForm: true, Error: &InvalidFields{[]string{"billing_address.email"}}}
 	case OutcomeFinalize:
-		ss.Finalize = &pendingFinalize{Category: req.PaymentMethodCategory}
+		ss.Finalize = &pendingFinalize{Category: req.PaymentMethodCategory, TokenTags: tokenTags}
 		return http.StatusOK, AuthorizeResult{Approved: true, ShowForm: true, FinalizeRequired: true}
 	}
 	tok := s.issueToken(ss, req.PaymentMethodCategory, outcome == OutcomePending)
+	s.auths[tok].TokenTags = tokenTags
 	return http.StatusOK, AuthorizeResult{Approved: true, ShowForm: true, AuthorizationToken: tok}
 }
 
@@ -226,6 +252,7 @@ func (s *Simulator) browserFinalize(ss *session, req *BrowserRequest) (int, any)
 	}
 	ss.Finalize = nil
 	tok := s.issueToken(ss, f.Category, f.Pending)
+	s.auths[tok].TokenTags = f.TokenTags
 	return http.StatusOK, AuthorizeResult{Approved: true, ShowForm: true, AuthorizationToken: tok}
 }
 

@@ -49,11 +49,21 @@ func (f *Fault) String() string {
 	return string(f.Kind)
 }
 
-var knownOps = set(OpCreateSession, OpGetSession, OpUpdateSession, OpCreateOrder, OpCancelAuthorization, OpCustomerToken, OpGetOrder)
+var knownOps = set(OpCreateSession, OpGetSession, OpUpdateSession, OpCreateOrder, OpCancelAuthorization, OpCustomerToken, OpGetOrder,
+	OpCapture, OpListCaptures, OpGetCapture, OpAddCaptureShippingInfo, OpAddShippingInfo, OpRefund, OpGetRefund,
+	OpCancelOrder, OpReleaseAuthorization, OpExtendAuthorization,
+	OpCreateTokenOrder, OpGetCustomerToken, OpCancelCustomerToken)
 
 // ParseFaults reads a fault list such as
 //
-//	create_order=503*1,create_session=latency:2s,get_session=hang,create_order=lost
+//	create_order=503*1,create_session=latency:2s,get_session=hang,capture=lost*1
+//
+// Operations are the Op constants: create_session, get_session,
+// update_session, create_order, cancel_authorization,
+// generate_customer_token, get_order, capture, list_captures, get_capture,
+// add_capture_shipping_info, add_shipping_info, refund, get_refund,
+// cancel_order, release_authorization, extend_authorization,
+// create_token_order, get_customer_token and cancel_customer_token.
 //
 // Each item is operation=kind[:argument][*times]. Kinds: 500, 503, 429
 // (argument: Retry-After seconds, default 1), latency (argument: duration),

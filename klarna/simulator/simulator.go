@@ -1,12 +1,73 @@
-// Package simulator is an offline stand-in for Klarna Payments: the REST API
+// Package simulator is an offline stand-in for Klarna: the Payments REST API
 // v1 with Klarna's validation rules and lifecycles, a stand-in for the JS SDK
-// (Klarna.Payments.*) with an authorize dialog, the server callbacks, fault
-// injection and an inspector. It is an http.Handler, usable by any
-// integration: mount it under a prefix of your own server, or run it alone
-// with cmd/klarna-sim.
+// (Klarna.Payments.*) with an authorize dialog, the server callbacks, Order
+// Management v1 and the Customer Token API v1, fault injection and an
+// inspector. It is an http.Handler, usable by any integration: mount it under
+// a prefix of your own server, or run it alone with cmd/klarna-sim.
 //
 // Where Klarna's behaviour is not documented (FACTS.md "Open questions") the
-// simulator makes a choice and says so in a comment starting "Choice:".
+// simulator makes a choice, the stricter one by default, and says so in a
+// comment starting "Choice:".
+//
+// # Order Management
+//
+// Every order, placed with an authorization or charged to a customer token,
+// can be read, captured, refunded, cancelled, released and extended under
+// /ordermanagement/v1/orders/{id} with Klarna's rules (ordermanagement.go):
+// captures up to the remaining authorized amount, before expires_at (created
+// + Config.OrderAuthorizationLifetime, 28 days by default), never while the
+// fraud status is PENDING or REJECTED (403 CAPTURE_NOT_ALLOWED); refunds up
+// to captured minus refunded (403 REFUND_NOT_ALLOWED); cancel only without
+// captures (403 CANCEL_NOT_ALLOWED); release and extend refused with 403
+// NOT_ALLOWED when the order's state does not allow them. Status and
+// remaining_authorized_amount follow the simulator's clock (Advance, POST
+// /_sim/clock): AUTHORIZED, PART_CAPTURED, CAPTURED, CANCELLED, EXPIRED and
+// CLOSED (after a release).
+//
+// Writes honour Klarna-Idempotency-Key for 24 hours of simulated time: a
+// repeat gets the first answer (status, headers, body) and does not run
+// again, whatever its body. Writes without a key are accepted, as Klarna
+// accepts them, and counted in State.UnkeyedWrites (the inspector shows
+// them); Config.RequireIdempotencyKey refuses them.
+//
+// # Customer tokens
+//
+// Tokens made by generate_customer_token can be charged (POST
+// /customer-token/v1/tokens/{token}/order), read and cancelled (PATCH
+// …/status, 202). Renewals join the other orders, so Order Management works
+// on them. Every line of a renewal must carry its subscription object. Test
+// data chooses what charging a token does, in three equivalent ways: tags in
+// the shopper's billing e-mail at authorization (for example
+// ada+approve+token_soft_decline@example.com), the widget's dialog choices
+// for tokenizing sessions ("approve+token_soft_decline" as an outcome), or,
+// once the token exists, SetTokenBehaviour or POST /_sim/tokens/{token_id}
+// with a JSON body:
+//
+//	tag / dialog choice  JSON body of POST /_sim/tokens/{id}       charging the token
+//	token_soft_decline   {"soft_declines": 2}                      the next 2 charges: 403 PAYMENT_METHOD_FAILED, then success
+//	token_hard_decline   {"decline": "UNAVAILABLE_PAYMENT_METHOD"}  every charge: 403 UNAVAILABLE_PAYMENT_METHOD
+//	token_suspended      {"status": "SUSPENDED"}                   every charge: 403 TOKEN_SUSPENDED; a read shows SUSPENDED
+//	token_pending        {"pending": true}                         renewal orders have fraud_status PENDING
+//	-                    {"decline": "<code>"}                     every charge: 403 <code>: UNAVAILABLE_PAYMENT_METHOD,
+//	                                                               PAYMENT_METHOD_CURRENCY_MISMATCH, TOKEN_FORBIDDEN or PAYMENT_METHOD_FAILED
+//	-                    {"status": "ACTIVE"}                      a suspended token works again
+//	-                    {"status": "CANCELLED"}                   as if cancelled: 403 TOKEN_CANCELLED
+//
+// Without test data a charge succeeds; an unknown token gives 404
+// TOKEN_NOT_FOUND, a cancelled one 403 TOKEN_CANCELLED, another currency
+// than the token's 403 PAYMENT_METHOD_CURRENCY_MISMATCH.
+//
+// # Control endpoints and faults
+//
+// Besides the inspector (GET /_sim/) and its JSON (GET /_sim/state, with
+// every order's OrderRecord), tests drive the simulator with POST
+// /_sim/reset, POST and DELETE /_sim/faults, POST /_sim/clock
+// ({"advance":"61m"}), POST /_sim/orders/{id}/decide and POST
+// /_sim/tokens/{id}, or with the matching Go methods. Faults (ParseFaults)
+// apply per operation, one of the Op constants; "lost" runs the operation
+// and drops its answer, which with an idempotency key makes a retry safe.
+// Tokens and customer tokens are never shown whole: the inspector, the state
+// and the recorded paths shorten them.
 package simulator
 
 import (
@@ -35,6 +96,14 @@ var assets embed.FS
 const (
 	SessionLifetime       = 48 * time.Hour
 	AuthorizationLifetime = 60 * time.Minute
+	// DefaultOrderAuthorizationLifetime is an order's default time to
+	// capture (Config.OrderAuthorizationLifetime).
+	DefaultOrderAuthorizationLifetime = 28 * 24 * time.Hour
+	// ExtensionWindow is how long after an order's creation its
+	// authorization time can still be extended.
+	ExtensionWindow = 180 * 24 * time.Hour
+	// IdempotencyWindow is how long Klarna remembers an idempotency key.
+	IdempotencyWindow = 24 * time.Hour
 )
 
 // Config configures a Simulator. Only BaseURL is required.
@@ -65,6 +134,15 @@ type Config struct {
 	// stricter answer and refuses the repeat with 404, as for a spent token;
 	// integrations must survive both.
 	ReplayOrders bool
+	// OrderAuthorizationLifetime is how long after its creation (or its last
+	// extension) an order can be captured: its expires_at (default 28 days,
+	// Klarna's default; some merchant accounts get up to 180 days).
+	OrderAuthorizationLifetime time.Duration
+	// RequireIdempotencyKey refuses Order Management and Customer Token
+	// writes sent without Klarna-Idempotency-Key (400 BAD_REQUEST). Klarna
+	// accepts them; by default the simulator does too and counts them
+	// (State.UnkeyedWrites), so a test can assert there were none.
+	RequireIdempotencyKey bool
 	// MaxSessions bounds the state kept in memory (default 10000); the
 	// oldest sessions, with their authorizations and orders, are evicted.
 	MaxSessions int
@@ -101,6 +179,9 @@ type Simulator struct {
 	requests []*requestRecord
 	counts   map[string]int
 	faults   map[string][]*Fault
+	keys     map[string]*keyEntry // idempotency keys (idempotency.go)
+	keyOrder []keyRef             // keys, oldest first, for eviction
+	unkeyed  map[string]int       // writes without an idempotency key, per operation
 }
 
 type session struct {
@@ -120,8 +201,9 @@ type session struct {
 }
 
 type pendingFinalize struct {
-	Category string
-	Pending  bool
+	Category  string
+	Pending   bool
+	TokenTags []string
 }
 
 type authorization struct {
@@ -136,6 +218,9 @@ type authorization struct {
 	OrderID   string
 	TokenID   string
 	Callback  string // merchant_urls.authorization at the time of approval
+	// TokenTags is token test data chosen in the authorize dialog
+	// ("approve+token_soft_decline"), for the customer token made from it.
+	TokenTags []string
 }
 
 type order struct {
@@ -152,8 +237,7 @@ type order struct {
 	CreatedAt    time.Time
 	DecidedAt    *time.Time
 	Response     json.RawMessage
-	// Request is the order as the merchant sent it.
-	Request wireOrderRequest
+	om           managed // Order Management state (ordermanagement.go)
 }
 
 type customerToken struct {
@@ -163,6 +247,7 @@ type customerToken struct {
 	Description string
 	CreatedAt   time.Time
 	Response    json.RawMessage
+	ct          tokenState // Customer Token API state (tokens.go)
 }
 
 // CallbackRecord is one attempt to deliver a callback or notification.
@@ -187,6 +272,10 @@ type requestRecord struct {
 	CorrelationID string    `json:"correlation_id"`
 	Body          string    `json:"body,omitempty"`
 	Fault         string    `json:"fault,omitempty"`
+	// Replay: the answer was the stored one for a repeated idempotency key.
+	Replay bool `json:"idempotent_replay,omitempty"`
+	// NoKey: an Order Management or Customer Token write without a key.
+	NoKey bool `json:"without_idempotency_key,omitempty"`
 }
 
 const maxRecords = 2000
@@ -205,6 +294,9 @@ func New(cfg Config) (*Simulator, error) {
 	}
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = 10000
+	}
+	if cfg.OrderAuthorizationLifetime <= 0 {
+		cfg.OrderAuthorizationLifetime = DefaultOrderAuthorizationLifetime
 	}
 	if cfg.PendingDecision == "" {
 		cfg.PendingDecision = "accept"
@@ -279,6 +371,9 @@ func (s *Simulator) resetLocked() {
 	s.requests = nil
 	s.counts = map[string]int{}
 	s.faults = map[string][]*Fault{}
+	s.keys = map[string]*keyEntry{}
+	s.keyOrder = nil
+	s.unkeyed = map[string]int{}
 }
 
 // Advance moves the simulator's clock on, to expire sessions and
@@ -307,7 +402,8 @@ func (s *Simulator) routes() {
 	m.HandleFunc("DELETE /payments/v1/authorizations/{token}", s.api(OpCancelAuthorization, s.cancelAuthorization))
 	m.HandleFunc("POST /payments/v1/authorizations/{token}/order", s.api(OpCreateOrder, s.createOrder))
 	m.HandleFunc("POST /payments/v1/authorizations/{token}/customer-token", s.api(OpCustomerToken, s.createCustomerToken))
-	m.HandleFunc("GET /ordermanagement/v1/orders/{id}", s.api(OpGetOrder, s.getOrder))
+	s.orderManagementRoutes(m)
+	s.customerTokenRoutes(m)
 
 	m.HandleFunc("GET /kp/lib/v1/api.js", s.asset("assets/api.js", "text/javascript; charset=utf-8"))
 	m.HandleFunc("GET /kp/lib/v1/sim.css", s.asset("assets/sim.css", "text/css; charset=utf-8"))
@@ -325,6 +421,7 @@ func (s *Simulator) routes() {
 	m.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, r *http.Request) { s.ClearFaults(); w.WriteHeader(http.StatusNoContent) })
 	m.HandleFunc("POST /_sim/clock", s.moveClock)
 	m.HandleFunc("POST /_sim/orders/{id}/decide", s.decideHandler)
+	m.HandleFunc("POST /_sim/tokens/{id}", s.tokenControl)
 	s.mux = m
 }
 
@@ -346,6 +443,15 @@ type result struct {
 	status int
 	body   any
 	err    *apiError
+	// header holds response headers such as Capture-Id and Location.
+	header map[string]string
+	// replay is set when the answer is a stored one, repeated for an
+	// idempotency key: corr is the first answer's correlation id, and the
+	// operation did not run again.
+	replay bool
+	corr   string
+	// noKey marks a write that came without an idempotency key.
+	noKey bool
 }
 
 func (s *Simulator) asset(name, ctype string) http.HandlerFunc {

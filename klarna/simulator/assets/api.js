@@ -137,6 +137,13 @@
     { value: "invalid", label: "Report invalid e-mail" },
     { value: "decline", label: "Decline" }
   ];
+  // Test data for the customer token a tokenizing session makes (the
+  // simulator's token behaviours; see tokens.go).
+  var TOKEN_CHOICES = [
+    { value: "approve+token_soft_decline", label: "Approve; renewals declined twice, then paid" },
+    { value: "approve+token_hard_decline", label: "Approve; renewals refused (payment method unavailable)" },
+    { value: "approve+token_suspended", label: "Approve; token suspended" }
+  ];
 
   function authorizeFlow(path, a, extra) {
     ensureCSS();
@@ -149,6 +156,9 @@
       var choices = path === "/browser/finalize"
         ? [{ value: "approve", label: "Confirm payment" }, { value: "decline", label: "Decline" }]
         : AUTHORIZE_CHOICES;
+      if (path === "/browser/authorize" && st.summary && st.summary.intent && st.summary.intent !== "buy") {
+        choices = choices.concat(TOKEN_CHOICES);
+      }
       return dialog(title, choices).then(function (outcome) {
         body.outcome = outcome;
         return post(path, body).then(function (r2) {

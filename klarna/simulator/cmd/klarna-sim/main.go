@@ -41,7 +41,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	delay := fs.Duration("callback-delay", 0, "delay before the authorization callback")
 	decide := fs.Duration("pending-decision-delay", 0, "decide pending orders automatically after this long (0: from the inspector)")
 	decision := fs.String("pending-decision", "accept", "automatic decision: accept, reject or stop")
-	faults := fs.String("faults", "", "faults to inject, e.g. create_order=503*1,get_session=latency:2s")
+	faults := fs.String("faults", "", "faults to inject, e.g. create_order=503*1,get_session=latency:2s,capture=lost*1")
+	lifetime := fs.Duration("order-lifetime", simulator.DefaultOrderAuthorizationLifetime, "how long an order can be captured (its expires_at)")
+	requireKey := fs.Bool("require-idempotency-key", false, "refuse Order Management and Customer Token writes without Klarna-Idempotency-Key")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sim, err := simulator.New(simulator.Config{
 		BaseURL: base, Username: *user, Password: *pass, CallbackDelay: *delay,
 		PendingDecisionDelay: *decide, PendingDecision: *decision, Faults: *faults, Logger: logger,
+		OrderAuthorizationLifetime: *lifetime, RequireIdempotencyKey: *requireKey,
 	})
 	if err != nil {
 		return err
