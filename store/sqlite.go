@@ -157,12 +157,12 @@ func refused(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "25006" || pe.Code == "53100")
 }
 
-// duplicate reports a unique index refusing a row: another checkout already
-// has this Klarna order id or authorization token.
+// duplicate reports a unique index or primary key refusing a row: another
+// checkout already has this id, Klarna order id or authorization token.
 func duplicate(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
-		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
@@ -172,19 +172,17 @@ const columns = `id, session_id, client_token, categories, market, locale, curre
  callback_secret, state, authorization_token, klarna_order_id, fraud_status, payment_method, redirect_url, order_payload,
  last_error, correlation_id, created_at, updated_at, session_expires_at, placed_at,
  subscription_status, subscription_plan, subscription_next, customer_token,
- version, claimed_by, claimed_until, hold, next_check_at, checks`
+ version, claimed_by, claimed_until, hold, next_check_at, checks, kind, subscription_id`
 
 // CreateCheckout inserts a new checkout.
 func (s *SQL) CreateCheckout(ctx context.Context, c *Checkout) error {
 	if c.Version == 0 {
 		c.Version = 1
 	}
-	_, err := s.exec(ctx, `INSERT INTO checkouts (`+columns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		c.ID, c.SessionID, c.ClientToken, c.Categories, c.Market, c.Locale, c.Currency, c.Cart, c.CartHash, c.Amount, c.TaxAmount, c.SessionPayload,
-		c.CallbackSecret, string(c.State), c.AuthorizationToken, c.KlarnaOrderID, c.FraudStatus, c.PaymentMethod, c.RedirectURL, c.OrderPayload,
-		c.LastError, c.CorrelationID, c.CreatedAt.UTC(), c.UpdatedAt.UTC(), c.SessionExpiresAt.UTC(), utcPtr(c.PlacedAt),
-		string(c.Subscription.Status), c.Subscription.Plan, utcPtr(c.Subscription.Next), c.Subscription.CustomerToken,
-		c.Version, c.ClaimedBy, utcPtr(c.ClaimedUntil), c.Hold, utcPtr(c.NextCheckAt), c.Checks)
+	if c.Kind == "" {
+		c.Kind = KindCheckout
+	}
+	_, err := s.exec(ctx, insertCheckout, checkoutArgs(c)...)
 	if duplicate(err) {
 		return fmt.Errorf("store: creating checkout %s: %w (%w)", c.ID, ErrDuplicate, err)
 	}
@@ -192,6 +190,17 @@ func (s *SQL) CreateCheckout(ctx context.Context, c *Checkout) error {
 		return fmt.Errorf("store: creating checkout %s: %w", c.ID, err)
 	}
 	return nil
+}
+
+// insertCheckout and checkoutArgs write a whole checkouts row.
+var insertCheckout = `INSERT INTO checkouts (` + columns + `) VALUES (?` + strings.Repeat(",?", strings.Count(columns, ",")) + `)`
+
+func checkoutArgs(c *Checkout) []any {
+	return []any{c.ID, c.SessionID, c.ClientToken, c.Categories, c.Market, c.Locale, c.Currency, c.Cart, c.CartHash, c.Amount, c.TaxAmount, c.SessionPayload,
+		c.CallbackSecret, string(c.State), c.AuthorizationToken, c.KlarnaOrderID, c.FraudStatus, c.PaymentMethod, c.RedirectURL, c.OrderPayload,
+		c.LastError, c.CorrelationID, c.CreatedAt.UTC(), c.UpdatedAt.UTC(), c.SessionExpiresAt.UTC(), utcPtr(c.PlacedAt),
+		string(c.Subscription.Status), c.Subscription.Plan, utcPtr(c.Subscription.Next), c.Subscription.CustomerToken,
+		c.Version, c.ClaimedBy, utcPtr(c.ClaimedUntil), c.Hold, utcPtr(c.NextCheckAt), c.Checks, c.Kind, c.SubscriptionID}
 }
 
 func utcPtr(t *time.Time) any {
@@ -211,7 +220,7 @@ func scan(r scanner) (*Checkout, error) {
 		&c.SessionPayload, &c.CallbackSecret, &state, &c.AuthorizationToken, &c.KlarnaOrderID, &c.FraudStatus, &c.PaymentMethod,
 		&c.RedirectURL, &c.OrderPayload, &c.LastError, &c.CorrelationID, &c.CreatedAt, &c.UpdatedAt, &c.SessionExpiresAt, &placed,
 		&subStatus, &c.Subscription.Plan, &next, &c.Subscription.CustomerToken,
-		&c.Version, &c.ClaimedBy, &claimed, &c.Hold, &check, &c.Checks)
+		&c.Version, &c.ClaimedBy, &claimed, &c.Hold, &check, &c.Checks, &c.Kind, &c.SubscriptionID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

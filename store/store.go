@@ -81,7 +81,18 @@ type Checkout struct {
 	// counts how often it was asked.
 	NextCheckAt *time.Time
 	Checks      int
+	// Kind is KindCheckout for an order a shopper placed, KindRenewal for
+	// one a subscription's customer token paid; SubscriptionID links a
+	// renewal to its subscription.
+	Kind           string
+	SubscriptionID string
 }
+
+// Kinds of order.
+const (
+	KindCheckout = "checkout"
+	KindRenewal  = "renewal"
+)
 
 // SubscriptionStatus is where a subscription stands.
 type SubscriptionStatus string
