@@ -141,4 +141,6 @@ func (s *Service) reschedule(ctx context.Context, id, who, what string, now bool
 }
 
 // Amount formats an amount in the subscription's currency and locale.
-func Amount(r *store.Recurring, minor int64) string { return shop.FormatMoney(minor, r.Currency, r.Locale) }
+func Amount(r *store.Recurring, minor int64) string {
+	return shop.FormatMoney(minor, r.Currency, r.Locale)
+}
