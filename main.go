@@ -54,7 +54,7 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("storefront", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "", "listen address (default :$PORT)")
+	addr := fs.String("addr", "", "listen address (default LISTEN_ADDR, else 127.0.0.1:$PORT with the simulator and :$PORT with Klarna)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := slog.New(logging.Handler{Handler: slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})})
 
 	if *addr == "" {
-		*addr = ":" + strconv.Itoa(cfg.Port)
+		*addr = cfg.ListenAddr
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -146,8 +146,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	h.Routes(e, static.FS, simHandler)
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 
-	if addr := getenv("DEBUG_ADDR"); addr != "" {
-		// Profiles on a separate listener, never on the public one.
+	if addr := cfg.DebugAddr; addr != "" {
+		// Profiles on a separate listener, never on the public one; config
+		// refuses a non-loopback address unless DEBUG_PUBLIC=true.
 		dbg := &http.Server{Addr: addr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
 		go dbg.ListenAndServe()
 		defer dbg.Close()
