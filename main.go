@@ -67,6 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(logging.Handler{Handler: slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})})
 
+	explicitAddr := *addr != "" || cfg.ListenAddrSet
 	if *addr == "" {
 		*addr = cfg.ListenAddr
 	}
@@ -89,6 +90,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	hcfg := handlers.Config{
 		BaseURL: baseURL, AdminPassword: cfg.AdminPassword, Secure: strings.HasPrefix(baseURL, "https://"),
 		SessionKeys: handlers.SessionKeys(cfg.SessionSecrets), TrustProxy: cfg.TrustProxy, NoRateLimits: !cfg.RateLimits,
+	}
+	if cfg.Mode == config.ModeSimulator {
+		hcfg.AllowedHosts = localHosts(*addr, explicitAddr, ln.Addr().(*net.TCPAddr))
 	}
 	apiURL, err := cfg.KlarnaBaseURL()
 	if err != nil {
@@ -212,6 +216,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	stopRecover()
 	<-recovered
 	return err
+}
+
+// localHosts are the Host values a simulator-mode shop answers to besides
+// BASE_URL's: the loopback names on the port it listens on, and, when the
+// operator explicitly listens on another address, that address (every
+// interface's address for 0.0.0.0 or ::).
+func localHosts(addr string, explicit bool, ln *net.TCPAddr) []string {
+	port := strconv.Itoa(ln.Port)
+	hosts := []string{net.JoinHostPort("localhost", port), net.JoinHostPort("127.0.0.1", port), net.JoinHostPort("::1", port)}
+	if !explicit || ln.IP.IsLoopback() {
+		return hosts
+	}
+	if h, _, err := net.SplitHostPort(addr); err == nil && h != "" && net.ParseIP(h) == nil {
+		hosts = append(hosts, net.JoinHostPort(h, port)) // a name, as given
+	}
+	if !ln.IP.IsUnspecified() {
+		return append(hosts, net.JoinHostPort(ln.IP.String(), port))
+	}
+	ifaddrs, _ := net.InterfaceAddrs()
+	for _, a := range ifaddrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() {
+			hosts = append(hosts, net.JoinHostPort(ipn.IP.String(), port))
+		}
+	}
+	return hosts
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {

@@ -51,6 +51,11 @@ type Config struct {
 	Limits        Limits
 	TrustProxy    bool // take the client IP from X-Forwarded-For
 	NoRateLimits  bool // RATE_LIMITS=off
+	// AllowedHosts are Host values ("host:port") the shop answers to
+	// besides BASE_URL's host (and, with the simulator, the loopback names
+	// on BASE_URL's port): main adds the loopback names on the listening
+	// port, and an explicit listening address. Other hosts get 421.
+	AllowedHosts []string
 }
 
 // CSPHosts are the extra origins the Klarna widget needs.
@@ -92,6 +97,7 @@ type Handler struct {
 	sessions *sessions.CookieStore
 	log      *slog.Logger
 	grids    sync.Map // gridKey -> rendered product grid
+	hosts    hostSet
 }
 
 // New builds the handlers.
@@ -112,7 +118,7 @@ func New(cfg Config, co Checkout, db Pinger, cat *shop.Catalog, log *slog.Logger
 			sc.SetSerializer(flatSerializer{})
 		}
 	}
-	return &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log}
+	return &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log, hosts: allowedHosts(cfg)}
 }
 
 // base fills the layout's view model.

@@ -31,6 +31,7 @@ func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 	}
 	e.Use(middleware.RequestID())
 	e.Use(h.requestLog)
+	e.Use(h.checkHost)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("256K"))
 	e.Use(h.securityHeaders)

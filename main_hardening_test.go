@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+)
+
+// runShop starts run() with env and args and returns its printed URL; the
+// shop stops when the test ends.
+func runShop(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, &stdout, io.Discard) }()
+	t.Cleanup(func() { cancel(); <-done })
+	re := regexp.MustCompile(`open at (http://\S+)`)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("run: %v", err)
+		default:
+		}
+	}
+	t.Fatal("the shop did not start")
+	return ""
+}
+
+// TestSimulatorModeIsLocal: with no address given, a shop in simulator mode
+// listens on loopback only, and its simulator does not accept the old,
+// documented default credentials.
+func TestSimulatorModeIsLocal(t *testing.T) {
+	base := runShop(t, map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "shop.db"), "LOG_LEVEL": "warn", "PORT": "0"})
+	u, _ := url.Parse(base)
+	if u.Hostname() != "localhost" {
+		t.Errorf("printed URL %s", base)
+	}
+	resp, err := http.Get("http://127.0.0.1:" + u.Port() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	addrs, _ := net.InterfaceAddrs()
+	tried := 0
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		tried++
+		if conn, err := net.DialTimeout("tcp", net.JoinHostPort(ipn.IP.String(), u.Port()), time.Second); err == nil {
+			conn.Close()
+			t.Errorf("simulator mode answers on %s", ipn.IP)
+		}
+	}
+	if conn, err := net.DialTimeout("tcp", net.JoinHostPort("::1", u.Port()), time.Second); err == nil {
+		conn.Close()
+		t.Errorf("simulator mode answers on [::1] without being asked to")
+	}
+	t.Logf("checked %d non-loopback addresses", tried)
+
+	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+u.Port()+"/klarna-sim/payments/v1/sessions/x", nil)
+	req.SetBasicAuth("sim_merchant", "sim_password")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the simulator accepted the public default credentials: %d", resp.StatusCode)
+	}
+}
