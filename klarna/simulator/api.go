@@ -142,9 +142,7 @@ func maskPath(p string) string {
 	if i := strings.Index(p, prefix); i >= 0 {
 		rest := p[i+len(prefix):]
 		tok, tail, _ := strings.Cut(rest, "/")
-		if len(tok) > 8 {
-			tok = tok[:8] + "…"
-		}
+		tok = suffix(tok)
 		if tail != "" {
 			tail = "/" + tail
 		}

@@ -42,10 +42,10 @@ type SessionInfo struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-// AuthInfo describes an authorization. The token is shortened: the
-// inspector is for looking, not for placing orders.
+// AuthInfo describes an authorization. The token is shown as its last
+// characters: the inspector is for looking, not for placing orders.
 type AuthInfo struct {
-	Token     string    `json:"token_prefix"`
+	Token     string    `json:"token_suffix"`
 	SessionID string    `json:"session_id"`
 	Category  string    `json:"category"`
 	State     string    `json:"state"`
@@ -68,22 +68,17 @@ type OrderInfo struct {
 	DecidedAt   *time.Time `json:"decided_at,omitempty"`
 }
 
-// TokenInfo describes a customer token (its id shortened).
+// TokenInfo describes a customer token (its id as its last characters).
 type TokenInfo struct {
-	ID          string    `json:"token_prefix"`
+	ID          string    `json:"token_suffix"`
 	SessionID   string    `json:"session_id"`
 	Description string    `json:"description"`
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-func short(s string) string {
-	if len(s) > 8 {
-		return s[:8] + "…"
-	}
-	return s
-}
-
-// Snapshot returns the simulator's state, newest first.
+// Snapshot returns the simulator's state, newest first, for tests in the
+// same process: session data and request bodies are whole. What the
+// simulator shows over HTTP is its Redacted form.
 func (s *Simulator) Snapshot() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -95,7 +90,7 @@ func (s *Simulator) Snapshot() State {
 			CreatedAt: ss.CreatedAt, UpdatedAt: ss.UpdatedAt, ExpiresAt: ss.UpdatedAt.Add(SessionLifetime), Data: data})
 	}
 	for _, a := range s.auths {
-		st.Authorizations = append(st.Authorizations, AuthInfo{Token: short(a.Token), SessionID: a.SessionID, Category: a.Category, State: a.State,
+		st.Authorizations = append(st.Authorizations, AuthInfo{Token: suffix(a.Token), SessionID: a.SessionID, Category: a.Category, State: a.State,
 			Pending: a.Pending, OrderID: a.OrderID, CreatedAt: a.CreatedAt, ExpiresAt: a.CreatedAt.Add(AuthorizationLifetime)})
 	}
 	for _, o := range s.orders {
@@ -103,7 +98,7 @@ func (s *Simulator) Snapshot() State {
 			Category: o.Category, Reference: o.Reference1, CreatedAt: o.CreatedAt, DecidedAt: o.DecidedAt})
 	}
 	for _, t := range s.tokens {
-		st.CustomerTokens = append(st.CustomerTokens, TokenInfo{ID: short(t.ID), SessionID: t.SessionID, Description: t.Description, CreatedAt: t.CreatedAt})
+		st.CustomerTokens = append(st.CustomerTokens, TokenInfo{ID: suffix(t.ID), SessionID: t.SessionID, Description: t.Description, CreatedAt: t.CreatedAt})
 	}
 	for i := len(s.calls) - 1; i >= 0; i-- {
 		st.Callbacks = append(st.Callbacks, *s.calls[i])
@@ -134,7 +129,8 @@ func (s *Simulator) Snapshot() State {
 }
 
 func (s *Simulator) stateJSON(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.Snapshot())
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, s.Snapshot().Redacted())
 }
 
 func (s *Simulator) moveClock(w http.ResponseWriter, r *http.Request) {
@@ -210,5 +206,6 @@ var inspectorTmpl = template.Must(template.New("i").Funcs(template.FuncMap{
 
 func (s *Simulator) inspector(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	inspectorTmpl.Execute(w, map[string]any{"S": s.Snapshot(), "Base": s.cfg.BaseURL})
+	w.Header().Set("Cache-Control", "no-store")
+	inspectorTmpl.Execute(w, map[string]any{"S": s.Snapshot().Redacted(), "Base": s.cfg.BaseURL})
 }
