@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	_ "net/http/pprof" // served only on DEBUG_ADDR
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -107,6 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			PendingDecisionDelay: durationEnv(getenv, "KLARNA_SIM_PENDING_DECISION_DELAY", 0),
 			PendingDecision:      getenv("KLARNA_SIM_PENDING_DECISION"),
 			Faults:               getenv("KLARNA_SIM_FAULTS"),
+			AllowedOrigins:       simulatorOrigins(baseURL, hcfg.AllowedHosts),
 			Logger:               log.With("component", "simulator"),
 		})
 		if err != nil {
@@ -241,6 +243,19 @@ func localHosts(addr string, explicit bool, ln *net.TCPAddr) []string {
 		}
 	}
 	return hosts
+}
+
+// simulatorOrigins are where the built-in simulator may call back and
+// redirect: the shop's BASE_URL and its local names, never another host.
+func simulatorOrigins(baseURL string, hosts []string) []string {
+	out := []string{baseURL}
+	if u, err := url.Parse(baseURL); err == nil {
+		out[0] = u.Scheme + "://" + u.Host
+	}
+	for _, h := range hosts {
+		out = append(out, "http://"+h)
+	}
+	return out
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {

@@ -35,6 +35,13 @@ func (s *Simulator) schedule(d time.Duration, fn func()) {
 // for the inspector.
 func (s *Simulator) deliverLater(delay time.Duration, kind, target string, body []byte, sessionID, orderID string) {
 	shown := redactJSON(body)
+	if !s.origins.allows(target) {
+		// Refused when the session was made; never sent, in any case.
+		s.mu.Lock()
+		s.calls = append(s.calls, &CallbackRecord{Kind: kind, URL: redactURL(target), Body: shown, Error: "not sent: the URL's origin is not on the allow-list", At: s.now(), SessionID: sessionID, OrderID: orderID})
+		s.mu.Unlock()
+		return
+	}
 	s.schedule(delay, func() {
 		wait := s.cfg.CallbackBackoff
 		for attempt := 1; attempt <= s.cfg.CallbackAttempts; attempt++ {

@@ -1,9 +1,11 @@
 package simulator
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -152,18 +154,15 @@ func (s *Simulator) moveClock(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Simulator) decideHandler(w http.ResponseWriter, r *http.Request) {
-	var decision string
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		var req struct {
-			Decision string `json:"decision"`
-		}
-		body, _ := readBody(r)
-		json.Unmarshal(body, &req)
-		decision = req.Decision
-	} else {
-		decision = r.FormValue("decision") // the inspector's buttons
+	var req struct {
+		Decision string `json:"decision"`
 	}
-	switch err := s.Decide(r.PathValue("id"), decision); err {
+	body, _ := readBody(r)
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, `want {"decision":"accept|reject|stop"}`, http.StatusBadRequest)
+		return
+	}
+	switch err := s.Decide(r.PathValue("id"), req.Decision); err {
 	case nil:
 	case errNotFound:
 		http.Error(w, err.Error(), http.StatusNotFound)
@@ -173,10 +172,6 @@ func (s *Simulator) decideHandler(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if strings.Contains(r.Header.Get("Accept"), "text/html") {
-		http.Redirect(w, r, s.cfg.BaseURL+"/_sim/", http.StatusSeeOther)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -190,7 +185,7 @@ var inspectorTmpl = template.Must(template.New("i").Funcs(template.FuncMap{
 <main>
 <section><h2>Orders ({{len .S.Orders}})</h2><table><thead><tr><th>Order</th><th>Amount</th><th>Fraud status</th><th>Method</th><th>Reference</th><th>Decide</th></tr></thead><tbody>
 {{range .S.Orders}}<tr><td><code>{{.ID}}</code></td><td>{{.Amount}} {{.Currency}}</td><td data-testid="fraud-{{.ID}}">{{.FraudStatus}}</td><td>{{.Category}}</td><td>{{.Reference}}</td>
-<td>{{if eq .FraudStatus "PENDING"}}<form method="post" action="{{$.Base}}/_sim/orders/{{.ID}}/decide"><button name="decision" value="accept">Accept</button> <button name="decision" value="reject">Reject</button> <button name="decision" value="stop">Stop</button></form>{{end}}</td></tr>
+<td>{{if eq .FraudStatus "PENDING"}}<form method="post" data-decide data-testid="decide-{{.ID}}" action="{{$.Base}}/_sim/orders/{{.ID}}/decide"><button name="decision" value="accept">Accept</button> <button name="decision" value="reject">Reject</button> <button name="decision" value="stop">Stop</button> <output></output></form>{{end}}</td></tr>
 {{else}}<tr><td colspan="6">No orders yet.</td></tr>{{end}}</tbody></table></section>
 <section><h2>Sessions ({{len .S.Sessions}})</h2><table><thead><tr><th>Session</th><th>Market</th><th>Amount</th><th>Intent</th><th>Status</th><th>Expires</th></tr></thead><tbody>
 {{range .S.Sessions}}<tr><td><code>{{.ID}}</code></td><td>{{.Country}}</td><td>{{.Amount}} {{.Currency}}</td><td>{{.Intent}}</td><td>{{.Status}}</td><td>{{.ExpiresAt.Format "2006-01-02 15:04"}}</td></tr>{{end}}</tbody></table></section>
@@ -202,10 +197,29 @@ var inspectorTmpl = template.Must(template.New("i").Funcs(template.FuncMap{
 <section><h2>Faults</h2><ul>{{range $op, $f := .S.Faults}}<li>{{$op}}: {{$f}}</li>{{else}}<li>None injected.</li>{{end}}</ul></section>
 <section><h2>Requests received</h2><table><thead><tr><th>When</th><th>Operation</th><th>Path</th><th>Status</th><th>Correlation id</th><th>Body</th></tr></thead><tbody>
 {{range .S.Requests}}<tr><td>{{t .At}}</td><td>{{.Operation}}{{if .Fault}} <em>fault: {{.Fault}}</em>{{end}}</td><td><code>{{.Method}} {{.Path}}</code></td><td>{{.Status}}</td><td><code>{{.CorrelationID}}</code></td><td>{{if .Body}}<details><summary>body</summary><pre>{{.Body}}</pre></details>{{end}}</td></tr>{{end}}</tbody></table></section>
-</main></body></html>`))
+</main><script src="{{.Base}}/_sim/inspector.js" nonce="{{.Nonce}}" defer></script></body></html>`))
 
 func (s *Simulator) inspector(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	inspectorTmpl.Execute(w, map[string]any{"S": s.Snapshot().Redacted(), "Base": s.cfg.BaseURL})
+	inspectorTmpl.Execute(w, map[string]any{"S": s.Snapshot().Redacted(), "Base": s.cfg.BaseURL, "Nonce": scriptNonce(w.Header())})
+}
+
+var cspNonce = regexp.MustCompile(`'nonce-([A-Za-z0-9+/=_-]+)'`)
+
+// scriptNonce is the nonce the inspector's script runs with: the one of a
+// Content-Security-Policy the server that mounts the simulator already set
+// (the shop does), or a new one under the simulator's own policy.
+func scriptNonce(h http.Header) string {
+	if csp := h.Get("Content-Security-Policy"); csp != "" {
+		if m := cspNonce.FindStringSubmatch(csp); m != nil {
+			return m[1]
+		}
+		return ""
+	}
+	b := make([]byte, 16)
+	randReader.Read(b)
+	nonce := hex.EncodeToString(b)
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-"+nonce+"'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+	return nonce
 }
