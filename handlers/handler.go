@@ -5,6 +5,7 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -51,6 +52,9 @@ type Config struct {
 	Limits        Limits
 	TrustProxy    bool // take the client IP from X-Forwarded-For
 	NoRateLimits  bool // RATE_LIMITS=off
+	// LoginLimits bound failed logins to the orders area; they apply even
+	// with RATE_LIMITS=off.
+	LoginLimits LoginLimits
 	// AllowedHosts are Host values ("host:port") the shop answers to
 	// besides BASE_URL's host (and, with the simulator, the loopback names
 	// on BASE_URL's port): main adds the loopback names on the listening
@@ -98,6 +102,10 @@ type Handler struct {
 	log      *slog.Logger
 	grids    sync.Map // gridKey -> rendered product grid
 	hosts    hostSet
+	// logins limits failed logins to the orders area; adminPassword is the
+	// SHA-256 of ADMIN_PASSWORD.
+	logins        *loginGuard
+	adminPassword [32]byte
 }
 
 // New builds the handlers.
@@ -118,7 +126,8 @@ func New(cfg Config, co Checkout, db Pinger, cat *shop.Catalog, log *slog.Logger
 			sc.SetSerializer(flatSerializer{})
 		}
 	}
-	return &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log, hosts: allowedHosts(cfg)}
+	return &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log, hosts: allowedHosts(cfg),
+		logins: newLoginGuard(cfg.LoginLimits), adminPassword: sha256.Sum256([]byte(cfg.AdminPassword))}
 }
 
 // base fills the layout's view model.

@@ -36,6 +36,8 @@ type options struct {
 	adminPassword string
 	secrets       []string
 	limits        handlers.Limits
+	trustProxy    bool      // clients named by X-Forwarded-For
+	logs          io.Writer // the shop's log, when a test reads it
 }
 
 func newEnv(t testing.TB, o options) *env {
@@ -56,10 +58,13 @@ func newEnv(t testing.TB, o options) *env {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	log := slog.New(slog.DiscardHandler)
+	if o.logs != nil {
+		log = slog.New(slog.NewTextHandler(o.logs, nil))
+	}
 	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log})
 	h := handlers.New(handlers.Config{
 		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simURL + "/kp/lib/v1/api.js",
-		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits,
+		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits, TrustProxy: o.trustProxy,
 	}, svc, db, cat, log)
 	h.Routes(e, static.FS, nil)
 	t.Cleanup(svc.Wait)

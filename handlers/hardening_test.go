@@ -1,10 +1,15 @@
 package handlers_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"storefront/handlers"
 )
 
 // do sends a request to the test shop and returns the status and body.
@@ -48,6 +53,96 @@ func TestHostHeaderChecked(t *testing.T) {
 		req.Host = "10.0.0.7:8080"
 		if resp, _ := do(t, req); resp.StatusCode != 200 {
 			t.Errorf("%s probed by address: %d", path, resp.StatusCode)
+		}
+	}
+}
+
+// syncBuffer is a log a test reads while the shop writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestAdminLoginLimited: wrong passwords for the orders area are slowed
+// down, then refused with 429 and Retry-After, per client (an IPv6 client
+// by its /64); each failure is logged as a security event without the
+// password tried; another client still gets in.
+func TestAdminLoginLimited(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	const password = "tram-violet-oxide-ninth"
+	e := newEnv(t, options{adminPassword: password, trustProxy: true, logs: &logs})
+	login := func(client, pw string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/admin", nil)
+		req.Header.Set("X-Forwarded-For", client)
+		req.SetBasicAuth("admin", pw)
+		resp, _ := do(t, req)
+		return resp
+	}
+	start := time.Now()
+	var codes []int
+	for i := range 8 {
+		// One attacker rotating through addresses of its /64.
+		codes = append(codes, login(fmt.Sprintf("2001:db8:1:2::%x", i+1), fmt.Sprintf("guess-%d", i)).StatusCode)
+	}
+	if codes[0] != 401 || codes[len(codes)-1] != 429 {
+		t.Fatalf("8 wrong passwords from one /64: %v", codes)
+	}
+	if time.Since(start) < 500*time.Millisecond {
+		t.Errorf("failures are not slowed down: 8 attempts in %v", time.Since(start))
+	}
+	resp := login("2001:db8:1:2::ffff", password)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("the right password from the throttled /64: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp := login("2001:db8:9::1", password); resp.StatusCode != 200 {
+		t.Errorf("another client with the right password: %d", resp.StatusCode)
+	}
+	if resp := login("198.51.100.7", "wrong"); resp.StatusCode != 401 {
+		t.Errorf("another client with a wrong password: %d", resp.StatusCode)
+	}
+	out := logs.String()
+	if strings.Count(out, "security event") < 5 || !strings.Contains(out, "admin_login_failed") {
+		t.Errorf("failed logins not logged as security events:\n%s", out)
+	}
+	if strings.Contains(out, "guess-") || strings.Contains(out, password) {
+		t.Error("the log shows a password")
+	}
+}
+
+// TestRateLimitsKeyIPv6OnThe64: the checkout's per-client limit counts an
+// IPv6 client by its /64, so rotating addresses inside it does not help;
+// IPv4 clients keep one allowance per address.
+func TestRateLimitsKeyIPv6OnThe64(t *testing.T) {
+	t.Parallel()
+	// Callbacks get four times the burst: 4 requests, then 429.
+	e := newEnv(t, options{trustProxy: true, limits: handlers.Limits{Checkout: 0.001, Place: 0.001, Callbacks: 0.001, Burst: 1}})
+	status := func(client string) int {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/klarna/authorization?checkout=x&secret=y", strings.NewReader("{}"))
+		req.Header.Set("X-Forwarded-For", client)
+		resp, _ := do(t, req)
+		return resp.StatusCode
+	}
+	var got []int
+	for i := range 6 {
+		got = append(got, status(fmt.Sprintf("2001:db8:aa:bb:%x::1", i)))
+	}
+	if got[0] == 429 || got[5] != 429 {
+		t.Errorf("addresses of one /64: %v", got)
+	}
+	if s := status("2001:db8:aa:bc::1"); s == 429 {
+		t.Error("the next /64 is limited too")
+	}
+	for i := range 3 {
+		if s := status(fmt.Sprintf("192.0.2.%d", i+1)); s == 429 {
+			t.Errorf("IPv4 client %d limited", i)
 		}
 	}
 }

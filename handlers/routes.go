@@ -180,8 +180,9 @@ func KlarnaCSP(playground bool) CSPHosts {
 	}
 }
 
-// rateLimit allows each client (by IP) r requests a second with a burst,
-// and answers 429 with a friendly page beyond that.
+// rateLimit allows each client (an IPv4 address or an IPv6 /64, see
+// clientKey) r requests a second with a burst, and answers 429 with a
+// friendly page beyond that.
 func (h *Handler) rateLimit(r float64, burst int) echo.MiddlewareFunc {
 	if h.cfg.NoRateLimits {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
@@ -191,7 +192,7 @@ func (h *Handler) rateLimit(r float64, burst int) echo.MiddlewareFunc {
 	})
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store:               store,
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		IdentifierExtractor: func(c echo.Context) (string, error) { return clientKey(c.RealIP()), nil },
 		ErrorHandler: func(c echo.Context, err error) error {
 			return echo.NewHTTPError(http.StatusForbidden, "We could not tell who you are.")
 		},
