@@ -21,6 +21,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -176,32 +177,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "  note: no TOKEN_KEYS set, so stored subscription tokens are unreadable after a restart")
 	}
 
-	// Settle placements that a crash or a lost answer left unfinished, now
-	// and then every 30 seconds.
-	recoverCtx, stopRecover := context.WithCancel(context.Background())
-	recovered := make(chan struct{})
-	go func() {
-		defer close(recovered)
-		t := time.NewTicker(30 * time.Second)
-		defer t.Stop()
-		for {
-			if n, err := svc.Recover(recoverCtx); err != nil {
+	// Background work, now and then periodically: settle placements that a
+	// crash or a lost answer left unfinished (every 30 s), and delete
+	// checkouts that can no longer become orders (hourly; see
+	// store.DefaultPurgePolicy).
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	var background sync.WaitGroup
+	background.Go(func() {
+		every(bgCtx, 30*time.Second, func(ctx context.Context) {
+			if n, err := svc.Recover(ctx); err != nil {
 				log.Error("recovering placements failed", "error", err)
 			} else if n > 0 {
 				log.Info("recovered placements", "count", n)
 			}
-			select {
-			case <-t.C:
-			case <-recoverCtx.Done():
-				return
+		})
+	})
+	background.Go(func() {
+		every(bgCtx, time.Hour, func(ctx context.Context) {
+			if n, err := db.Purge(ctx, time.Now(), store.DefaultPurgePolicy); err != nil {
+				log.Error("purging old checkouts failed", "error", err)
+			} else if n > 0 {
+				log.Info("purged old checkouts", "count", n)
 			}
-		}
-	}()
+		})
+	})
+	stopWork := func() { stopBackground(); background.Wait() }
 
 	select {
 	case err := <-serveErr:
-		stopRecover()
-		<-recovered
+		stopWork()
 		if !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serving: %w", err)
 		}
@@ -215,8 +219,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// In-flight placements finish (or stay placing for the next start to
 	// settle) before the database closes.
 	svc.Wait()
-	stopRecover()
-	<-recovered
+	stopWork()
 	return err
 }
 
@@ -258,7 +261,21 @@ func simulatorOrigins(baseURL string, hosts []string) []string {
 	return out
 }
 
-func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+// every runs fn now and then every period until ctx ends.
+func every(ctx context.Context, period time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		fn(ctx)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (*store.SQL, error) {
 	if path, ok := cfg.SQLitePath(); ok {
 		return store.OpenSQLite(ctx, path)
 	}

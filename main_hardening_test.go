@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"storefront/store"
 )
 
 // runShop starts run() with env and args and returns its printed URL; the
@@ -79,5 +82,45 @@ func TestSimulatorModeIsLocal(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the simulator accepted the public default credentials: %d", resp.StatusCode)
+	}
+}
+
+// TestRunPurgesExpiredCheckouts: the shop deletes, at start and then
+// hourly, checkouts that can no longer become orders, so that replayed
+// checkout pages do not pile up rows forever; orders stay.
+func TestRunPurgesExpiredCheckouts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shop.db")
+	db, err := store.OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-72 * time.Hour)
+	for _, c := range []struct {
+		id    string
+		state store.State
+	}{{"KS-STALE", store.StateOpen}, {"KS-ORDER", store.StatePlaced}} {
+		err := db.CreateCheckout(t.Context(), &store.Checkout{ID: c.id, SessionID: "s-" + c.id, Categories: "[]", Market: "GB", Locale: "en-GB", Currency: "GBP",
+			Cart: "oak-board:1", SessionPayload: "{}", CallbackSecret: "x", State: c.state, CreatedAt: old, UpdatedAt: old, SessionExpiresAt: old.Add(48 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	runShop(t, map[string]string{"DATABASE_URL": "sqlite:" + path, "LOG_LEVEL": "warn"}, "-addr", "127.0.0.1:0")
+	db, err = store.OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := db.Checkout(t.Context(), "KS-STALE"); errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("an open checkout whose session expired a day ago was not purged")
+		}
+	}
+	if _, err := db.Checkout(t.Context(), "KS-ORDER"); err != nil {
+		t.Errorf("the order was purged: %v", err)
 	}
 }
