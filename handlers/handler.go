@@ -106,6 +106,9 @@ type Handler struct {
 	// SHA-256 of ADMIN_PASSWORD.
 	logins        *loginGuard
 	adminPassword [32]byte
+	// echo is the router Routes mounted the shop on, asked which methods a
+	// path takes (405, OPTIONS).
+	echo *echo.Echo
 }
 
 // New builds the handlers.

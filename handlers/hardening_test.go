@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -144,5 +145,172 @@ func TestRateLimitsKeyIPv6OnThe64(t *testing.T) {
 		if s := status(fmt.Sprintf("192.0.2.%d", i+1)); s == 429 {
 			t.Errorf("IPv4 client %d limited", i)
 		}
+	}
+}
+
+// TestRequestIDSanitized: a client's X-Request-Id is kept only when it is
+// a short id of safe characters; otherwise the shop makes its own, so a
+// client cannot fill the log (one 200 KB header added 200 KB a line) or
+// write into it.
+func TestRequestIDSanitized(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	e := newEnv(t, options{logs: &logs})
+	for id, keep := range map[string]bool{
+		"trace-0123.ABC_x":           true,
+		strings.Repeat("a", 64):      true,
+		strings.Repeat("a", 65):      false,
+		strings.Repeat("x", 200<<10): false,
+		"abc def":                    false,
+		"abc\" level=ERROR msg=x":    false,
+		"<script>":                   false,
+	} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/healthz?x=1", nil)
+		req.Header.Set("X-Request-Id", id)
+		resp, _ := do(t, req)
+		got := resp.Header.Get("X-Request-Id")
+		if keep != (got == id) || len(got) == 0 || len(got) > 64 {
+			t.Errorf("X-Request-Id %.40q: answered %.70q", id, got)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/cart", nil)
+	req.Header.Set("X-Request-Id", strings.Repeat("y", 200<<10))
+	do(t, req)
+	if n := len(logs.String()); n > 4<<10 {
+		t.Errorf("the log grew by %d bytes", n)
+	}
+}
+
+// TestReturnPathNormalised: the market switch's return path is read as a
+// browser reads it (tabs and newlines dropped, ends trimmed) and must then
+// be a path on this site.
+func TestReturnPathNormalised(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	s.get("/")
+	for ret, want := range map[string]string{
+		"/\t/evil.example":      "/",
+		"/\n/evil.example":      "/",
+		"\t//evil.example":      "/",
+		" //evil.example":       "/",
+		"/\\evil.example":       "/",
+		"/\t\\evil.example":     "/",
+		"\x00/\x01/evil":        "/",
+		"https://evil.example/": "/",
+		"/products/oak-board":   "/products/oak-board",
+		"/?category=kitchen":    "/?category=kitchen",
+		"\t/cart ":              "/cart",
+	} {
+		resp, _ := s.post("/market", url.Values{"market": {"SE"}, "return": {ret}})
+		if got := resp.Header.Get("Location"); got != want {
+			t.Errorf("return %q: Location %q, want %q", ret, got, want)
+		}
+	}
+}
+
+// TestPrivatePagesNotCached: pages with a cart, a checkout (its client
+// token), an order or the orders area are never stored by a browser or
+// proxy; the catalog may be.
+func TestPrivatePagesNotCached(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{adminPassword: "tram-violet-oxide-ninth"})
+	s := e.shopper(t)
+	s.get("/")
+	s.post("/cart/add", url.Values{"product": {"oak-board"}})
+	for _, path := range []string{"/cart", "/checkout", "/admin", "/confirmation/KS-NOPE", "/checkout/review"} {
+		resp, _ := s.get(path)
+		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+			t.Errorf("%s (%d): Cache-Control %q", path, resp.StatusCode, cc)
+		}
+	}
+	for _, path := range []string{"/", "/products/oak-board"} {
+		resp, _ := s.get(path)
+		if cc := resp.Header.Get("Cache-Control"); strings.Contains(cc, "no-store") {
+			t.Errorf("%s: Cache-Control %q", path, cc)
+		}
+	}
+}
+
+// TestHeadOptionsAndMethodNotAllowed: every GET page answers HEAD, OPTIONS
+// lists a path's methods, a wrong method on a known path is 405 with
+// Allow, and an unknown path stays 404.
+func TestHeadOptionsAndMethodNotAllowed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	send := func(method, path string) (*http.Response, string) {
+		req, _ := http.NewRequest(method, e.srv.URL+path, nil)
+		return do(t, req)
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/", "/products/oak-board", "/cart", "/robots.txt", "/static/css/app.css"} {
+		get, _ := send(http.MethodGet, path)
+		head, body := send(http.MethodHead, path)
+		if head.StatusCode != get.StatusCode || head.StatusCode != 200 || body != "" || head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
+			t.Errorf("HEAD %s: %d %q (GET: %d)", path, head.StatusCode, head.Header.Get("Content-Type"), get.StatusCode)
+		}
+	}
+	for path, want := range map[string][]string{"/cart": {"GET", "HEAD"}, "/cart/add": {"POST"}, "/checkout/review": {"GET", "HEAD", "POST"}, "/healthz": {"GET", "HEAD"}} {
+		resp, _ := send(http.MethodOptions, path)
+		allow := resp.Header.Get("Allow")
+		for _, m := range want {
+			if !strings.Contains(allow, m) {
+				t.Errorf("OPTIONS %s: %d, Allow %q lacks %s", path, resp.StatusCode, allow, m)
+			}
+		}
+		if resp.StatusCode != http.StatusNoContent || strings.Contains(allow, "DELETE") {
+			t.Errorf("OPTIONS %s: %d, Allow %q", path, resp.StatusCode, allow)
+		}
+	}
+	for _, tt := range []struct{ method, path, allow string }{
+		{"DELETE", "/cart", "GET"}, {"PUT", "/", "GET"}, {"GET", "/cart/add", "POST"}, {"GET", "/klarna/authorization", "POST"}, {"POST", "/healthz", "GET"},
+	} {
+		resp, _ := send(tt.method, tt.path)
+		if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(resp.Header.Get("Allow"), tt.allow) {
+			t.Errorf("%s %s: %d, Allow %q", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	for _, m := range []string{"GET", "POST", "HEAD", "OPTIONS"} {
+		if resp, _ := send(m, "/no-such-page"); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s /no-such-page: %d", m, resp.StatusCode)
+		}
+	}
+}
+
+// TestCSRFTokenNotFromQuery: the token counts only in the form body or the
+// X-CSRF-Token header, never in the URL (which ends up in logs, history
+// and Referer headers).
+func TestCSRFTokenNotFromQuery(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	s.get("/")
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/cart/add?csrf="+s.csrf, strings.NewReader("product=oak-board"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := s.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("token in the query string: %d", resp.StatusCode)
+	}
+	if resp, _ := s.post("/cart/add", url.Values{"product": {"oak-board"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("token in the form: %d", resp.StatusCode)
+	}
+}
+
+// TestStaticHasNoDirectoryListing: /static/ serves files, never a list.
+func TestStaticHasNoDirectoryListing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	for _, path := range []string{"/static/", "/static/art/", "/static/art", "/static/js/"} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+		if resp, body := do(t, req); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "mug.svg") || strings.Contains(body, "app.js") {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/static/art/mug.svg", nil)
+	if resp, _ := do(t, req); resp.StatusCode != 200 {
+		t.Errorf("a file: %d", resp.StatusCode)
 	}
 }
