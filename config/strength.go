@@ -12,9 +12,10 @@ import (
 // password, enforced outside simulator mode. See docs/SECURITY.md.
 const (
 	// minSecretDistinct is the fewest different characters a secret may
-	// use: 32 × "a" has one; openssl rand -hex 32 practically always has
-	// 14 to 16.
-	minSecretDistinct = 10
+	// use: 32 × "a" has one; openssl rand -hex 32 has 12 to 16, and a
+	// random 32-character hex string fewer than 8 less than once in a
+	// million.
+	minSecretDistinct = 8
 	// minSecretBits is the least Shannon-entropy estimate a secret may have:
 	// its length times the entropy of its own character frequencies. A
 	// random 32-character hex string scores 115 on average and practically
