@@ -60,6 +60,9 @@ func (s hostSet) allows(host string) bool {
 	if host == "" {
 		return false
 	}
+	if s[host] {
+		return true // as browsers send it: no allocation on the common path
+	}
 	if h, port, err := net.SplitHostPort(host); err == nil {
 		return s[net.JoinHostPort(normalHost(h), port)]
 	}

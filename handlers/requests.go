@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -14,12 +16,13 @@ import (
 // cannot fill the logs or inject into them.
 func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r := c.Request()
-		id := r.Header.Get(echo.HeaderXRequestID)
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
 		if !validRequestID(id) {
-			id = randomToken()[:32]
-			r.Header.Set(echo.HeaderXRequestID, id)
+			var b [16]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
 		}
+		// The response header is where the request log reads it.
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		return next(c)
 	}
