@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -122,5 +123,28 @@ func TestRunPurgesExpiredCheckouts(t *testing.T) {
 	}
 	if _, err := db.Checkout(t.Context(), "KS-ORDER"); err != nil {
 		t.Errorf("the order was purged: %v", err)
+	}
+}
+
+// TestLocalHosts: in simulator mode the shop answers to the loopback names
+// on its port, and to an address the operator explicitly listens on.
+func TestLocalHosts(t *testing.T) {
+	loop := []string{"localhost:8080", "127.0.0.1:8080", "[::1]:8080"}
+	if got := localHosts("127.0.0.1:8080", false, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}); !slices.Equal(got, loop) {
+		t.Errorf("default: %v", got)
+	}
+	got := localHosts("demo.lan:8080", true, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 2), Port: 8080})
+	if !slices.Contains(got, "demo.lan:8080") || !slices.Contains(got, "192.0.2.2:8080") || !slices.Contains(got, "localhost:8080") {
+		t.Errorf("explicit address: %v", got)
+	}
+	got = localHosts("0.0.0.0:8080", true, &net.TCPAddr{IP: net.IPv4zero, Port: 8080})
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && !slices.Contains(got, net.JoinHostPort(ipn.IP.String(), "8080")) {
+			t.Errorf("0.0.0.0 lacks the interface address %s: %v", ipn.IP, got)
+		}
+	}
+	if got := simulatorOrigins("https://shop.example/", loop); !slices.Equal(got, []string{"https://shop.example", "http://localhost:8080", "http://127.0.0.1:8080", "http://[::1]:8080"}) {
+		t.Errorf("simulator origins: %v", got)
 	}
 }
