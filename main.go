@@ -15,11 +15,13 @@ import (
 	"net"
 	"net/http"
 	_ "net/http/pprof" // served only on DEBUG_ADDR
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -54,7 +56,7 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("storefront", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "", "listen address (default :$PORT)")
+	addr := fs.String("addr", "", "listen address (default LISTEN_ADDR, else 127.0.0.1:$PORT with the simulator and :$PORT with Klarna)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,8 +69,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(logging.Handler{Handler: slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})})
 
+	explicitAddr := *addr != "" || cfg.ListenAddrSet
 	if *addr == "" {
-		*addr = ":" + strconv.Itoa(cfg.Port)
+		*addr = cfg.ListenAddr
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -90,6 +93,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		BaseURL: baseURL, AdminPassword: cfg.AdminPassword, Secure: strings.HasPrefix(baseURL, "https://"),
 		SessionKeys: handlers.SessionKeys(cfg.SessionSecrets), TrustProxy: cfg.TrustProxy, NoRateLimits: !cfg.RateLimits,
 	}
+	if cfg.Mode == config.ModeSimulator {
+		hcfg.AllowedHosts = localHosts(*addr, explicitAddr, ln.Addr().(*net.TCPAddr))
+	}
 	apiURL, err := cfg.KlarnaBaseURL()
 	if err != nil {
 		return err
@@ -103,6 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			PendingDecisionDelay: durationEnv(getenv, "KLARNA_SIM_PENDING_DECISION_DELAY", 0),
 			PendingDecision:      getenv("KLARNA_SIM_PENDING_DECISION"),
 			Faults:               getenv("KLARNA_SIM_FAULTS"),
+			AllowedOrigins:       simulatorOrigins(baseURL, hcfg.AllowedHosts),
 			Logger:               log.With("component", "simulator"),
 		})
 		if err != nil {
@@ -147,8 +154,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	h.Routes(e, static.FS, simHandler)
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 
-	if addr := getenv("DEBUG_ADDR"); addr != "" {
-		// Profiles on a separate listener, never on the public one.
+	if addr := cfg.DebugAddr; addr != "" {
+		// Profiles on a separate listener, never on the public one; config
+		// refuses a non-loopback address unless DEBUG_PUBLIC=true.
 		dbg := &http.Server{Addr: addr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
 		go dbg.ListenAndServe()
 		defer dbg.Close()
@@ -170,19 +178,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "  note: no TOKEN_KEYS set, so stored subscription tokens are unreadable after a restart")
 	}
 
-	// Settle what a crash, a lost answer or a refused write left unfinished,
-	// and ask Klarna about pending reviews: now, then every few seconds.
-	recoverCtx, stopRecover := context.WithCancel(context.WithoutCancel(ctx))
-	recovered := make(chan struct{})
-	go func() {
-		defer close(recovered)
-		svc.RunRecovery(recoverCtx, cfg.RecoveryInterval)
-	}()
+	// Background work, now and then periodically: settle what a crash, a
+	// lost answer or a refused write left unfinished and ask Klarna about
+	// pending reviews (every RECOVERY_INTERVAL), and delete checkouts that
+	// can no longer become orders (hourly; see store.DefaultPurgePolicy).
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var background sync.WaitGroup
+	background.Go(func() { svc.RunRecovery(bgCtx, cfg.RecoveryInterval) })
+	background.Go(func() {
+		every(bgCtx, time.Hour, func(ctx context.Context) {
+			if n, err := db.Purge(ctx, time.Now(), store.DefaultPurgePolicy); err != nil {
+				log.Error("purging old checkouts failed", "error", err)
+			} else if n > 0 {
+				log.Info("purged old checkouts", "count", n)
+			}
+		})
+	})
+	stopWork := func() { stopBackground(); background.Wait() }
 
 	select {
 	case err := <-serveErr:
-		stopRecover()
-		<-recovered
+		stopWork()
 		if !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serving: %w", err)
 		}
@@ -196,12 +212,63 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// In-flight placements finish (or stay placing for the next start to
 	// settle) before the database closes.
 	svc.Close(shutdownCtx)
-	stopRecover()
-	<-recovered
+	stopWork()
 	return err
 }
 
-func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+// localHosts are the Host values a simulator-mode shop answers to besides
+// BASE_URL's: the loopback names on the port it listens on, and, when the
+// operator explicitly listens on another address, that address (every
+// interface's address for 0.0.0.0 or ::).
+func localHosts(addr string, explicit bool, ln *net.TCPAddr) []string {
+	port := strconv.Itoa(ln.Port)
+	hosts := []string{net.JoinHostPort("localhost", port), net.JoinHostPort("127.0.0.1", port), net.JoinHostPort("::1", port)}
+	if !explicit || ln.IP.IsLoopback() {
+		return hosts
+	}
+	if h, _, err := net.SplitHostPort(addr); err == nil && h != "" && net.ParseIP(h) == nil {
+		hosts = append(hosts, net.JoinHostPort(h, port)) // a name, as given
+	}
+	if !ln.IP.IsUnspecified() {
+		return append(hosts, net.JoinHostPort(ln.IP.String(), port))
+	}
+	ifaddrs, _ := net.InterfaceAddrs()
+	for _, a := range ifaddrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() {
+			hosts = append(hosts, net.JoinHostPort(ipn.IP.String(), port))
+		}
+	}
+	return hosts
+}
+
+// simulatorOrigins are where the built-in simulator may call back and
+// redirect: the shop's BASE_URL and its local names, never another host.
+func simulatorOrigins(baseURL string, hosts []string) []string {
+	out := []string{baseURL}
+	if u, err := url.Parse(baseURL); err == nil {
+		out[0] = u.Scheme + "://" + u.Host
+	}
+	for _, h := range hosts {
+		out = append(out, "http://"+h)
+	}
+	return out
+}
+
+// every runs fn now and then every period until ctx ends.
+func every(ctx context.Context, period time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		fn(ctx)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (*store.SQL, error) {
 	if path, ok := cfg.SQLitePath(); ok {
 		return store.OpenSQLite(ctx, path)
 	}

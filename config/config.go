@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -30,12 +31,20 @@ const (
 type Config struct {
 	Port    int
 	BaseURL string // public URL; empty means "http://localhost:<port>" once listening
-	Mode    Mode
-	Region  klarna.Region
+	// ListenAddr is the address to listen on: LISTEN_ADDR, or by default
+	// 127.0.0.1:$PORT in simulator mode (a demo is not for the network)
+	// and :$PORT otherwise. ListenAddrSet is true when LISTEN_ADDR was given.
+	ListenAddr    string
+	ListenAddrSet bool
+	Mode          Mode
+	Region        klarna.Region
 	// KlarnaUsername and KlarnaPassword are the API credentials. In
-	// simulator mode they default to the simulator's own.
+	// simulator mode they default to credentials made up for this process,
+	// which only the shop's own client knows.
 	KlarnaUsername string
 	KlarnaPassword string
+	// KlarnaCredentialsGenerated is true when they were made up at start.
+	KlarnaCredentialsGenerated bool
 	// KlarnaAPIURL overrides the region's base URL in every mode.
 	KlarnaAPIURL string
 	// SessionSecrets sign and encrypt the cookie session; the first signs,
@@ -75,13 +84,16 @@ type Config struct {
 	// (REVIEW_CHECK_AFTER, default 15m); later checks double the wait, up
 	// to 8 hours.
 	ReviewCheckAfter time.Duration
+	// DebugAddr serves Go profiles (pprof) on a separate listener. It must
+	// be a loopback address unless DebugPublic (DEBUG_PUBLIC=true) says
+	// otherwise.
+	DebugAddr   string
+	DebugPublic bool
 }
 
-// Simulator credentials used when none are configured.
-const (
-	SimulatorUsername = "sim_merchant"
-	SimulatorPassword = "sim_password"
-)
+// SimulatorUsername is the simulator's API username when none is configured;
+// the password is random per process.
+const SimulatorUsername = "sim_merchant"
 
 const minSecretLength = 32
 
@@ -115,6 +127,11 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.Mode = ModeSimulator
 		if c.KlarnaUsername != "" || c.KlarnaPassword != "" {
 			c.Mode = ModePlayground
+		} else if publicURL(c.BaseURL) {
+			// Credentials that were not mounted must not turn a real shop
+			// into a demo whose orders "succeed" without payment.
+			bad("BASE_URL=%q is public, but KLARNA_ENV is not set and there are no Klarna credentials: the shop will not fall back to the simulator "+
+				"there. Set KLARNA_ENV=playground or production with KLARNA_USERNAME and KLARNA_PASSWORD, or KLARNA_ENV=simulator to run a demo on purpose", c.BaseURL)
 		}
 	case ModeSimulator, ModePlayground, ModeProduction:
 		c.Mode = m
@@ -149,9 +166,13 @@ func Load(getenv func(string) string) (*Config, error) {
 		bad("BASE_URL is required with Klarna's %s: it is where Klarna sends callbacks and shoppers", c.Mode)
 	}
 
+	c.listenAddr(env, bad)
+
 	if c.Mode == ModeSimulator {
 		if c.KlarnaUsername == "" {
-			c.KlarnaUsername, c.KlarnaPassword = SimulatorUsername, SimulatorPassword
+			// The built-in simulator hands out real-looking tokens to whoever
+			// knows its credentials: never publish them.
+			c.KlarnaUsername, c.KlarnaPassword, c.KlarnaCredentialsGenerated = SimulatorUsername, "sim_"+randomHex(16), true
 		}
 	} else if err := klarna.CheckCredentials(c.KlarnaUsername, c.KlarnaPassword); err != nil {
 		bad("KLARNA_USERNAME/KLARNA_PASSWORD: %s", strings.TrimPrefix(err.Error(), "klarna: credentials for Klarna's API: "))
@@ -159,6 +180,9 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	c.SessionSecrets, c.SessionSecretGenerated = c.secretList(env, "SESSION_SECRET", "", bad)
 	c.TokenKeys, c.TokenKeysGenerated = c.secretList(env, "TOKEN_KEYS", ": it encrypts subscription customer tokens", bad)
+	if c.Mode != ModeSimulator {
+		checkReuse(c.SessionSecrets, c.TokenKeys, bad)
+	}
 
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite:data/shop.db"
@@ -167,11 +191,14 @@ func Load(getenv func(string) string) (*Config, error) {
 		bad("DATABASE_URL=%q: want sqlite:<path> or postgres://...", c.DatabaseURL)
 	}
 
-	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
-		bad("ADMIN_PASSWORD needs at least 8 characters")
-	}
-	if c.AdminPassword != "" && looksPlaceholder(c.AdminPassword) && c.Mode != ModeSimulator {
+	switch {
+	case c.AdminPassword == "":
+	case c.Mode != ModeSimulator && looksPlaceholder(c.AdminPassword):
 		bad("ADMIN_PASSWORD looks like a placeholder")
+	case c.Mode != ModeSimulator && passwordWeakness(c.AdminPassword) != "":
+		bad("ADMIN_PASSWORD %s; choose a long random one, e.g. openssl rand -base64 18", passwordWeakness(c.AdminPassword))
+	case len(c.AdminPassword) < 8:
+		bad("ADMIN_PASSWORD needs at least 8 characters")
 	}
 	switch strings.ToLower(env("ADMIN_OPEN")) {
 	case "", "false", "0", "no":
@@ -188,9 +215,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		bad("ADMIN_PASSWORD is required outside simulator mode: the orders area shows every order")
 	case c.AdminPassword == "" && !c.AdminOpen:
 		// Protected even in a demo, unless explicitly opted out.
-		b := make([]byte, 9)
-		rand.Read(b)
-		c.AdminPassword = hex.EncodeToString(b)
+		c.AdminPassword = randomHex(9)
 		c.AdminPasswordGenerated = true
 	case c.AdminOpen:
 		c.AdminPassword = ""
@@ -215,6 +240,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.PlacementLease = durationSetting(env, "PLACEMENT_LEASE", time.Minute, 2*time.Second, bad)
 	c.RecoveryInterval = durationSetting(env, "RECOVERY_INTERVAL", 10*time.Second, 100*time.Millisecond, bad)
 	c.ReviewCheckAfter = durationSetting(env, "REVIEW_CHECK_AFTER", 15*time.Minute, time.Second, bad)
+	c.debugAddr(env, bad)
 
 	c.LogLevel = slog.LevelInfo
 	if v := env("LOG_LEVEL"); v != "" {
@@ -258,18 +284,120 @@ func durationSetting(env func(string) string, name string, def, minimum time.Dur
 
 func looksPlaceholder(s string) bool { return klarna.LooksLikePlaceholder(s) }
 
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// publicURL reports whether a BASE_URL is meant for others to reach: https,
+// or a host other than this machine's loopback names.
+func publicURL(raw string) bool {
+	if raw == "" {
+		return false
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false // reported as malformed elsewhere
+	}
+	return u.Scheme == "https" || !IsLoopbackHost(u.Hostname())
+}
+
+// IsLoopbackHost reports whether a host name or address (without port)
+// stays on this machine: localhost, *.localhost, 127.0.0.0/8 or ::1.
+func IsLoopbackHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// listenAddr reads LISTEN_ADDR (host:port, or a host alone, which takes
+// PORT). Unset, simulator mode listens on loopback only: its inspector and
+// control endpoints are for the person running the demo.
+func (c *Config) listenAddr(env func(string) string, bad func(string, ...any)) {
+	v := env("LISTEN_ADDR")
+	if v == "" {
+		host := ""
+		if c.Mode == ModeSimulator {
+			host = "127.0.0.1"
+		}
+		c.ListenAddr = net.JoinHostPort(host, strconv.Itoa(c.Port))
+		return
+	}
+	c.ListenAddrSet = true
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		// A host alone: "0.0.0.0", "::", "192.0.2.1".
+		host, port = strings.Trim(v, "[]"), strconv.Itoa(c.Port)
+	}
+	if p, perr := strconv.Atoi(port); perr != nil || p < 0 || p > 65535 || strings.ContainsAny(host, "/ ") {
+		bad("LISTEN_ADDR=%q: want host:port (127.0.0.1:8080, 0.0.0.0:8080, [::]:8080) or a host", v)
+		return
+	}
+	c.ListenAddr = net.JoinHostPort(host, port)
+}
+
+// debugAddr reads DEBUG_ADDR: profiles show memory contents and stacks, so
+// the address must be loopback unless DEBUG_PUBLIC=true says otherwise.
+func (c *Config) debugAddr(env func(string) string, bad func(string, ...any)) {
+	switch strings.ToLower(env("DEBUG_PUBLIC")) {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		c.DebugPublic = true
+	default:
+		bad("DEBUG_PUBLIC=%q: want true or false", env("DEBUG_PUBLIC"))
+	}
+	v := env("DEBUG_ADDR")
+	if v == "" {
+		return
+	}
+	host, port, err := net.SplitHostPort(v)
+	if p, perr := strconv.Atoi(port); err != nil || perr != nil || p < 0 || p > 65535 {
+		bad("DEBUG_ADDR=%q: want host:port, e.g. 127.0.0.1:6060", v)
+		return
+	}
+	if !IsLoopbackHost(host) && !c.DebugPublic {
+		bad("DEBUG_ADDR=%q is reachable from the network (profiles expose memory and stacks): use 127.0.0.1:%s, or set DEBUG_PUBLIC=true if you really mean it", v, port)
+		return
+	}
+	c.DebugAddr = v
+}
+
+// checkReuse refuses a secret listed twice, within SESSION_SECRET or
+// TOKEN_KEYS or across them: one leaked value must not open both the
+// cookies and the stored customer tokens.
+func checkReuse(sessionSecrets, tokenKeys []string, bad func(string, ...any)) {
+	seen := map[string]string{}
+	for _, l := range []struct {
+		name   string
+		values []string
+	}{{"SESSION_SECRET", sessionSecrets}, {"TOKEN_KEYS", tokenKeys}} {
+		for _, v := range l.values {
+			switch prev, ok := seen[v]; {
+			case ok && prev == l.name:
+				bad("%s lists the same secret twice; each needs its own (openssl rand -hex 32)", l.name)
+			case ok:
+				bad("SESSION_SECRET and TOKEN_KEYS share a secret: give each its own (openssl rand -hex 32)")
+			}
+			seen[v] = l.name
+		}
+	}
+}
+
 // secretList reads a comma-separated list of secrets (the first one in use,
 // all accepted, for rotation). Each needs minSecretLength characters, and
-// placeholders are refused outside simulator mode. With the simulator an
-// unset list is one random secret for this process (generated is true);
-// with Klarna it is required, and why says what for.
+// placeholders and weak values (secretWeakness) are refused outside
+// simulator mode. With the simulator an unset list is one random secret for
+// this process (generated is true); with Klarna it is required, and why
+// says what for.
 func (c *Config) secretList(env func(string) string, name, why string, bad func(string, ...any)) (secrets []string, generated bool) {
 	v := env(name)
 	switch {
 	case v == "" && c.Mode == ModeSimulator:
-		b := make([]byte, 32)
-		rand.Read(b)
-		return []string{hex.EncodeToString(b)}, true
+		return []string{randomHex(32)}, true
 	case v == "":
 		bad("%s is required with Klarna's %s%s (openssl rand -hex 32)", name, c.Mode, why)
 		return nil, false
@@ -281,6 +409,8 @@ func (c *Config) secretList(env func(string) string, name, why string, bad func(
 			bad("%s: each needs at least %d characters (openssl rand -hex 32)", name, minSecretLength)
 		case looksPlaceholder(s) && c.Mode != ModeSimulator:
 			bad("%s looks like a placeholder; generate one with: openssl rand -hex 32", name)
+		case c.Mode != ModeSimulator && secretWeakness(s) != "":
+			bad("%s: a value %s; generate one with: openssl rand -hex 32", name, secretWeakness(s))
 		default:
 			secrets = append(secrets, s)
 		}

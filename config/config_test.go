@@ -35,8 +35,8 @@ func TestCredentialsMeanPlayground(t *testing.T) {
 	t.Parallel()
 	c, err := Load(env(map[string]string{
 		"KLARNA_USERNAME": "PK123_abc", "KLARNA_PASSWORD": "klarna_test_api_Zm9vYmFy", "KLARNA_REGION": "na",
-		"BASE_URL": "https://shop.example.com/", "SESSION_SECRET": strings.Repeat("k", 40) + "," + strings.Repeat("j", 40),
-		"ADMIN_PASSWORD": "s3cure-admin-pw", "TOKEN_KEYS": strings.Repeat("t", 40),
+		"BASE_URL": "https://shop.example.com/", "SESSION_SECRET": secretA + "," + secretB,
+		"ADMIN_PASSWORD": "s3cure-admin-pw", "TOKEN_KEYS": secretC,
 	}))
 	if err != nil {
 		t.Fatal(err)

@@ -158,14 +158,19 @@ func TestWidgetOutcomes(t *testing.T) {
 			t.Fatalf("orders area: %q", s)
 		}
 		b.shot(t, "orders-pending-desktop")
-		// Klarna decides; its notification reaches the shop; the orders area,
-		// which refreshes while an order is pending, shows the decision.
+		// Klarna decides, from the simulator's inspector (its buttons post
+		// same-origin JSON); the notification reaches the shop; the orders
+		// area shows the decision.
 		klarnaID := b.content(t, `[data-testid=admin-order-`+ref+`] code`)
-		resp, err := http.Post(a.URL+"/klarna-sim/_sim/orders/"+klarnaID+"/decide", "application/json", strings.NewReader(`{"decision":"reject"}`))
-		if err != nil || resp.StatusCode != 204 {
-			t.Fatalf("decide: %v %v", resp, err)
+		b.visit(t, a.URL+"/klarna-sim/_sim/", `[data-testid=decide-`+klarnaID+`]`)
+		b.run(t, chromedp.Click(sel(`[data-testid=decide-`+klarnaID+`] button[value=reject]`)),
+			chromedp.WaitVisible(sel(`[data-testid=fraud-`+klarnaID+`]`)))
+		for deadline := time.Now().Add(10 * time.Second); b.text(t, `[data-testid=fraud-`+klarnaID+`]`) != "REJECTED"; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the inspector's Reject button did not decide the order")
+			}
 		}
-		resp.Body.Close()
+		b.visit(t, a.URL+"/admin", `[data-testid=admin-order-`+ref+`]`)
 		ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
 		defer cancel()
 		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel(`[data-testid=admin-order-`+ref+`] .pill-rejected`))); err != nil {

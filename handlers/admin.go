@@ -2,9 +2,13 @@ package handlers
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,19 +20,49 @@ import (
 // adminAuth protects the orders area with HTTP Basic (user "admin",
 // ADMIN_PASSWORD). Without a password it is open, which config only allows
 // with the simulator; the page says so.
+//
+// The credentials are compared as SHA-256 digests in constant time, so
+// neither the password nor its length shows in the timing. Failed attempts
+// are limited per client and for the whole shop (loginGuard): each waits a
+// little before its 401, and beyond the limit every attempt, right or
+// wrong, gets 429 with Retry-After. Each failure is logged as a security
+// event, without what was typed.
 func (h *Handler) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if h.cfg.AdminPassword == "" {
 			return next(c)
 		}
-		u, p, ok := c.Request().BasicAuth()
-		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte("admin"))&subtle.ConstantTimeCompare([]byte(p), []byte(h.cfg.AdminPassword)) != 1 {
-			c.Response().Header().Set("WWW-Authenticate", `Basic realm="Fika & Form orders", charset="UTF-8"`)
-			return echo.NewHTTPError(http.StatusUnauthorized, "The orders area needs the admin password.")
+		r := c.Request()
+		ctx := r.Context()
+		client := clientKey(c.RealIP())
+		if wait := h.logins.retryAfter(client, time.Now()); wait > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			h.log.WarnContext(ctx, "security event", "event", "admin_login_throttled", "client", client)
+			return echo.NewHTTPError(http.StatusTooManyRequests, "Too many wrong passwords. Please wait a while before trying again.")
 		}
-		return next(c)
+		u, p, ok := r.BasicAuth()
+		user, pass := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
+		if ok && subtle.ConstantTimeCompare(user[:], adminUser[:])&subtle.ConstantTimeCompare(pass[:], h.adminPassword[:]) == 1 {
+			return next(c)
+		}
+		if ok {
+			// A browser first asks without credentials: only a wrong
+			// answer counts as a failure.
+			h.logins.failed(client, time.Now())
+			h.log.WarnContext(ctx, "security event", "event", "admin_login_failed", "client", client)
+			t := time.NewTimer(h.logins.delay)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
+		c.Response().Header().Set("WWW-Authenticate", `Basic realm="Fika & Form orders", charset="UTF-8"`)
+		return echo.NewHTTPError(http.StatusUnauthorized, "The orders area needs the admin password.")
 	}
 }
+
+var adminUser = sha256.Sum256([]byte("admin"))
 
 func (h *Handler) admin(c echo.Context) error {
 	s := shopperOf(c)

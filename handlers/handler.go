@@ -5,6 +5,7 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -53,6 +54,14 @@ type Config struct {
 	Limits        Limits
 	TrustProxy    bool // take the client IP from X-Forwarded-For
 	NoRateLimits  bool // RATE_LIMITS=off
+	// LoginLimits bound failed logins to the orders area; they apply even
+	// with RATE_LIMITS=off.
+	LoginLimits LoginLimits
+	// AllowedHosts are Host values ("host:port") the shop answers to
+	// besides BASE_URL's host (and, with the simulator, the loopback names
+	// on BASE_URL's port): main adds the loopback names on the listening
+	// port, and an explicit listening address. Other hosts get 421.
+	AllowedHosts []string
 }
 
 // CSPHosts are the extra origins the Klarna widget needs.
@@ -94,6 +103,14 @@ type Handler struct {
 	sessions *sessions.CookieStore
 	log      *slog.Logger
 	grids    sync.Map // gridKey -> rendered product grid
+	hosts    hostSet
+	// logins limits failed logins to the orders area; adminPassword is the
+	// SHA-256 of ADMIN_PASSWORD.
+	logins        *loginGuard
+	adminPassword [32]byte
+	// echo is the router Routes mounted the shop on, asked which methods a
+	// path takes (405, OPTIONS).
+	echo *echo.Echo
 }
 
 // New builds the handlers.
@@ -114,7 +131,8 @@ func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Log
 			sc.SetSerializer(flatSerializer{})
 		}
 	}
-	return &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log}
+	return &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log, hosts: allowedHosts(cfg),
+		logins: newLoginGuard(cfg.LoginLimits), adminPassword: sha256.Sum256([]byte(cfg.AdminPassword))}
 }
 
 // base fills the layout's view model.

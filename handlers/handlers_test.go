@@ -38,6 +38,7 @@ type options struct {
 	adminPassword string
 	secrets       []string
 	limits        handlers.Limits
+	trustProxy    bool // clients named by X-Forwarded-For
 	// wrap, when set, wraps the store the shop uses (fault injection).
 	wrap func(store.Store) store.Store
 	// logs receives the shop's logs (JSON lines) when set.
@@ -72,7 +73,7 @@ func newEnv(t testing.TB, o options) *env {
 	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log})
 	h := handlers.New(handlers.Config{
 		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simURL + "/kp/lib/v1/api.js",
-		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits,
+		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits, TrustProxy: o.trustProxy,
 	}, svc, db, cat, log)
 	h.Routes(e, static.FS, nil)
 	t.Cleanup(svc.Wait)

@@ -21,6 +21,7 @@ import (
 // simulator, mounted under /klarna-sim/. static is the embedded static/
 // folder.
 func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
+	h.echo = e
 	e.HTTPErrorHandler = h.ErrorHandler
 	// The client's address for rate limits: the connection's, unless the
 	// shop runs behind a proxy that sets X-Forwarded-For (a client could
@@ -29,21 +30,26 @@ func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 	if h.cfg.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(middleware.RequestID())
+	e.Use(requestID)
 	e.Use(h.requestLog)
+	e.Use(h.checkHost)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("256K"))
 	e.Use(h.securityHeaders)
+	e.Use(noStore)
 
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
-	e.GET("/readyz", h.ready)
-	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
+	// Every page answers HEAD as it answers GET (RFC 9110; load balancers
+	// probe with it).
+	getHead := []string{http.MethodGet, http.MethodHead}
+	e.Match(getHead, "/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.Match(getHead, "/readyz", h.ready)
+	e.Match(getHead, "/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 	// A crawler has no cart, so /checkout only redirects it to /cart: only
 	// the orders area needs keeping out of search engines.
-	e.GET("/robots.txt", func(c echo.Context) error {
+	e.Match(getHead, "/robots.txt", func(c echo.Context) error {
 		return c.String(http.StatusOK, "User-agent: *\nDisallow: /admin\n")
 	})
-	e.GET("/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", http.FileServerFS(static)))))
+	e.Match(getHead, "/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", http.FileServerFS(noDirs{static})))))
 	if sim != nil {
 		e.Any("/klarna-sim/*", echo.WrapHandler(http.StripPrefix("/klarna-sim", sim)))
 	}
@@ -58,24 +64,27 @@ func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 
 	// The shop: a cookie session for everything, CSRF on every form.
 	g := e.Group("", h.withShopper, h.csrf)
-	g.GET("/", h.catalogPage)
-	g.GET("/products/:id", h.product)
-	g.GET("/cart", h.cart)
+	g.Match(getHead, "/", h.catalogPage)
+	g.Match(getHead, "/products/:id", h.product)
+	g.Match(getHead, "/cart", h.cart)
 	g.POST("/cart/add", h.addToCart)
 	g.POST("/cart/update", h.updateCart)
 	g.POST("/cart/remove", h.removeFromCart)
 	g.POST("/cart/discount", h.applyDiscount)
 	g.POST("/cart/discount/remove", h.removeDiscount)
 	g.POST("/market", h.setMarket)
-	g.GET("/checkout", h.checkoutPage, h.rateLimit(limits.Checkout, limits.Burst))
+	g.Match(getHead, "/checkout", h.checkoutPage, h.rateLimit(limits.Checkout, limits.Burst))
 	g.POST("/checkout/place", h.place, h.rateLimit(limits.Place, limits.Burst))
 	g.GET("/checkout/status", h.checkoutStatus)
 	g.POST("/checkout/review", h.startReview)
-	g.GET("/checkout/review", h.reviewPage)
+	g.Match(getHead, "/checkout/review", h.reviewPage)
 	g.POST("/checkout/review/cancel", h.cancelReview)
-	g.GET("/confirmation/:ref", h.confirmation)
-	g.GET("/admin", h.admin, h.adminAuth)
-	g.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	g.Match(getHead, "/confirmation/:ref", h.confirmation)
+	g.Match(getHead, "/admin", h.admin, h.adminAuth)
+	// Whatever no route takes: 404, or 405 and OPTIONS for a known path.
+	// With the session (for the page's cart) but before any CSRF check,
+	// which would turn a wrong method into 403.
+	e.RouteNotFound("/*", h.unrouted, h.withShopper)
 }
 
 func (h *Handler) ready(c echo.Context) error {
@@ -180,8 +189,9 @@ func KlarnaCSP(playground bool) CSPHosts {
 	}
 }
 
-// rateLimit allows each client (by IP) r requests a second with a burst,
-// and answers 429 with a friendly page beyond that.
+// rateLimit allows each client (an IPv4 address or an IPv6 /64, see
+// clientKey) r requests a second with a burst, and answers 429 with a
+// friendly page beyond that.
 func (h *Handler) rateLimit(r float64, burst int) echo.MiddlewareFunc {
 	if h.cfg.NoRateLimits {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
@@ -191,7 +201,7 @@ func (h *Handler) rateLimit(r float64, burst int) echo.MiddlewareFunc {
 	})
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store:               store,
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		IdentifierExtractor: func(c echo.Context) (string, error) { return clientKey(c.RealIP()), nil },
 		ErrorHandler: func(c echo.Context, err error) error {
 			return echo.NewHTTPError(http.StatusForbidden, "We could not tell who you are.")
 		},

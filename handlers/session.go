@@ -149,8 +149,9 @@ func shopperOf(c echo.Context) *shopper {
 }
 
 // csrf rejects state-changing requests without the session's token, taken
-// from the form field "csrf" or the X-CSRF-Token header (the checkout
-// script's JSON post).
+// from the form field "csrf" of the body or the X-CSRF-Token header (the
+// checkout script's JSON post), never from the query string, which ends up
+// in logs, history and Referer headers.
 func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -160,7 +161,7 @@ func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		s := shopperOf(c)
 		got := r.Header.Get("X-CSRF-Token")
 		if got == "" {
-			got = c.FormValue("csrf")
+			got = r.PostFormValue("csrf")
 		}
 		if s == nil || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
 			return echo.NewHTTPError(http.StatusForbidden, "Your session has expired or the form is out of date. Please go back, reload the page and try again.")

@@ -227,9 +227,20 @@ func (h *Handler) setMarket(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("return")))
 }
 
-// localPath keeps a redirect target on this site.
+// localPath keeps a redirect target on this site. It reads the target as
+// a browser would (which drops tabs and newlines anywhere and control
+// characters and spaces at the ends, so "/\t/evil.example" is
+// "//evil.example") and accepts only a path with a single leading slash
+// and no spaces, control characters or backslashes; anything else is "/".
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+	p = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, p)
+	p = strings.TrimFunc(p, func(r rune) bool { return r <= ' ' })
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' }) {
 		return "/"
 	}
 	return p

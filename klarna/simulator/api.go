@@ -178,7 +178,7 @@ func maskPath(p string) string {
 			if tail != "" {
 				tail = "/" + tail
 			}
-			return p[:i+len(prefix)] + short(tok) + tail
+			return p[:i+len(prefix)] + suffix(tok) + tail
 		}
 	}
 	return p

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 )
 
@@ -36,11 +34,18 @@ func (s *Simulator) schedule(d time.Duration, fn func()) {
 // doubling waits until a 2xx or CallbackAttempts. Every attempt is recorded
 // for the inspector.
 func (s *Simulator) deliverLater(delay time.Duration, kind, target string, body []byte, sessionID, orderID string) {
-	shown := maskTokens(body)
+	shown := redactJSON(body)
+	if !s.origins.allows(target) {
+		// Refused when the session was made; never sent, in any case.
+		s.mu.Lock()
+		s.calls = append(s.calls, &CallbackRecord{Kind: kind, URL: redactURL(target), Body: shown, Error: "not sent: the URL's origin is not on the allow-list", At: s.now(), SessionID: sessionID, OrderID: orderID})
+		s.mu.Unlock()
+		return
+	}
 	s.schedule(delay, func() {
 		wait := s.cfg.CallbackBackoff
 		for attempt := 1; attempt <= s.cfg.CallbackAttempts; attempt++ {
-			rec := &CallbackRecord{Kind: kind, URL: redactSecret(target), Body: shown, Attempt: attempt, At: s.now(), SessionID: sessionID, OrderID: orderID}
+			rec := &CallbackRecord{Kind: kind, URL: redactURL(target), Body: shown, Attempt: attempt, At: s.now(), SessionID: sessionID, OrderID: orderID}
 			req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, target, bytes.NewReader(body))
 			if err == nil {
 				req.Header.Set("Content-Type", "application/json")
@@ -76,24 +81,6 @@ func (s *Simulator) deliverLater(delay time.Duration, kind, target string, body 
 			wait *= 2
 		}
 	})
-}
-
-// redactSecret hides secret-looking query values (callback secrets, tokens)
-// in recorded URLs, and keeps the rest readable.
-func redactSecret(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	q := u.Query()
-	for k := range q {
-		lk := strings.ToLower(k)
-		if strings.Contains(lk, "secret") || strings.Contains(lk, "token") || strings.Contains(lk, "key") || strings.Contains(lk, "sig") {
-			q.Set(k, "REDACTED")
-		}
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // Decide settles a PENDING order ("accept", "reject" or "stop") and sends
@@ -141,18 +128,4 @@ func (s *Simulator) Callbacks() []CallbackRecord {
 		out[i] = *c
 	}
 	return out
-}
-
-// maskTokens shortens an authorization token in a recorded callback body:
-// the inspector shows that a token was sent, not the token.
-func maskTokens(body []byte) string {
-	var m map[string]string
-	if json.Unmarshal(body, &m) != nil {
-		return string(body)
-	}
-	if t, ok := m["authorization_token"]; ok {
-		m["authorization_token"] = short(t)
-	}
-	b, _ := json.Marshal(m)
-	return string(b)
 }

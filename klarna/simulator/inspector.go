@@ -1,9 +1,11 @@
 package simulator
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,10 +47,10 @@ type SessionInfo struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-// AuthInfo describes an authorization. The token is shortened: the
-// inspector is for looking, not for placing orders.
+// AuthInfo describes an authorization. The token is shown as its last
+// characters: the inspector is for looking, not for placing orders.
 type AuthInfo struct {
-	Token     string    `json:"token_prefix"`
+	Token     string    `json:"token_suffix"`
 	SessionID string    `json:"session_id"`
 	Category  string    `json:"category"`
 	State     string    `json:"state"`
@@ -82,7 +84,7 @@ type OrderRecord struct {
 	Category          string       `json:"category"`
 	KlarnaReference   string       `json:"klarna_reference"`
 	FromCustomerToken bool         `json:"from_customer_token"`
-	CustomerToken     string       `json:"customer_token_prefix,omitempty"` // shortened
+	CustomerToken     string       `json:"customer_token_suffix,omitempty"` // its last characters
 	Captures          []MoneyEvent `json:"captures"`
 	Refunds           []MoneyEvent `json:"refunds"`
 	ShippingInfoCount int          `json:"shipping_info_count"`
@@ -119,9 +121,9 @@ type MoneyEvent struct {
 	ShippingInfo    int       `json:"shipping_info,omitempty"`
 }
 
-// TokenInfo describes a customer token (its id shortened).
+// TokenInfo describes a customer token (its id as its last characters).
 type TokenInfo struct {
-	ID                string    `json:"token_prefix"`
+	ID                string    `json:"token_suffix"`
 	SessionID         string    `json:"session_id"`
 	Description       string    `json:"description"`
 	CreatedAt         time.Time `json:"created_at"`
@@ -144,7 +146,7 @@ func (o *order) record(now time.Time) OrderRecord {
 		KlarnaReference: m.KlarnaRef, FromCustomerToken: m.TokenID != "", Captures: []MoneyEvent{}, Refunds: []MoneyEvent{},
 		ShippingInfoCount: len(m.ShippingInfo), CreatedAt: o.CreatedAt, ExpiresAt: m.ExpiresAt, DecidedAt: o.DecidedAt}
 	if m.TokenID != "" {
-		r.CustomerToken = short(m.TokenID)
+		r.CustomerToken = suffix(m.TokenID)
 	}
 	for _, l := range m.Lines {
 		r.Lines = append(r.Lines, LineRecord{Type: str(l.Type), Reference: str(l.Reference), Name: str(l.Name), Quantity: num(l.Quantity),
@@ -181,14 +183,9 @@ func (s *Simulator) Orders() []OrderRecord {
 	return out
 }
 
-func short(s string) string {
-	if len(s) > 8 {
-		return s[:8] + "…"
-	}
-	return s
-}
-
-// Snapshot returns the simulator's state, newest first.
+// Snapshot returns the simulator's state, newest first, for tests in the
+// same process: session data and request bodies are whole. What the
+// simulator shows over HTTP is its Redacted form.
 func (s *Simulator) Snapshot() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -201,7 +198,7 @@ func (s *Simulator) Snapshot() State {
 			CreatedAt: ss.CreatedAt, UpdatedAt: ss.UpdatedAt, ExpiresAt: ss.UpdatedAt.Add(SessionLifetime), Data: data})
 	}
 	for _, a := range s.auths {
-		st.Authorizations = append(st.Authorizations, AuthInfo{Token: short(a.Token), SessionID: a.SessionID, Category: a.Category, State: a.State,
+		st.Authorizations = append(st.Authorizations, AuthInfo{Token: suffix(a.Token), SessionID: a.SessionID, Category: a.Category, State: a.State,
 			Pending: a.Pending, OrderID: a.OrderID, CreatedAt: a.CreatedAt, ExpiresAt: a.CreatedAt.Add(AuthorizationLifetime)})
 	}
 	for _, o := range s.orders {
@@ -243,7 +240,8 @@ func (s *Simulator) Snapshot() State {
 }
 
 func (s *Simulator) stateJSON(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.Snapshot())
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, s.Snapshot().Redacted())
 }
 
 func (s *Simulator) moveClock(w http.ResponseWriter, r *http.Request) {
@@ -265,18 +263,15 @@ func (s *Simulator) moveClock(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Simulator) decideHandler(w http.ResponseWriter, r *http.Request) {
-	var decision string
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		var req struct {
-			Decision string `json:"decision"`
-		}
-		body, _ := readBody(r)
-		json.Unmarshal(body, &req)
-		decision = req.Decision
-	} else {
-		decision = r.FormValue("decision") // the inspector's buttons
+	var req struct {
+		Decision string `json:"decision"`
 	}
-	switch err := s.Decide(r.PathValue("id"), decision); err {
+	body, _ := readBody(r)
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, `want {"decision":"accept|reject|stop"}`, http.StatusBadRequest)
+		return
+	}
+	switch err := s.Decide(r.PathValue("id"), req.Decision); err {
 	case nil:
 	case errNotFound:
 		http.Error(w, err.Error(), http.StatusNotFound)
@@ -286,10 +281,6 @@ func (s *Simulator) decideHandler(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if strings.Contains(r.Header.Get("Accept"), "text/html") {
-		http.Redirect(w, r, s.cfg.BaseURL+"/_sim/", http.StatusSeeOther)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -305,7 +296,7 @@ var inspectorTmpl = template.Must(template.New("i").Funcs(template.FuncMap{
 {{range .S.Orders}}<tr><td><code>{{.ID}}</code>{{if .FromCustomerToken}}<br><small>renewal, token <code>{{.CustomerToken}}</code></small>{{end}}</td><td data-testid="status-{{.ID}}">{{.Status}}</td><td>{{.Amount}} {{.Currency}}<br><small>tax {{.TaxAmount}} · {{len .Lines}} lines · {{.Country}}</small></td>
 <td data-testid="money-{{.ID}}">{{.CapturedAmount}} · {{.RefundedAmount}} · {{.RemainingAmount}}{{if or .Captures .Refunds}}<details><summary>{{len .Captures}} captures, {{len .Refunds}} refunds</summary><ul>{{range .Captures}}<li>capture {{.KlarnaReference}}: {{.Amount}}{{if .Refunded}} (refunded {{.Refunded}}){{end}}{{if .ShippingInfo}}, {{.ShippingInfo}} shipping info{{end}}</li>{{end}}{{range .Refunds}}<li>refund: {{.Amount}}</li>{{end}}</ul></details>{{end}}</td>
 <td data-testid="fraud-{{.ID}}">{{.FraudStatus}}</td><td>{{.Category}}</td><td>{{.Reference}}</td><td>{{.ExpiresAt.Format "2006-01-02 15:04"}}</td>
-<td>{{if eq .FraudStatus "PENDING"}}<form method="post" action="{{$.Base}}/_sim/orders/{{.ID}}/decide"><button name="decision" value="accept">Accept</button> <button name="decision" value="reject">Reject</button> <button name="decision" value="stop">Stop</button></form>{{end}}</td></tr>
+<td>{{if eq .FraudStatus "PENDING"}}<form method="post" data-decide data-testid="decide-{{.ID}}" action="{{$.Base}}/_sim/orders/{{.ID}}/decide"><button name="decision" value="accept">Accept</button> <button name="decision" value="reject">Reject</button> <button name="decision" value="stop">Stop</button> <output></output></form>{{end}}</td></tr>
 {{else}}<tr><td colspan="9">No orders yet.</td></tr>{{end}}</tbody></table>
 {{if .S.UnkeyedWrites}}<p data-testid="unkeyed">Writes without an idempotency key: {{range $op, $n := .S.UnkeyedWrites}}{{$op}} ×{{$n}} {{end}}</p>{{end}}</section>
 <section><h2>Sessions ({{len .S.Sessions}})</h2><table><thead><tr><th>Session</th><th>Market</th><th>Amount</th><th>Intent</th><th>Status</th><th>Expires</th></tr></thead><tbody>
@@ -318,9 +309,29 @@ var inspectorTmpl = template.Must(template.New("i").Funcs(template.FuncMap{
 <section><h2>Faults</h2><ul>{{range $op, $f := .S.Faults}}<li>{{$op}}: {{$f}}</li>{{else}}<li>None injected.</li>{{end}}</ul></section>
 <section><h2>Requests received</h2><table><thead><tr><th>When</th><th>Operation</th><th>Path</th><th>Status</th><th>Correlation id</th><th>Body</th></tr></thead><tbody>
 {{range .S.Requests}}<tr><td>{{t .At}}</td><td>{{.Operation}}{{if .Fault}} <em>fault: {{.Fault}}</em>{{end}}</td><td><code>{{.Method}} {{.Path}}</code></td><td>{{.Status}}</td><td><code>{{.CorrelationID}}</code></td><td>{{if .Body}}<details><summary>body</summary><pre>{{.Body}}</pre></details>{{end}}</td></tr>{{end}}</tbody></table></section>
-</main></body></html>`))
+</main><script src="{{.Base}}/_sim/inspector.js" nonce="{{.Nonce}}" defer></script></body></html>`))
 
 func (s *Simulator) inspector(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	inspectorTmpl.Execute(w, map[string]any{"S": s.Snapshot(), "Base": s.cfg.BaseURL})
+	w.Header().Set("Cache-Control", "no-store")
+	inspectorTmpl.Execute(w, map[string]any{"S": s.Snapshot().Redacted(), "Base": s.cfg.BaseURL, "Nonce": scriptNonce(w.Header())})
+}
+
+var cspNonce = regexp.MustCompile(`'nonce-([A-Za-z0-9+/=_-]+)'`)
+
+// scriptNonce is the nonce the inspector's script runs with: the one of a
+// Content-Security-Policy the server that mounts the simulator already set
+// (the shop does), or a new one under the simulator's own policy.
+func scriptNonce(h http.Header) string {
+	if csp := h.Get("Content-Security-Policy"); csp != "" {
+		if m := cspNonce.FindStringSubmatch(csp); m != nil {
+			return m[1]
+		}
+		return ""
+	}
+	b := make([]byte, 16)
+	randReader.Read(b)
+	nonce := hex.EncodeToString(b)
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-"+nonce+"'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+	return nonce
 }

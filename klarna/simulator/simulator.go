@@ -148,6 +148,13 @@ type Config struct {
 	MaxSessions int
 	// Faults are injected faults in the syntax of ParseFaults.
 	Faults string
+	// AllowedOrigins are where the simulator may send callbacks and
+	// redirect shoppers: origins such as "https://shop.example" or
+	// "http://127.0.0.1:8080", "http://localhost:*" for any port, or "*"
+	// for anywhere (tests only). A session or order whose merchant_urls
+	// point elsewhere is refused with 400 BAD_VALUE. Empty means this
+	// machine only: http(s) on localhost, 127.0.0.1 and [::1], any port.
+	AllowedOrigins []string
 	// HTTPClient sends callbacks (default: 5s timeout).
 	HTTPClient *http.Client
 	// Now is the clock (default time.Now); the control API can move it on.
@@ -167,6 +174,9 @@ type Simulator struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	origins     origins
+	crossOrigin *http.CrossOriginProtection
 
 	mu       sync.Mutex
 	offset   time.Duration
@@ -315,6 +325,10 @@ func New(cfg Config) (*Simulator, error) {
 	if err != nil {
 		return nil, err
 	}
+	allowed, err := parseOrigins(cfg.AllowedOrigins)
+	if err != nil {
+		return nil, err
+	}
 	// Choice: client tokens are signed with ES256 rather than Klarna's RS256:
 	// equally verifiable, and about 40x cheaper to sign, so that the
 	// simulator is never the bottleneck of a load test. No integration
@@ -326,7 +340,7 @@ func New(cfg Config) (*Simulator, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Simulator{
 		cfg: cfg, key: key, kid: uuid.NewString(), http: hc, log: cfg.Logger,
-		ctx: ctx, cancel: cancel,
+		ctx: ctx, cancel: cancel, origins: allowed, crossOrigin: http.NewCrossOriginProtection(),
 	}
 	s.resetLocked()
 	for _, f := range faults {
@@ -396,11 +410,11 @@ func (s *Simulator) Count(op string) int {
 
 func (s *Simulator) routes() {
 	m := http.NewServeMux()
-	m.HandleFunc("POST /payments/v1/sessions", s.api(OpCreateSession, s.createSession))
+	m.HandleFunc("POST /payments/v1/sessions", s.api(OpCreateSession, s.checkMerchantURLs(s.createSession)))
 	m.HandleFunc("GET /payments/v1/sessions/{id}", s.api(OpGetSession, s.getSession))
-	m.HandleFunc("POST /payments/v1/sessions/{id}", s.api(OpUpdateSession, s.updateSession))
+	m.HandleFunc("POST /payments/v1/sessions/{id}", s.api(OpUpdateSession, s.checkMerchantURLs(s.updateSession)))
 	m.HandleFunc("DELETE /payments/v1/authorizations/{token}", s.api(OpCancelAuthorization, s.cancelAuthorization))
-	m.HandleFunc("POST /payments/v1/authorizations/{token}/order", s.api(OpCreateOrder, s.createOrder))
+	m.HandleFunc("POST /payments/v1/authorizations/{token}/order", s.api(OpCreateOrder, s.checkMerchantURLs(s.createOrder)))
 	m.HandleFunc("POST /payments/v1/authorizations/{token}/customer-token", s.api(OpCustomerToken, s.createCustomerToken))
 	s.orderManagementRoutes(m)
 	s.customerTokenRoutes(m)
@@ -412,16 +426,17 @@ func (s *Simulator) routes() {
 	m.HandleFunc("POST /browser/authorize", s.browser(s.browserAuthorize))
 	m.HandleFunc("POST /browser/finalize", s.browser(s.browserFinalize))
 	m.HandleFunc("OPTIONS /browser/", s.browserPreflight)
-	m.HandleFunc("GET /redirect/{order}", s.redirect)
+	m.HandleFunc("GET /redirect/{order}", s.checkRedirect(s.redirect))
 
 	m.HandleFunc("GET /_sim/{$}", s.inspector)
+	m.HandleFunc("GET /_sim/inspector.js", s.asset("assets/inspector.js", "text/javascript; charset=utf-8"))
 	m.HandleFunc("GET /_sim/state", s.stateJSON)
-	m.HandleFunc("POST /_sim/reset", func(w http.ResponseWriter, r *http.Request) { s.Reset(); w.WriteHeader(http.StatusNoContent) })
-	m.HandleFunc("POST /_sim/faults", s.setFaults)
-	m.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, r *http.Request) { s.ClearFaults(); w.WriteHeader(http.StatusNoContent) })
-	m.HandleFunc("POST /_sim/clock", s.moveClock)
-	m.HandleFunc("POST /_sim/orders/{id}/decide", s.decideHandler)
-	m.HandleFunc("POST /_sim/tokens/{id}", s.tokenControl)
+	m.HandleFunc("POST /_sim/reset", s.control(func(w http.ResponseWriter, r *http.Request) { s.Reset(); w.WriteHeader(http.StatusNoContent) }))
+	m.HandleFunc("POST /_sim/faults", s.control(s.setFaults))
+	m.HandleFunc("DELETE /_sim/faults", s.control(func(w http.ResponseWriter, r *http.Request) { s.ClearFaults(); w.WriteHeader(http.StatusNoContent) }))
+	m.HandleFunc("POST /_sim/clock", s.control(s.moveClock))
+	m.HandleFunc("POST /_sim/orders/{id}/decide", s.control(s.decideHandler))
+	m.HandleFunc("POST /_sim/tokens/{id}", s.control(s.tokenControl))
 	s.mux = m
 }
 

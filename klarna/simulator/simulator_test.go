@@ -59,6 +59,10 @@ func newEnv(t testing.TB, cfg simulator.Config) *env {
 	}))
 	t.Cleanup(e.srv.Close)
 	cfg.BaseURL = e.srv.URL
+	if cfg.AllowedOrigins == nil {
+		// The merchant of these tests, and the callback sinks on loopback.
+		cfg.AllowedOrigins = []string{"https://shop.example", "http://127.0.0.1:*"}
+	}
 	if cfg.Username == "" {
 		cfg.Username, cfg.Password = "PK_test", "secret"
 	}
@@ -658,7 +662,7 @@ func TestControlEndpointsAndInspector(t *testing.T) {
 	if len(st.Sessions) != 1 || len(st.Requests) < 3 || st.Counts[simulator.OpCreateSession] != 1 {
 		t.Errorf("state = %+v", st)
 	}
-	resp, _ = http.Post(e.srv.URL+"/_sim/reset", "", nil)
+	resp, _ = http.Post(e.srv.URL+"/_sim/reset", "application/json", nil)
 	resp.Body.Close()
 	if len(e.sim.Snapshot().Sessions) != 0 {
 		t.Error("reset kept sessions")

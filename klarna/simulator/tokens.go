@@ -79,7 +79,7 @@ func newTokenState(a *authorization, req *wireTokenRequest) tokenState {
 
 func (s *Simulator) customerTokenRoutes(m *http.ServeMux) {
 	const p = "/customer-token/v1/tokens/{token}"
-	m.HandleFunc("POST "+p+"/order", s.api(OpCreateTokenOrder, s.idempotent(OpCreateTokenOrder, s.createTokenOrder)))
+	m.HandleFunc("POST "+p+"/order", s.api(OpCreateTokenOrder, s.checkMerchantURLs(s.idempotent(OpCreateTokenOrder, s.createTokenOrder))))
 	m.HandleFunc("GET "+p, s.api(OpGetCustomerToken, s.getCustomerToken))
 	// Choice: Klarna does not declare an idempotency key for the status
 	// update (FACTS 6.4); cancelling is idempotent by itself, so a repeat
@@ -340,7 +340,7 @@ func (t *customerToken) info() TokenInfo {
 	if b.Pending {
 		behaviour = append(behaviour, "orders pending")
 	}
-	return TokenInfo{ID: short(t.ID), SessionID: t.SessionID, Description: t.Description, CreatedAt: t.CreatedAt, Status: t.ct.Status,
+	return TokenInfo{ID: suffix(t.ID), SessionID: t.SessionID, Description: t.Description, CreatedAt: t.CreatedAt, Status: t.ct.Status,
 		PaymentMethodType: tokenView(t)["payment_method_type"].(string), Country: t.ct.Country, Currency: t.ct.Currency,
 		Behaviour: strings.Join(behaviour, ", "), Charges: t.ct.Charges, Declines: t.ct.Declines, Orders: len(t.ct.Orders)}
 }

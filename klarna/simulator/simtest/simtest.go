@@ -21,6 +21,11 @@ func Start(t testing.TB, cfg simulator.Config) (*simulator.Simulator, string) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sim.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	cfg.BaseURL = srv.URL
+	if cfg.AllowedOrigins == nil {
+		// Tests name any merchant host (http://shop.test); the allow-list
+		// has tests of its own.
+		cfg.AllowedOrigins = []string{"*"}
+	}
 	var err error
 	if sim, err = simulator.New(cfg); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,12 @@
 //
 // Point your Klarna client's base URL at the printed URL and load the widget
 // script from <url>/kp/lib/v1/api.js. The inspector is at <url>/_sim/.
+//
+// The simulator calls back and redirects only to the origins in
+// -allow-origins (or KLARNA_SIM_ALLOW_ORIGINS), by default this machine's
+// loopback names on any port; it answers only to its own host name and the
+// loopback names; and on an address other than loopback it needs -username
+// and -password, because whoever knows them gets real-looking tokens.
 package main
 
 import (
@@ -16,8 +22,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	faults := fs.String("faults", "", "faults to inject, e.g. create_order=503*1,get_session=latency:2s,capture=lost*1")
 	lifetime := fs.Duration("order-lifetime", simulator.DefaultOrderAuthorizationLifetime, "how long an order can be captured (its expires_at)")
 	requireKey := fs.Bool("require-idempotency-key", false, "refuse Order Management and Customer Token writes without Klarna-Idempotency-Key")
+	allow := fs.String("allow-origins", os.Getenv("KLARNA_SIM_ALLOW_ORIGINS"),
+		"comma-separated origins that callbacks and redirects may go to, e.g. https://shop.example,http://localhost:* (default: loopback, any port; * allows anywhere)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,22 +65,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *addr, err)
 	}
+	tcp := ln.Addr().(*net.TCPAddr)
+	if !tcp.IP.IsLoopback() && (*user == "" || *pass == "") {
+		ln.Close()
+		return fmt.Errorf("listening on %s, which other machines can reach: set -username and -password, or listen on 127.0.0.1", *addr)
+	}
 	base := *public
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
+	var origins []string
+	if *allow != "" {
+		origins = strings.Split(*allow, ",")
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	sim, err := simulator.New(simulator.Config{
 		BaseURL: base, Username: *user, Password: *pass, CallbackDelay: *delay,
-		PendingDecisionDelay: *decide, PendingDecision: *decision, Faults: *faults, Logger: logger,
+		PendingDecisionDelay: *decide, PendingDecision: *decision, Faults: *faults, AllowedOrigins: origins, Logger: logger,
 		OrderAuthorizationLifetime: *lifetime, RequireIdempotencyKey: *requireKey,
 	})
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "Klarna simulator listening on %s\n  API base URL: %s\n  widget script: %s\n  inspector: %s/_sim/\n", ln.Addr(), base, sim.ScriptURL(), base)
+	srv := &http.Server{Handler: hostCheck(sim, base, tcp.Port), ReadHeaderTimeout: 10 * time.Second}
+	shown := *allow
+	if shown == "" {
+		shown = "this machine only (loopback, any port)"
+	}
+	fmt.Fprintf(stdout, "Klarna simulator listening on %s\n  API base URL: %s\n  widget script: %s\n  inspector: %s/_sim/\n  callbacks and redirects to: %s\n",
+		ln.Addr(), base, sim.ScriptURL(), base, shown)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -82,4 +107,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// hostCheck answers 421 to requests for another host name, so that a web
+// page cannot reach the simulator by pointing its own name at this address
+// (DNS rebinding). The public URL's host and the loopback names on the
+// listening port are the simulator's.
+func hostCheck(next http.Handler, base string, port int) http.Handler {
+	allowed := map[string]bool{}
+	if u, err := url.Parse(base); err == nil {
+		allowed[strings.ToLower(u.Host)] = true
+	}
+	for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
+		allowed[net.JoinHostPort(h, strconv.Itoa(port))] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowed[strings.ToLower(r.Host)] {
+			http.Error(w, "This simulator does not answer to that host name.", http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
