@@ -37,6 +37,7 @@ import (
 	"storefront/shop"
 	"storefront/static"
 	"storefront/store"
+	"storefront/subscriptions"
 	"storefront/vault"
 )
 
@@ -143,7 +144,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Logger: log.With("component", "checkout"), Crash: crashHook(getenv), SessionsPerSecond: sessionQuota(cfg.Mode), Vault: tokens,
 		Lease: cfg.PlacementLease, ReviewChecks: cfg.ReviewChecks(),
 	})
-	h := handlers.New(hcfg, svc, db, catalog, log)
+	subs := subscriptions.New(client, db, catalog, tokens, subscriptions.Options{Logger: log.With("component", "subscriptions"), BaseURL: baseURL})
+	hcfg.LinkKeys = handlers.LinkKeys(cfg.SessionSecrets)
+	h := handlers.New(hcfg, svc, db, catalog, log, subs)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -185,6 +188,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var background sync.WaitGroup
 	background.Go(func() { svc.RunRecovery(bgCtx, cfg.RecoveryInterval) })
+	// Charge subscriptions whose period is due (every RENEWAL_INTERVAL).
+	background.Go(func() { subs.RunRenewals(bgCtx, cfg.RenewalInterval) })
 	background.Go(func() {
 		every(bgCtx, time.Hour, func(ctx context.Context) {
 			if n, err := db.Purge(ctx, time.Now(), store.DefaultPurgePolicy); err != nil {

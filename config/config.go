@@ -84,6 +84,9 @@ type Config struct {
 	// (REVIEW_CHECK_AFTER, default 15m); later checks double the wait, up
 	// to 8 hours.
 	ReviewCheckAfter time.Duration
+	// RenewalInterval is how often the renewal job looks for subscriptions
+	// due (RENEWAL_INTERVAL, default 1m).
+	RenewalInterval time.Duration
 	// DebugAddr serves Go profiles (pprof) on a separate listener. It must
 	// be a loopback address unless DebugPublic (DEBUG_PUBLIC=true) says
 	// otherwise.
@@ -240,6 +243,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.PlacementLease = durationSetting(env, "PLACEMENT_LEASE", time.Minute, 2*time.Second, bad)
 	c.RecoveryInterval = durationSetting(env, "RECOVERY_INTERVAL", 10*time.Second, 100*time.Millisecond, bad)
 	c.ReviewCheckAfter = durationSetting(env, "REVIEW_CHECK_AFTER", 15*time.Minute, time.Second, bad)
+	c.RenewalInterval = durationSetting(env, "RENEWAL_INTERVAL", time.Minute, 100*time.Millisecond, bad)
 	c.debugAddr(env, bad)
 
 	c.LogLevel = slog.LevelInfo

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -229,6 +230,15 @@ func (h *Handler) confirmation(c echo.Context) error {
 		p.StateDetail = "Klarna has approved your payment and we are confirming the order. Please keep this page open."
 	}
 	p.SubscriptionState, p.SubscriptionDetail = subscriptionText(co)
+	if co.Subscription.Status == store.SubscriptionActive && h.subs != nil {
+		if r, err := h.subs.ForCheckout(c.Request().Context(), co); err == nil {
+			p.SubscriptionState = string(r.Status)
+			p.SubscriptionDetail = h.subscriptionSummary(r)
+			p.SubscriptionLink = h.subscriptionLink(r.ID, time.Now())
+		} else {
+			h.log.ErrorContext(c.Request().Context(), "reading the subscription of an order failed", "checkout", co.ID, "error", err)
+		}
+	}
 	if m, ok := shop.LookupMarket(co.Market); ok {
 		view := &shopper{Market: m, Locale: co.Locale}
 		if cart, err := shop.DecodeCart(co.Cart, h.catalog); err == nil {
@@ -329,6 +339,24 @@ func (h *Handler) notificationCallback(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": string(updated.State)})
+}
+
+// subscriptionSummary is one sentence about a subscription for its shopper.
+func (h *Handler) subscriptionSummary(r *store.Recurring) string {
+	name, rhythm := planWords(r.Plan)
+	switch r.Status {
+	case store.RecurringCancelled:
+		return name + " is cancelled: nothing more will be charged."
+	case store.RecurringPaused:
+		return name + " is paused: no charges until it is resumed."
+	}
+	out := "Active: " + name + ", " + rhythm + ", paid with Klarna each time."
+	if next, ok := h.subs.Next(r); ok {
+		view := &shopper{Locale: r.Locale}
+		view.Market, _ = shop.LookupMarket(r.Market)
+		out += " Next charge: " + h.money(next.Amount, view) + " on " + next.At.Format("2 January 2006") + "."
+	}
+	return out
 }
 
 // subscriptionText describes an order's subscription to its shopper.

@@ -51,9 +51,12 @@ type Config struct {
 	AdminPassword string
 	Secure        bool // public URL is https
 	SessionKeys   [][]byte
-	Limits        Limits
-	TrustProxy    bool // take the client IP from X-Forwarded-For
-	NoRateLimits  bool // RATE_LIMITS=off
+	// LinkKeys sign the subscription links shown to shoppers (see
+	// LinkKeys); the first signs, all verify.
+	LinkKeys     [][]byte
+	Limits       Limits
+	TrustProxy   bool // take the client IP from X-Forwarded-For
+	NoRateLimits bool // RATE_LIMITS=off
 	// LoginLimits bound failed logins to the orders area; they apply even
 	// with RATE_LIMITS=off.
 	LoginLimits LoginLimits
@@ -98,6 +101,7 @@ func (l Limits) orDefault() Limits {
 type Handler struct {
 	cfg      Config
 	checkout Checkout
+	subs     Subscriptions
 	db       Readiness
 	catalog  *shop.Catalog
 	sessions *sessions.CookieStore
@@ -114,7 +118,7 @@ type Handler struct {
 }
 
 // New builds the handlers.
-func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Logger) *Handler {
+func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Logger, subs Subscriptions) *Handler {
 	cs := sessions.NewCookieStore(cfg.SessionKeys...)
 	cs.Options = &sessions.Options{
 		Path:     "/",
@@ -131,7 +135,10 @@ func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Log
 			sc.SetSerializer(flatSerializer{})
 		}
 	}
-	return &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log, hosts: allowedHosts(cfg),
+	if len(cfg.LinkKeys) == 0 {
+		cfg.LinkKeys = [][]byte{cfg.SessionKeys[0]}
+	}
+	return &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log, subs: subs, hosts: allowedHosts(cfg),
 		logins: newLoginGuard(cfg.LoginLimits), adminPassword: sha256.Sum256([]byte(cfg.AdminPassword))}
 }
 

@@ -26,6 +26,8 @@ import (
 	"storefront/shop"
 	"storefront/static"
 	"storefront/store"
+	"storefront/subscriptions"
+	"storefront/vault"
 )
 
 type env struct {
@@ -70,11 +72,16 @@ func newEnv(t testing.TB, o options) *env {
 	if o.logs != nil {
 		log = slog.New(logging.Handler{Handler: slog.NewJSONHandler(o.logs, nil)})
 	}
-	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log})
+	v, err := vault.New([]string{"handlers-test-vault-key-0123456789abcdef01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log, Vault: v})
+	subs := subscriptions.New(client, sqlite, cat, v, subscriptions.Options{Logger: log, BaseURL: srv.URL})
 	h := handlers.New(handlers.Config{
 		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simURL + "/kp/lib/v1/api.js",
 		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits, TrustProxy: o.trustProxy,
-	}, svc, db, cat, log)
+	}, svc, db, cat, log, subs)
 	h.Routes(e, static.FS, nil)
 	t.Cleanup(svc.Wait)
 	return &env{srv: srv, sim: sim, db: db}

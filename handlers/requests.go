@@ -56,7 +56,7 @@ func noStore(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func private(p string) bool {
-	for _, prefix := range []string{"/cart", "/checkout", "/admin"} {
+	for _, prefix := range []string{"/cart", "/checkout", "/admin", "/subscription"} {
 		if p == prefix || strings.HasPrefix(p, prefix+"/") {
 			return true
 		}

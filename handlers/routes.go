@@ -81,6 +81,15 @@ func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 	g.POST("/checkout/review/cancel", h.cancelReview)
 	g.Match(getHead, "/confirmation/:ref", h.confirmation)
 	g.Match(getHead, "/admin", h.admin, h.adminAuth)
+	if h.subs != nil {
+		// Subscriptions: the shopper's page behind a signed link, and the
+		// operator's pages.
+		g.Match(getHead, "/subscription/:id", h.subscriptionPage)
+		g.POST("/subscription/:id/cancel", h.cancelSubscription)
+		g.Match(getHead, "/admin/subscriptions", h.adminSubscriptions, h.adminAuth)
+		g.Match(getHead, "/admin/subscriptions/:id", h.adminSubscription, h.adminAuth)
+		g.POST("/admin/subscriptions/:id/:action", h.adminSubscriptionAction, h.adminAuth)
+	}
 	// Whatever no route takes: 404, or 405 and OPTIONS for a known path.
 	// With the session (for the page's cart) but before any CSRF check,
 	// which would turn a wrong method into 403.

@@ -115,8 +115,10 @@ type ConfirmationPage struct {
 	PaymentMethod string
 	PlacedAt      string
 	// Subscription, when the order holds one.
-	SubscriptionState  string // active, pending, needs_attention
+	SubscriptionState  string // active, paused, cancelled, pending, needs_attention
 	SubscriptionDetail string
+	// SubscriptionLink is the signed link to manage the subscription.
+	SubscriptionLink string
 }
 
 // AdminOrder is one row of the orders area.

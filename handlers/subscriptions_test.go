@@ -1,0 +1,165 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"storefront/klarna/simulator"
+)
+
+// subscribe buys the monthly coffee and returns the confirmation page's
+// link to manage it.
+func subscribe(t *testing.T, e *env, s *shopper) string {
+	t.Helper()
+	s.get("/")
+	s.post("/cart/add", url.Values{"product": {"coffee-subscription"}})
+	ref := refOf(t, s)
+	a, err := e.sim.Authorize(e.sessionOf(t, ref), "pay_later", simulator.OutcomeApprove)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, out := s.postJSON("/checkout/place", map[string]string{"authorization_token": a.AuthorizationToken}); out["status"] != "placed" {
+		t.Fatalf("place: %v", out)
+	}
+	_, doc := s.get("/confirmation/" + ref)
+	link, ok := doc.Find(`[data-testid=manage-subscription]`).Attr("href")
+	if !ok || !strings.HasPrefix(link, "/subscription/SUB-") {
+		t.Fatalf("no manage link on the confirmation: %q (%s)", link, text(doc, "subscription"))
+	}
+	if !strings.Contains(text(doc, "subscription-detail"), "Next charge") {
+		t.Errorf("confirmation does not say the next charge: %q", text(doc, "subscription-detail"))
+	}
+	return link
+}
+
+func TestShopperManagesSubscriptionByLink(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{limits: noLimits})
+	s := e.shopper(t)
+	link := subscribe(t, e, s)
+
+	// The link works from any browser (an e-mail), without the cookie.
+	other := e.shopper(t)
+	resp, doc := other.get(link)
+	if resp.StatusCode != 200 || text(doc, "subscription-status") != "Active" || text(doc, "next-charge") == "" || text(doc, "next-amount") == "" {
+		t.Fatalf("manage page: %d %q %q %q", resp.StatusCode, text(doc, "subscription-status"), text(doc, "next-charge"), text(doc, "next-amount"))
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q", cc)
+	}
+	// A tampered or stretched link is not found.
+	u, _ := url.Parse(link)
+	q := u.Query()
+	for name, mutate := range map[string]func(url.Values){
+		"signature": func(v url.Values) { v.Set("sig", "AAAA"+v.Get("sig")[4:]) },
+		"expiry":    func(v url.Values) { v.Set("until", v.Get("until")+"0") },
+		"expired":   func(v url.Values) { v.Set("until", "1000") },
+		"missing":   func(v url.Values) { v.Del("sig") },
+	} {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = append([]string(nil), vs...)
+		}
+		mutate(v)
+		if resp, _ := other.get(u.Path + "?" + v.Encode()); resp.StatusCode != 404 {
+			t.Errorf("%s link: %d", name, resp.StatusCode)
+		}
+	}
+	id := strings.TrimPrefix(u.Path, "/subscription/")
+	if resp, _ := other.get("/subscription/SUB-OTHER?" + u.RawQuery); resp.StatusCode != 404 {
+		t.Errorf("the link opened another subscription: %d", resp.StatusCode)
+	}
+	// Cancelling needs the confirmation box and the CSRF token.
+	cancel := link[:strings.Index(link, "?")] + "/cancel?" + u.RawQuery
+	if resp, _ := other.post(cancel, url.Values{}); resp.StatusCode != 400 {
+		t.Errorf("cancel without confirming: %d", resp.StatusCode)
+	}
+	if resp, _ := other.post(cancel, url.Values{"confirm": {"yes"}, "csrf": {"wrong"}}); resp.StatusCode != 403 {
+		t.Errorf("cancel without CSRF: %d", resp.StatusCode)
+	}
+	resp, _ = other.post(cancel, url.Values{"confirm": {"yes"}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("cancel: %d", resp.StatusCode)
+	}
+	_, doc = other.get(resp.Header.Get("Location"))
+	if text(doc, "subscription-status") != "Cancelled: nothing more will be charged" || text(doc, "next-charge") != "" || doc.Find(`[data-testid=cancel-subscription]`).Length() != 0 {
+		t.Errorf("after cancel: %q next %q", text(doc, "subscription-status"), text(doc, "next-charge"))
+	}
+	tokens := e.sim.Snapshot().CustomerTokens
+	if len(tokens) != 1 || tokens[0].Status != simulator.TokenCancelled {
+		t.Errorf("token at Klarna: %+v", tokens)
+	}
+	// A second cancel is harmless.
+	if resp, _ := other.post(cancel, url.Values{"confirm": {"yes"}}); resp.StatusCode != 303 {
+		t.Errorf("second cancel: %d", resp.StatusCode)
+	}
+	_ = id
+}
+
+func TestOperatorSubscriptionActions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{limits: noLimits, adminPassword: "correct horse battery"})
+	s := e.shopper(t)
+	link := subscribe(t, e, s)
+	id := strings.TrimPrefix(link[:strings.Index(link, "?")], "/subscription/")
+	admin := e.shopper(t)
+	if resp, _ := admin.get("/admin/subscriptions"); resp.StatusCode != 401 {
+		t.Fatalf("without the password: %d", resp.StatusCode)
+	}
+	admin.c.Transport = basicAuth{"admin", "correct horse battery"}
+	resp, doc := admin.get("/admin/subscriptions")
+	if resp.StatusCode != 200 || doc.Find(`[data-testid=subscription-`+id+`]`).Length() != 1 {
+		t.Fatalf("list: %d", resp.StatusCode)
+	}
+	act := func(action string, confirm bool) (int, string) {
+		form := url.Values{}
+		if confirm {
+			form.Set("confirm", "yes")
+		}
+		resp, _ := admin.post("/admin/subscriptions/"+id+"/"+action, form)
+		if resp.StatusCode != 303 {
+			return resp.StatusCode, ""
+		}
+		_, doc := admin.get(resp.Header.Get("Location"))
+		return 303, text(doc, "subscription-notice") + " | " + text(doc, "subscription-status")
+	}
+	if code, _ := act("pause", false); code != 400 {
+		t.Errorf("unconfirmed: %d", code)
+	}
+	if _, got := act("pause", true); got != "Paused. | paused" {
+		t.Errorf("pause: %q", got)
+	}
+	if _, got := act("pause", true); !strings.HasPrefix(got, "That is not possible") {
+		t.Errorf("double pause: %q", got)
+	}
+	if _, got := act("resume", true); got != "Resumed. | active" {
+		t.Errorf("resume: %q", got)
+	}
+	if _, got := act("charge", true); !strings.HasPrefix(got, "The current period will be charged") {
+		t.Errorf("charge now: %q", got)
+	}
+	if _, got := act("cancel", true); !strings.HasPrefix(got, "Cancelled") || !strings.HasSuffix(got, "cancelled") {
+		t.Errorf("cancel: %q", got)
+	}
+	if code, _ := act("explode", true); code != 404 {
+		t.Errorf("unknown action: %d", code)
+	}
+	_, doc = admin.get("/admin/subscriptions/" + id)
+	history := text(doc, "history")
+	for _, want := range []string{"admin · paused", "admin · resumed", "admin · cancelled", "customer token cancelled at Klarna"} {
+		if !strings.Contains(strings.Join(strings.Fields(history), " "), want) {
+			t.Errorf("history lacks %q:\n%s", want, history)
+		}
+	}
+}
+
+// basicAuth signs every request in as the operator.
+type basicAuth struct{ user, password string }
+
+func (b basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.SetBasicAuth(b.user, b.password)
+	return http.DefaultTransport.RoundTrip(r)
+}
