@@ -1,5 +1,5 @@
 # The few commands a newcomer needs. `make help` lists them.
-.PHONY: help run test sim generate check screenshots bench perf
+.PHONY: help run test race sim generate check screenshots bench perf
 
 help: ## list the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -7,7 +7,10 @@ help: ## list the commands
 run: ## start the shop with the Klarna simulator (prints its URL)
 	go run .
 
-test: ## run every test with the race detector (browser tests need chromium)
+test: ## run every test (browser tests need chromium, PostgreSQL tests a server)
+	go test ./...
+
+race: ## run every test with the race detector (needs a C compiler)
 	go test -race ./...
 
 sim: ## run the Klarna simulator alone on 127.0.0.1:8090

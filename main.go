@@ -34,6 +34,7 @@ import (
 	"storefront/internal/logging"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
+	"storefront/metrics"
 	"storefront/shop"
 	"storefront/static"
 	"storefront/store"
@@ -68,7 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log := slog.New(logging.Handler{Handler: slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})})
+	log := newLogger(cfg, stderr)
+	m := metrics.New()
 
 	explicitAddr := *addr != "" || cfg.ListenAddrSet
 	if *addr == "" {
@@ -130,7 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	client, err := klarna.NewClient(
 		klarna.WithBaseURL(apiURL), klarna.WithCredentials(cfg.KlarnaUsername, cfg.KlarnaPassword),
-		klarna.WithUserAgent("FikaAndForm/1.0"), klarna.WithLogger(log.With("component", "klarna")),
+		klarna.WithUserAgent("FikaAndForm/1.0"), klarna.WithLogger(log.With("component", "klarna")), klarna.WithObserver(m.KlarnaCall),
 	)
 	if err != nil {
 		return err
@@ -142,9 +144,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	catalog := shop.DefaultCatalog()
 	svc := checkout.New(client, db, catalog, baseURL, checkout.Options{
 		Logger: log.With("component", "checkout"), Crash: crashHook(getenv), SessionsPerSecond: sessionQuota(cfg.Mode), Vault: tokens,
-		Lease: cfg.PlacementLease, ReviewChecks: cfg.ReviewChecks(),
+		Lease: cfg.PlacementLease, ReviewChecks: cfg.ReviewChecks(), Observer: m,
 	})
-	subs := subscriptions.New(client, db, catalog, tokens, subscriptions.Options{Logger: log.With("component", "subscriptions"), BaseURL: baseURL})
+	subs := subscriptions.New(client, db, catalog, tokens, subscriptions.Options{Logger: log.With("component", "subscriptions"), BaseURL: baseURL, Observer: m})
+	hcfg.RequestMetrics = m.Middleware
 	hcfg.LinkKeys = handlers.LinkKeys(cfg.SessionSecrets)
 	h := handlers.New(hcfg, svc, db, catalog, log, subs)
 
@@ -164,6 +167,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		go dbg.ListenAndServe()
 		defer dbg.Close()
 		fmt.Fprintf(stdout, "  profiles: http://%s/debug/pprof/\n", addr)
+	}
+	if cfg.MetricsAddr != "" {
+		// Metrics on a listener of their own, like the profiles.
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("METRICS_ADDR: %w", err)
+		}
+		msrv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		fmt.Fprintf(stdout, "  metrics: http://%s/metrics\n", mln.Addr())
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -271,6 +285,16 @@ func every(ctx context.Context, period time.Duration, fn func(context.Context)) 
 			return
 		}
 	}
+}
+
+// newLogger writes text or JSON (LOG_FORMAT) at the configured level, with
+// the request id on every line written while serving a request.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(logging.Handler{Handler: slog.NewJSONHandler(w, opts)})
+	}
+	return slog.New(logging.Handler{Handler: slog.NewTextHandler(w, opts)})
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (*store.SQL, error) {

@@ -94,6 +94,7 @@ type Service struct {
 	sessions *rate.Limiter
 	// vault encrypts customer tokens before they are stored.
 	vault *vault.Vault
+	obs   Observer
 
 	// unrecorded holds orders Klarna made that the database refused to
 	// record; a goroutine per order writes them as soon as it can.
@@ -129,7 +130,33 @@ type Options struct {
 	SessionsPerSecond float64
 	// Vault encrypts customer tokens at rest; subscriptions need it.
 	Vault *vault.Vault
+	// Observer is told what checkouts do (metrics); optional.
+	Observer Observer
 }
+
+// Observer is told what checkouts and placements do, for metrics. Its
+// methods must be quick and safe for concurrent use.
+type Observer interface {
+	// Begun: a Klarna session opened for a new checkout in a market.
+	Begun(market string)
+	// Placed: an order was recorded, in this state.
+	Placed(state string)
+	// Failed: a placement made no order, for this reason.
+	Failed(reason string)
+	// InFlight: placements waiting on Klarna went up or down by delta.
+	InFlight(delta int)
+	// Recovered: recovery did something (placement, review_decided,
+	// subscription_token).
+	Recovered(action string)
+}
+
+type noObserver struct{}
+
+func (noObserver) Begun(string)     {}
+func (noObserver) Placed(string)    {}
+func (noObserver) Failed(string)    {}
+func (noObserver) InFlight(int)     {}
+func (noObserver) Recovered(string) {}
 
 // New builds a Service. baseURL is the shop's public URL, used for the
 // merchant URLs Klarna calls and redirects to.
@@ -155,9 +182,12 @@ func New(k Klarna, st store.Store, cat *shop.Catalog, baseURL string, o Options)
 	if o.Crash == nil {
 		o.Crash = func(string) {}
 	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
+	}
 	svc := &Service{klarna: k, store: st, catalog: cat, baseURL: strings.TrimRight(baseURL, "/"), log: o.Logger,
 		now: o.Now, instance: randomHex(8), lease: o.Lease, wait: o.Wait, retryWaits: o.RetryWaits, reviewChecks: o.ReviewChecks,
-		crash: o.Crash, vault: o.Vault, unrecorded: map[string]bool{}, nudge: make(chan struct{}, 1), stop: make(chan struct{})}
+		crash: o.Crash, vault: o.Vault, obs: o.Observer, unrecorded: map[string]bool{}, nudge: make(chan struct{}, 1), stop: make(chan struct{})}
 	if o.SessionsPerSecond > 0 {
 		svc.sessions = rate.NewLimiter(rate.Limit(o.SessionsPerSecond), max(1, int(o.SessionsPerSecond)))
 	}
@@ -322,6 +352,7 @@ func (s *Service) create(ctx context.Context, cart shop.Cart, p *shop.Priced) (*
 		// authorization and nothing refers to it.
 		return nil, fmt.Errorf("checkout: saving checkout %s: %w", ref, err)
 	}
+	s.obs.Begun(p.Market.Code)
 	s.log.InfoContext(ctx, "checkout started", "checkout", ref, "market", p.Market.Code, "amount", p.Total, "currency", p.Market.Currency, "correlation_id", resp.CorrelationID)
 	return c, nil
 }

@@ -41,6 +41,28 @@ const (
 // Klarna may have made the order are ErrInProgress, never a bare error: the
 // shopper is then shown the confirmation page, which follows the outcome.
 func (s *Service) Place(ctx context.Context, sessionID, token string, src Source, cartHash string) (*store.Checkout, error) {
+	c, err := s.place(ctx, sessionID, token, src, cartHash)
+	if err != nil {
+		s.obs.Failed(failure(err))
+	}
+	return c, err
+}
+
+// failure names a placement's error for the metrics.
+func failure(err error) string {
+	for _, f := range []struct {
+		err  error
+		name string
+	}{{ErrInProgress, "in_progress"}, {ErrCartChanged, "cart_changed"}, {ErrReauthorize, "reauthorize"}, {ErrRefused, "refused"},
+		{ErrForeignToken, "foreign_token"}, {ErrUnavailable, "klarna_unavailable"}, {ErrNotFound, "unknown_checkout"}} {
+		if errors.Is(err, f.err) {
+			return f.name
+		}
+	}
+	return "error"
+}
+
+func (s *Service) place(ctx context.Context, sessionID, token string, src Source, cartHash string) (*store.Checkout, error) {
 	c, err := s.store.CheckoutBySession(ctx, sessionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNotFound
@@ -139,6 +161,8 @@ func (s *Service) verify(ctx context.Context, c *store.Checkout, token string, s
 // settles the state from the answer. uncertain says an earlier attempt may
 // already have created the order (a lost answer, a crash, recovery).
 func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token string, log *slog.Logger, uncertain bool) (*store.Checkout, error) {
+	s.obs.InFlight(1)
+	defer s.obs.InFlight(-1)
 	req, err := s.orderRequest(c)
 	if err != nil {
 		// Klarna was not called; leave the lease to run out, so that an
@@ -288,6 +312,9 @@ func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order
 		return c, ErrInProgress
 	}
 	s.crash("recorded")
+	if won {
+		s.obs.Placed(string(out.to))
+	}
 	log.InfoContext(ctx, "order placed", "state", string(out.to), "fraud_status", o.FraudStatus, "correlation_id", corr)
 	placed, err := s.store.Checkout(ctx, c.ID)
 	if err != nil {

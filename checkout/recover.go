@@ -48,6 +48,7 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 		log.InfoContext(ctx, "taking over a placement left unfinished")
 		if _, err := s.createOrder(ctx, c, c.AuthorizationToken, log, true); !errors.Is(err, ErrInProgress) {
 			settled++
+			s.obs.Recovered("placement")
 		}
 	}
 	waiting, err := s.store.SubscriptionsIn(ctx, store.SubscriptionPending, 100)
@@ -59,8 +60,12 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 			s.tokenize(ctx, c, plan, s.log.With("checkout", c.ID, "source", string(FromRecovery)))
 		}
 	}
-	if _, err := s.CheckReviews(ctx); err != nil {
+	decided, err := s.CheckReviews(ctx)
+	if err != nil {
 		errs = append(errs, err)
+	}
+	for range decided {
+		s.obs.Recovered("review_decided")
 	}
 	return settled, errors.Join(errs...)
 }

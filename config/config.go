@@ -87,6 +87,12 @@ type Config struct {
 	// RenewalInterval is how often the renewal job looks for subscriptions
 	// due (RENEWAL_INTERVAL, default 1m).
 	RenewalInterval time.Duration
+	// LogFormat is "text" (default) or "json" (LOG_FORMAT), for a log
+	// collector.
+	LogFormat string
+	// MetricsAddr serves Prometheus metrics on a listener of its own
+	// (METRICS_ADDR, off when empty), never on the shop's public one.
+	MetricsAddr string
 	// DebugAddr serves Go profiles (pprof) on a separate listener. It must
 	// be a loopback address unless DebugPublic (DEBUG_PUBLIC=true) says
 	// otherwise.
@@ -245,6 +251,21 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.ReviewCheckAfter = durationSetting(env, "REVIEW_CHECK_AFTER", 15*time.Minute, time.Second, bad)
 	c.RenewalInterval = durationSetting(env, "RENEWAL_INTERVAL", time.Minute, 100*time.Millisecond, bad)
 	c.debugAddr(env, bad)
+
+	switch v := strings.ToLower(env("LOG_FORMAT")); v {
+	case "", "text":
+		c.LogFormat = "text"
+	case "json":
+		c.LogFormat = "json"
+	default:
+		bad("LOG_FORMAT=%q: want text or json", v)
+	}
+	if v := env("METRICS_ADDR"); v != "" {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			bad("METRICS_ADDR=%q is not host:port (%v)", v, err)
+		}
+		c.MetricsAddr = v
+	}
 
 	c.LogLevel = slog.LevelInfo
 	if v := env("LOG_LEVEL"); v != "" {

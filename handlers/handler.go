@@ -51,6 +51,9 @@ type Config struct {
 	AdminPassword string
 	Secure        bool // public URL is https
 	SessionKeys   [][]byte
+	// RequestMetrics, when set, observes every request (see package
+	// metrics).
+	RequestMetrics echo.MiddlewareFunc
 	// LinkKeys sign the subscription links shown to shoppers (see
 	// LinkKeys); the first signs, all verify.
 	LinkKeys     [][]byte

@@ -32,6 +32,9 @@ func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 	}
 	e.Use(requestID)
 	e.Use(h.requestLog)
+	if h.cfg.RequestMetrics != nil {
+		e.Use(h.cfg.RequestMetrics)
+	}
 	e.Use(h.checkHost)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("256K"))

@@ -78,6 +78,7 @@ type Client struct {
 	timeout        time.Duration
 	attemptTimeout time.Duration
 	logger         *slog.Logger
+	observe        func(CallInfo)
 
 	// sleep waits between retries; tests replace it to record the waits
 	// instead of sleeping.
@@ -98,6 +99,7 @@ type settings struct {
 	timeout            time.Duration
 	attemptTimeout     time.Duration
 	logger             *slog.Logger
+	observe            func(CallInfo)
 }
 
 // WithCredentials sets the API username and password, sent as HTTP Basic
@@ -139,6 +141,21 @@ func WithAttemptTimeout(d time.Duration) Option { return func(s *settings) { s.a
 // and Klarna's correlation id. Bodies, tokens, idempotency keys and paths
 // (which contain authorization tokens and customer tokens) are never logged.
 func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l } }
+
+// CallInfo describes one finished call, for an observer (metrics): the
+// operation ("create_session", "capture", …), the status of the last attempt
+// (0 when no answer came), its round trip, the attempts made and the error.
+type CallInfo struct {
+	Operation  string
+	StatusCode int
+	Duration   time.Duration
+	Attempts   int
+	Err        error
+}
+
+// WithObserver calls fn once per finished call, success or not. It must be
+// quick and safe for concurrent use; it receives no body, token or path.
+func WithObserver(fn func(CallInfo)) Option { return func(s *settings) { s.observe = fn } }
 
 // NewClient builds a client. Without WithBaseURL it talks to Klarna itself,
 // and then refuses empty or placeholder credentials immediately rather than
@@ -203,6 +220,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		timeout:        s.timeout,
 		attemptTimeout: s.attemptTimeout,
 		logger:         logger,
+		observe:        s.observe,
 		sleep:          sleepContext,
 	}, nil
 }
@@ -470,6 +488,13 @@ func redactURL(u *url.URL) string {
 }
 
 func (c *Client) log(ctx context.Context, op string, resp *Response, err error) {
+	if c.observe != nil {
+		info := CallInfo{Operation: op, Err: err}
+		if resp != nil {
+			info.StatusCode, info.Duration, info.Attempts = resp.StatusCode, resp.Duration, resp.Attempts
+		}
+		c.observe(info)
+	}
 	attrs := []slog.Attr{slog.String("klarna_op", op)}
 	if resp != nil {
 		attrs = append(attrs,

@@ -89,12 +89,16 @@ func (s *Service) Renew(ctx context.Context) (Result, error) {
 		switch out {
 		case charged:
 			res.Charged++
+			s.obs.Renewal("charged")
 		case declined:
 			res.Declined++
+			s.obs.Renewal("declined")
 		case paused:
 			res.Paused++
+			s.obs.Renewal("paused")
 		case deferred:
 			res.Deferred++
+			s.obs.Renewal("deferred")
 		}
 	}
 	if err := s.cancelTokens(ctx); err != nil {

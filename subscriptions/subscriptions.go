@@ -94,7 +94,18 @@ type Service struct {
 	retry    time.Duration
 	crash    func(step string)
 	baseURL  string
+	obs      Observer
 }
+
+// Observer is told the outcome of each renewal attempt (charged, declined,
+// paused, deferred), for metrics.
+type Observer interface {
+	Renewal(outcome string)
+}
+
+type noObserver struct{}
+
+func (noObserver) Renewal(string) {}
 
 // Options tune a Service; the zero value is sensible.
 type Options struct {
@@ -117,6 +128,8 @@ type Options struct {
 	// BaseURL is the shop's public URL, for the confirmation URL Klarna
 	// requires on a token order.
 	BaseURL string
+	// Observer is told each renewal's outcome; optional.
+	Observer Observer
 }
 
 // New builds a Service. v decrypts the customer tokens.
@@ -139,10 +152,13 @@ func New(k Klarna, st Store, cat *shop.Catalog, v *vault.Vault, o Options) *Serv
 	if o.Crash == nil {
 		o.Crash = func(string) {}
 	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
+	}
 	b := make([]byte, 8)
 	rand.Read(b)
 	return &Service{klarna: k, store: st, catalog: cat, vault: v, log: o.Logger, now: o.Now, instance: hex.EncodeToString(b),
-		lease: o.Lease, dunning: o.Dunning, retry: o.RetryUnreachable, crash: o.Crash, baseURL: strings.TrimRight(o.BaseURL, "/")}
+		lease: o.Lease, dunning: o.Dunning, retry: o.RetryUnreachable, crash: o.Crash, baseURL: strings.TrimRight(o.BaseURL, "/"), obs: o.Observer}
 }
 
 // Plan is a subscription's rhythm and name, as stored ("MONTH:1:Name").

@@ -146,58 +146,16 @@ func get(c *http.Client, u string) error {
 	return nil
 }
 
-// tokenRe finds the client token the checkout page hands to the widget.
-var tokenRe = regexp.MustCompile(`data-client-token="([^"]+)"`)
-
-// authorize approves a session as the simulator's widget does, through its
-// test-data path, and returns the authorization token.
-func authorize(c *shopclient.Client, base, clientToken string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"client_token": clientToken, "payment_method_category": "pay_later", "outcome": "approve"})
-	resp, err := c.HTTP.Post(base+"/klarna-sim/browser/authorize", "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("authorize: %d", resp.StatusCode)
-	}
-	var auth struct {
-		AuthorizationToken string `json:"authorization_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&auth); err != nil {
-		return "", err
-	}
-	return auth.AuthorizationToken, nil
-}
-
 // checkout is one whole purchase over HTTP: browse, add, open the checkout
 // (Klarna session), authorize through the simulator's test-data path, place.
 func checkout(base string, transport http.RoundTripper) error {
 	s := shopclient.New(transport, 15*time.Second)
-	if _, err := s.Get(base + "/"); err != nil {
-		return err
-	}
-	if err := s.Add(base, "stoneware-mug"); err != nil {
-		return err
-	}
-	page, err := s.Get(base + "/checkout")
+	status, err := s.Buy(base, "stoneware-mug")
 	if err != nil {
 		return err
 	}
-	m := tokenRe.FindStringSubmatch(page)
-	if m == nil {
-		return errors.New("no client token on the checkout page")
-	}
-	token, err := authorize(s, base, m[1])
-	if err != nil {
-		return err
-	}
-	status, placed, err := s.Place(base, token)
-	if err != nil {
-		return err
-	}
-	if status != http.StatusOK || placed["status"] != "placed" {
-		return fmt.Errorf("place: %d %s", status, placed["status"])
+	if status != "placed" {
+		return fmt.Errorf("place: %s", status)
 	}
 	return nil
 }

@@ -95,3 +95,72 @@ func (c *Client) Cookie(base string) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// clientTokenRe finds the client token the checkout page hands to the
+// widget.
+var clientTokenRe = regexp.MustCompile(`data-client-token="([^"]+)"`)
+
+// ClientToken is the Klarna client token on a checkout page.
+func ClientToken(page string) (string, bool) {
+	m := clientTokenRe.FindStringSubmatch(page)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// Authorize approves a checkout's Klarna session as the built-in
+// simulator's widget does, through its test-data path (no dialog), and
+// returns the authorization token.
+func (c *Client) Authorize(base, clientToken string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"client_token": clientToken, "payment_method_category": "pay_later", "outcome": "approve"})
+	resp, err := c.HTTP.Post(base+"/klarna-sim/browser/authorize", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("authorize: %d", resp.StatusCode)
+	}
+	var auth struct {
+		AuthorizationToken string `json:"authorization_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&auth); err != nil {
+		return "", err
+	}
+	return auth.AuthorizationToken, nil
+}
+
+// Buy runs one whole purchase of one product through the built-in
+// simulator: add to cart, open the checkout, approve, place. It returns the
+// place answer's status ("placed", …).
+func (c *Client) Buy(base, product string) (string, error) {
+	if c.CSRF == "" {
+		if _, err := c.Get(base + "/"); err != nil {
+			return "", err
+		}
+	}
+	if err := c.Add(base, product); err != nil {
+		return "", err
+	}
+	page, err := c.Get(base + "/checkout")
+	if err != nil {
+		return "", err
+	}
+	ct, ok := ClientToken(page)
+	if !ok {
+		return "", fmt.Errorf("no client token on the checkout page")
+	}
+	token, err := c.Authorize(base, ct)
+	if err != nil {
+		return "", err
+	}
+	status, out, err := c.Place(base, token)
+	if err != nil {
+		return "", err
+	}
+	if status != http.StatusOK {
+		return "", fmt.Errorf("place: HTTP %d", status)
+	}
+	return out["status"], nil
+}
