@@ -20,7 +20,9 @@ func TestMetrics(t *testing.T) {
 	var stdout syncBuffer
 	done := make(chan error, 1)
 	env := map[string]string{"DATABASE_URL": "sqlite:" + t.TempDir() + "/shop.db", "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn", "KLARNA_SIM_CALLBACK_DELAY": "1ms"}
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, io.Discard)
+	}()
 	t.Cleanup(func() { cancel(); <-done })
 	var shopURL, metricsURL string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && shopURL == ""; time.Sleep(10 * time.Millisecond) {
