@@ -3,8 +3,13 @@ package main
 import (
 	"context"
 	"io"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,8 +23,11 @@ import (
 
 // instance is one running shop started with run().
 type instance struct {
-	URL  string
-	stop context.CancelFunc
+	URL string
+	// Listen is the address the process listens on, as a URL; it differs
+	// from URL when BASE_URL names a proxy.
+	Listen string
+	stop   context.CancelFunc
 	done chan error
 }
 
@@ -41,6 +49,9 @@ func startWithLogs(t *testing.T, env map[string]string, logs io.Writer) *instanc
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := re.FindStringSubmatch(stdout.String()); m != nil {
 			inst := &instance{URL: m[1], stop: cancel, done: done}
+			if l := regexp.MustCompile(`listening on (\S+)`).FindStringSubmatch(stdout.String()); l != nil {
+				inst.Listen = "http://" + l[1]
+			}
 			t.Cleanup(func() { cancel(); <-done })
 			return inst
 		}
@@ -255,4 +266,75 @@ func TestShutdownDrainsPlacement(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("shutdown did not finish")
 	}
+}
+
+// TestDeploymentLayout runs the layout of deploy/compose.yaml without
+// containers: two shop processes on one PostgreSQL behind a round-robin
+// reverse proxy, and one Klarna (a standalone simulator) whose callbacks
+// come back through the proxy. Twenty shoppers pay at once; every order is
+// placed once and matches Klarna's, line for line.
+func TestDeploymentLayout(t *testing.T) {
+	schema := storetest.NewPostgresSchema(t)
+	if schema == "" {
+		t.Skip("no PostgreSQL")
+	}
+	sim, klarnaURL := simtest.Start(t, simulator.Config{CallbackDelay: 5 * time.Millisecond, CallbackBackoff: 20 * time.Millisecond})
+	var backends []*url.URL
+	var next atomic.Int64
+	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(backends[next.Add(1)%int64(len(backends))])
+		r.Out.Host = r.In.Host // the shops answer only to their public host
+		r.SetXForwarded()
+	}})
+	t.Cleanup(proxy.Close)
+	env := map[string]string{
+		"DATABASE_URL": storetest.PostgresSchemaURL(schema), "KLARNA_API_URL": klarnaURL, "LOG_LEVEL": "warn", "BASE_URL": proxy.URL,
+		"SESSION_SECRET": "deploy-secret-0123456789abcdef-0123456789abcdef", "TRUST_PROXY": "true", "RATE_LIMITS": "off",
+	}
+	for range 2 {
+		inst := start(t, env)
+		// start reports BASE_URL; the process itself listens elsewhere.
+		backends = append(backends, mustParse(t, inst.Listen))
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			shopper := newBrowserless(t)
+			shopper.get(proxy.URL + "/")
+			shopper.add(proxy.URL, []string{"wool-throw", "oak-board", "brass-pen"}[i%3])
+			page := shopper.get(proxy.URL + "/checkout")
+			ref := regexp.MustCompile(`<small>(KS-[A-Z0-9]+)</small>`).FindStringSubmatch(page)
+			if ref == nil {
+				t.Errorf("shopper %d: no checkout", i)
+				return
+			}
+			var sid string
+			for _, s := range sim.Snapshot().Sessions {
+				if strings.Contains(string(s.Data), ref[1]) {
+					sid = s.ID
+				}
+			}
+			auth, err := sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
+			if err != nil {
+				t.Errorf("shopper %d: %v", i, err)
+				return
+			}
+			if status, out := shopper.place(proxy.URL, auth.AuthorizationToken); status != 200 || (out["status"] != "placed" && out["status"] != "in_progress") {
+				t.Errorf("shopper %d: %d %v", i, status, out)
+			}
+		})
+	}
+	wg.Wait()
+	storetest.Eventually(5*time.Second, func() bool { return len(sim.Orders()) == 20 })
+	if r := reconciled(t, storetest.PostgresSchemaURL(schema), sim); r.Local != 20 || r.Klarna != 20 {
+		t.Errorf("orders: %s", r)
+	}
+}
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

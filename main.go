@@ -59,8 +59,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("storefront", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "", "listen address (default LISTEN_ADDR, else 127.0.0.1:$PORT with the simulator and :$PORT with Klarna)")
+	health := fs.String("healthcheck", "", "check that the shop at this URL answers /healthz, then exit (for a container's HEALTHCHECK)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *health != "" {
+		return healthcheck(ctx, *health)
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -181,7 +185,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "Fika & Form is open at %s\n  payments: %s (%s)\n  orders:   %s/admin\n", baseURL, hcfg.Mode, hcfg.ModeDetail, baseURL)
+	fmt.Fprintf(stdout, "Fika & Form is open at %s\n  listening on %s\n  payments: %s (%s)\n  orders:   %s/admin\n", baseURL, ln.Addr(), hcfg.Mode, hcfg.ModeDetail, baseURL)
 	if sim != nil {
 		fmt.Fprintf(stdout, "  Klarna simulator inspector: %s\n", hcfg.InspectorURL)
 	}
@@ -285,6 +289,26 @@ func every(ctx context.Context, period time.Duration, fn func(context.Context)) 
 			return
 		}
 	}
+}
+
+// healthcheck asks a running shop's /healthz and reports whether it said
+// ok: a container image without a shell or curl uses the binary itself.
+func healthcheck(ctx context.Context, base string) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %d", base, resp.StatusCode)
+	}
+	return nil
 }
 
 // newLogger writes text or JSON (LOG_FORMAT) at the configured level, with
