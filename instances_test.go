@@ -28,7 +28,7 @@ type instance struct {
 	// from URL when BASE_URL names a proxy.
 	Listen string
 	stop   context.CancelFunc
-	done chan error
+	done   chan error
 }
 
 func start(t *testing.T, env map[string]string) *instance {
