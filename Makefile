@@ -16,8 +16,9 @@ race: ## run every test with the race detector (needs a C compiler)
 sim: ## run the Klarna simulator alone on 127.0.0.1:8090
 	go run ./klarna/simulator/cmd/klarna-sim -addr 127.0.0.1:8090
 
-generate: ## regenerate the templ views
+generate: ## regenerate the templ views and the fingerprinted static assets
 	go tool templ generate
+	go generate ./static
 
 check: ## what CI checks: generated files, gofmt, vet, staticcheck, fuzzing, tests
 	bash .ci/run

@@ -161,7 +161,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if sim != nil {
 		simHandler = sim
 	}
-	h.Routes(e, static.FS, simHandler)
+	h.Routes(e, static.Handler(), simHandler)
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 
 	if addr := cfg.DebugAddr; addr != "" {

@@ -14,6 +14,7 @@ import (
 	"storefront/checkout"
 	"storefront/klarna"
 	"storefront/shop"
+	"storefront/static"
 	"storefront/store"
 	"storefront/views"
 )
@@ -25,7 +26,7 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/cart")
 	}
 	b := h.base(c, s, "Checkout")
-	b.Scripts = []string{"/static/js/checkout.js", h.cfg.WidgetScript}
+	b.Scripts = []string{static.Path("js/checkout.js"), h.cfg.WidgetScript}
 	co, priced, err := h.checkout.Begin(c.Request().Context(), s.CheckoutID, s.Cart, s.Market, s.Locale)
 	switch {
 	case errors.Is(err, checkout.ErrInProgress), errors.Is(err, checkout.ErrAlreadyPlaced):
@@ -423,7 +424,7 @@ func (h *Handler) reviewPage(c echo.Context) error {
 		return err
 	}
 	b := h.base(c, s, "Review your order")
-	b.Scripts = []string{"/static/js/checkout.js", h.cfg.WidgetScript}
+	b.Scripts = []string{static.Path("js/checkout.js"), h.cfg.WidgetScript}
 	return render(c, http.StatusOK, views.ReviewView(views.ReviewPage{
 		Base: b, Ref: co.ID, Lines: h.lines(priced, s), Summary: h.summary(priced, s), ClientToken: co.ClientToken, Category: s.Review,
 	}))

@@ -115,6 +115,8 @@ type Handler struct {
 	// SHA-256 of ADMIN_PASSWORD.
 	logins        *loginGuard
 	adminPassword [32]byte
+	// crossOrigin refuses cross-site POSTs (Sec-Fetch-Site, Origin).
+	crossOrigin *http.CrossOriginProtection
 	// echo is the router Routes mounted the shop on, asked which methods a
 	// path takes (405, OPTIONS).
 	echo *echo.Echo
@@ -141,7 +143,7 @@ func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Log
 	if len(cfg.LinkKeys) == 0 {
 		cfg.LinkKeys = [][]byte{cfg.SessionKeys[0]}
 	}
-	return &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log, subs: subs, hosts: allowedHosts(cfg),
+	return &Handler{cfg: cfg, crossOrigin: http.NewCrossOriginProtection(), checkout: co, db: db, catalog: cat, sessions: cs, log: log, subs: subs, hosts: allowedHosts(cfg),
 		logins: newLoginGuard(cfg.LoginLimits), adminPassword: sha256.Sum256([]byte(cfg.AdminPassword))}
 }
 

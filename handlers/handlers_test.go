@@ -82,7 +82,7 @@ func newEnv(t testing.TB, o options) *env {
 		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simURL + "/kp/lib/v1/api.js",
 		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits, TrustProxy: o.trustProxy,
 	}, svc, db, cat, log, subs)
-	h.Routes(e, static.FS, nil)
+	h.Routes(e, static.Handler(), nil)
 	t.Cleanup(svc.Wait)
 	return &env{srv: srv, sim: sim, db: db}
 }
@@ -98,6 +98,19 @@ type shopper struct {
 func (e *env) shopper(t testing.TB) *shopper {
 	jar, _ := cookiejar.New(nil)
 	return &shopper{t: t, base: e.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// session starts the shopper's session (a visitor who only looks has
+// none) and picks up its CSRF token: it switches the market away and back.
+func (s *shopper) session() {
+	s.t.Helper()
+	s.post("/market", url.Values{"market": {"SE"}, "return": {"/"}})
+	s.get("/")
+	s.post("/market", url.Values{"market": {"GB"}, "return": {"/"}})
+	s.get("/")
+	if s.csrf == "" {
+		s.t.Fatal("no CSRF token after starting a session")
+	}
 }
 
 func (s *shopper) get(path string) (*http.Response, *goquery.Document) {
@@ -196,7 +209,7 @@ func TestCartForms(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, options{})
 	s := e.shopper(t)
-	s.get("/")
+	s.session()
 	// No CSRF token: refused with an explanation, nothing changes.
 	resp, doc := s.post("/cart/add", url.Values{"product": {"stoneware-mug"}, "csrf": {"forged"}})
 	if resp.StatusCode != 403 || !strings.Contains(doc.Text(), "session has expired") {

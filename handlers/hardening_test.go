@@ -188,7 +188,7 @@ func TestReturnPathNormalised(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, options{})
 	s := e.shopper(t)
-	s.get("/")
+	s.session()
 	for ret, want := range map[string]string{
 		"/\t/evil.example":      "/",
 		"/\n/evil.example":      "/",
@@ -283,7 +283,7 @@ func TestCSRFTokenNotFromQuery(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, options{})
 	s := e.shopper(t)
-	s.get("/")
+	s.session()
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/cart/add?csrf="+s.csrf, strings.NewReader("product=oak-board"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := s.c.Do(req)

@@ -3,7 +3,6 @@ package handlers
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"io/fs"
 	"net/http"
 	"strings"
 
@@ -64,21 +63,6 @@ func private(p string) bool {
 	return strings.HasPrefix(p, "/confirmation/")
 }
 
-// noDirs hides directories from a file server: /static/ serves files, it
-// does not list what it has.
-type noDirs struct{ fs.FS }
-
-func (n noDirs) Open(name string) (fs.File, error) {
-	f, err := n.FS.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	if st, err := f.Stat(); err != nil || st.IsDir() {
-		f.Close()
-		return nil, fs.ErrNotExist
-	}
-	return f, nil
-}
 
 // methods the shop's routes may take, in the order Allow lists them.
 var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -18,9 +17,9 @@ import (
 )
 
 // Routes mounts the whole HTTP surface on e. sim, when not nil, is the Klarna
-// simulator, mounted under /klarna-sim/. static is the embedded static/
-// folder.
-func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
+// simulator, mounted under /klarna-sim/. assets serves the files below
+// /static/ (static.Handler).
+func (h *Handler) Routes(e *echo.Echo, assets http.Handler, sim http.Handler) {
 	h.echo = e
 	e.HTTPErrorHandler = h.ErrorHandler
 	// The client's address for rate limits: the connection's, unless the
@@ -52,7 +51,7 @@ func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 	e.Match(getHead, "/robots.txt", func(c echo.Context) error {
 		return c.String(http.StatusOK, "User-agent: *\nDisallow: /admin\n")
 	})
-	e.Match(getHead, "/static/*", echo.WrapHandler(cacheStatic(http.StripPrefix("/static/", http.FileServerFS(noDirs{static})))))
+	e.Match(getHead, "/static/*", echo.WrapHandler(http.StripPrefix("/static", assets)))
 	if sim != nil {
 		e.Any("/klarna-sim/*", echo.WrapHandler(http.StripPrefix("/klarna-sim", sim)))
 	}
@@ -141,13 +140,6 @@ func (h *Handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// cacheStatic lets browsers keep static files for a day.
-func cacheStatic(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		next.ServeHTTP(w, r)
-	})
-}
 
 // securityHeaders sets the Content-Security-Policy and the usual hardening
 // headers. Scripts run only with this response's nonce (templ adds it to our

@@ -121,15 +121,19 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 			s = &shopper{Market: s.Market, Locale: s.Locale}
 			s.setFlash("We could not read your saved cart, so we started a new one.")
 		}
-		if s.CSRF == "" {
-			s.CSRF, s.dirty = randomToken(), true
-		}
+		// A visitor who has done nothing yet has no session and gets no
+		// cookie: the page is the same for everyone and may be cached. The
+		// session starts with the first thing that needs one (a cart, a
+		// market, a message), and its CSRF token with it.
 		c.Set(shopperKey, s)
 		// Save before the handler writes its response: headers cannot be
 		// added afterwards.
 		c.Response().Before(func() {
 			if !s.dirty {
 				return
+			}
+			if s.CSRF == "" {
+				s.CSRF = randomToken()
 			}
 			sess.Values = map[any]any{
 				"cart": s.Cart.Encode(), "market": s.Market.Code, "locale": s.Locale, "checkout": s.CheckoutID,
@@ -148,23 +152,36 @@ func shopperOf(c echo.Context) *shopper {
 	return s
 }
 
-// csrf rejects state-changing requests without the session's token, taken
-// from the form field "csrf" of the body or the X-CSRF-Token header (the
-// checkout script's JSON post), never from the query string, which ends up
-// in logs, history and Referer headers.
+// csrf rejects state-changing requests from other sites. Every POST must
+// pass Go's cross-origin protection (Sec-Fetch-Site, or Origin against the
+// Host). A shopper who has a session must also send its token, from the
+// form field "csrf" or the X-CSRF-Token header (the checkout script's JSON
+// post), never the query string. A first POST, from a visitor who has no
+// session yet, has nothing to protect: there is no cart or order of theirs
+// a forged request could touch, and it starts the session.
 func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
 			return next(c)
 		}
+		refused := echo.NewHTTPError(http.StatusForbidden, "Your session has expired or the form is out of date. Please go back, reload the page and try again.")
+		if err := h.crossOrigin.Check(r); err != nil {
+			return refused
+		}
 		s := shopperOf(c)
+		if s == nil {
+			return refused
+		}
+		if s.CSRF == "" {
+			return next(c)
+		}
 		got := r.Header.Get("X-CSRF-Token")
 		if got == "" {
 			got = r.PostFormValue("csrf")
 		}
-		if s == nil || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
-			return echo.NewHTTPError(http.StatusForbidden, "Your session has expired or the form is out of date. Please go back, reload the page and try again.")
+		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
+			return refused
 		}
 		return next(c)
 	}

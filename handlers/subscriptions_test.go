@@ -71,7 +71,9 @@ func TestShopperManagesSubscriptionByLink(t *testing.T) {
 	if resp, _ := other.get("/subscription/SUB-OTHER?" + u.RawQuery); resp.StatusCode != 404 {
 		t.Errorf("the link opened another subscription: %d", resp.StatusCode)
 	}
-	// Cancelling needs the confirmation box and the CSRF token.
+	// Cancelling needs the confirmation box and, once the visitor has a
+	// session, its CSRF token.
+	other.session()
 	cancel := link[:strings.Index(link, "?")] + "/cancel?" + u.RawQuery
 	if resp, _ := other.post(cancel, url.Values{}); resp.StatusCode != 400 {
 		t.Errorf("cancel without confirming: %d", resp.StatusCode)

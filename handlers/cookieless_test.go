@@ -1,0 +1,74 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestLookingSetsNoCookie: a visitor who only looks gets no cookie, so the
+// catalog and product pages are the same for everyone; the first thing
+// that needs a session starts one.
+func TestLookingSetsNoCookie(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	for _, p := range []string{"/", "/products/oak-board", "/?category=Coffee", "/cart"} {
+		resp, _ := s.get(p)
+		if c := resp.Header.Get("Set-Cookie"); c != "" {
+			t.Errorf("GET %s set a cookie: %s", p, c)
+		}
+	}
+	// The first POST needs no token (there is nothing of the visitor's to
+	// protect yet) and starts the session.
+	resp, _ := s.post("/cart/add", url.Values{"product": {"oak-board"}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Set-Cookie"), "fika=") {
+		t.Fatalf("first add: %d, cookie %q", resp.StatusCode, resp.Header.Get("Set-Cookie"))
+	}
+	_, doc := s.get("/cart")
+	if s.csrf == "" || text(doc, "cart-count") != "1" {
+		t.Fatalf("after the first add: token %q, count %q", s.csrf, text(doc, "cart-count"))
+	}
+	// From then on the token is required.
+	if resp, _ := s.post("/cart/add", url.Values{"product": {"oak-board"}, "csrf": {"forged"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("forged token with a session: %d", resp.StatusCode)
+	}
+}
+
+// TestCrossSitePostRefused: a POST from another site is refused, with or
+// without a session, by the browser's own Sec-Fetch-Site or Origin.
+func TestCrossSitePostRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	for name, header := range map[string][2]string{
+		"Sec-Fetch-Site cross-site": {"Sec-Fetch-Site", "cross-site"},
+		"foreign Origin":            {"Origin", "https://evil.example"},
+	} {
+		s := e.shopper(t)
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/cart/add", strings.NewReader("product=oak-board"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(header[0], header[1])
+		resp, err := s.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Set-Cookie") != "" {
+			t.Errorf("%s: %d, cookie %q", name, resp.StatusCode, resp.Header.Get("Set-Cookie"))
+		}
+	}
+	// The same request from the shop's own pages passes.
+	s := e.shopper(t)
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/cart/add", strings.NewReader("product=oak-board"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := s.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("same-origin first POST: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,97 @@
+package static
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/andybalholm/brotli"
+
+	"storefront/internal/fingerprint"
+)
+
+func get(t *testing.T, path string, header ...string) *http.Response {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	Handler().ServeHTTP(w, r)
+	return w.Result()
+}
+
+func TestFingerprintedAssets(t *testing.T) {
+	original, err := fs.ReadFile(FS, "css/app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := strings.TrimPrefix(Path("css/app.css"), "/static")
+	if p == "/css/app.css" || !strings.HasPrefix(p, "/css/app.") {
+		t.Fatalf("not fingerprinted: %s", p)
+	}
+	for _, tc := range []struct {
+		accept, encoding string
+		decode           func(io.Reader) (io.Reader, error)
+	}{
+		{"br, gzip", "br", func(r io.Reader) (io.Reader, error) { return brotli.NewReader(r), nil }},
+		{"gzip;q=1, br;q=0", "gzip", func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }},
+		{"", "", func(r io.Reader) (io.Reader, error) { return r, nil }},
+	} {
+		resp := get(t, p, "Accept-Encoding", tc.accept)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != tc.encoding ||
+			resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" || resp.Header.Get("Content-Type") != "text/css; charset=utf-8" {
+			t.Errorf("%q: %d %v", tc.accept, resp.StatusCode, resp.Header)
+			continue
+		}
+		r, err := tc.decode(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := io.ReadAll(r); !bytes.Equal(b, original) {
+			t.Errorf("%q: the decoded body is not the file", tc.accept)
+		}
+	}
+	etag := get(t, p).Header.Get("ETag")
+	if resp := get(t, p, "If-None-Match", etag); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidation: %d", resp.StatusCode)
+	}
+	// The plain name still works, briefly cached (Klarna shows product
+	// images by it).
+	if resp := get(t, "/art/mug.svg"); resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "public, max-age=300" {
+		t.Errorf("plain name: %d %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	for _, missing := range []string{"/css/", "/", "/gen/manifest.json", "/css/app.0000000000.css", "/nope.css"} {
+		if resp := get(t, missing); resp.StatusCode != 404 {
+			t.Errorf("%s: %d", missing, resp.StatusCode)
+		}
+	}
+}
+
+// TestManifestIsCurrent fails when a static file changed without go
+// generate ./static: its fingerprint would no longer match its content.
+func TestManifestIsCurrent(t *testing.T) {
+	for file, e := range manifest {
+		b, err := fs.ReadFile(FS, file)
+		if err != nil {
+			t.Errorf("%s: %v", file, err)
+			continue
+		}
+		if want := fingerprint.Name(file, b); e.Name != want {
+			t.Errorf("%s changed: manifest says %s, content says %s; run go generate ./static", file, e.Name, want)
+		}
+	}
+	fs.WalkDir(FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.HasPrefix(p, "gen/") {
+			if _, ok := manifest[p]; !ok {
+				t.Errorf("%s is not in the manifest; run go generate ./static", p)
+			}
+		}
+		return nil
+	})
+}
