@@ -3,6 +3,7 @@ package klarna
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -70,6 +72,11 @@ const (
 // Create one with NewClient and share it.
 type Client struct {
 	baseURL        *url.URL
+	// base is baseURL as text, and shown its scheme and host only (paths
+	// carry tokens); header holds the headers every request sends, built
+	// once and shared read-only by all requests.
+	base, shown    string
+	header         http.Header
 	username       string
 	password       string
 	httpClient     *http.Client
@@ -210,8 +217,12 @@ func NewClient(opts ...Option) (*Client, error) {
 	if logger == nil {
 		logger = slog.New(discardHandler{})
 	}
+	auth := base64.StdEncoding.EncodeToString([]byte(s.username + ":" + s.password))
 	return &Client{
 		baseURL:        base,
+		base:           base.String(),
+		shown:          base.Scheme + "://" + base.Host + "/…",
+		header:         http.Header{"Authorization": {"Basic " + auth}, "User-Agent": {ua}, "Accept": {"application/json"}},
 		username:       s.username,
 		password:       s.password,
 		httpClient:     hc,
@@ -324,9 +335,13 @@ type call struct {
 // do runs a call with retries, decodes a 2xx body into c.out and turns
 // everything else into *Error or *RequestError.
 func (c *Client) do(ctx context.Context, cl call) (*Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-
+	// The whole call ends at deadline, retries included. It is a time, not
+	// a context of its own: each attempt's context ends at the earlier of
+	// the two, which saves a context and a timer on every call.
+	deadline := time.Now().Add(c.timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
 	var payload []byte
 	if cl.body != nil {
 		var err error
@@ -336,26 +351,24 @@ func (c *Client) do(ctx context.Context, cl call) (*Response, error) {
 	}
 	// Paths are built from escaped segments, so join them as text rather
 	// than through url.URL.Path, which would unescape them again.
-	u, err := url.Parse(c.baseURL.String() + cl.path)
-	if err != nil {
-		return nil, fmt.Errorf("klarna: %s: building URL: %w", cl.op, err)
-	}
+	target := c.base + cl.path
 
 	var resp *Response
+	var err error
 	for attempt := 1; ; attempt++ {
 		var wait time.Duration
 		var retry bool
-		resp, retry, wait, err = c.attempt(ctx, cl, u, payload)
+		resp, retry, wait, err = c.attempt(ctx, deadline, cl, target, payload)
 		if resp != nil {
 			resp.Attempts = attempt
 		}
-		if err == nil || !retry || attempt > c.maxRetries || ctx.Err() != nil {
+		if err == nil || !retry || attempt > c.maxRetries || ctx.Err() != nil || !time.Now().Before(deadline) {
 			break
 		}
 		if wait <= 0 {
 			wait = backoff(attempt)
 		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		if time.Until(deadline) < wait {
 			break // the wait would outlive the call: report the error we have
 		}
 		if serr := c.sleep(ctx, wait); serr != nil {
@@ -366,27 +379,39 @@ func (c *Client) do(ctx context.Context, cl call) (*Response, error) {
 	return resp, err
 }
 
+// buffers hold response bodies while they are decoded.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // attempt sends the request once. It reports whether the failure may be
 // retried under the call's policy, and how long Klarna asked us to wait.
-func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byte) (resp *Response, retry bool, wait time.Duration, err error) {
-	actx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
+func (c *Client) attempt(ctx context.Context, deadline time.Time, cl call, target string, payload []byte) (resp *Response, retry bool, wait time.Duration, err error) {
+	if d := time.Now().Add(c.attemptTimeout); d.Before(deadline) {
+		deadline = d
+	}
+	actx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	var body io.Reader
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(actx, cl.method, u.String(), body)
+	req, err := http.NewRequestWithContext(actx, cl.method, target, body)
 	if err != nil {
 		return nil, false, 0, fmt.Errorf("klarna: %s: building request: %w", cl.op, err)
 	}
-	req.SetBasicAuth(c.username, c.password)
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.Set("Accept", "application/json")
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if cl.key != "" {
-		req.Header.Set(IdempotencyKeyHeader, cl.key)
+	req.Header = c.header
+	if payload != nil || cl.key != "" {
+		// Headers of this request only: a map of its own (never the shared
+		// one) that shares the values, which nothing modifies.
+		req.Header = make(http.Header, len(c.header)+2)
+		for k, v := range c.header {
+			req.Header[k] = v
+		}
+		if payload != nil {
+			req.Header["Content-Type"] = jsonType
+		}
+		if cl.key != "" {
+			req.Header.Set(IdempotencyKeyHeader, cl.key)
+		}
 	}
 
 	start := time.Now()
@@ -397,7 +422,7 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		rerr := &RequestError{Operation: cl.op, Method: cl.method, URL: redactURL(u), Duration: time.Since(start), Err: err}
+		rerr := &RequestError{Operation: cl.op, Method: cl.method, URL: c.shown, Duration: time.Since(start), Err: err}
 		if ctx.Err() != nil {
 			rerr.Err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
 			return nil, false, 0, rerr
@@ -405,7 +430,15 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 		return nil, cl.policy == retrySafe || notSent(err), 0, rerr
 	}
 	defer hr.Body.Close()
-	raw, readErr := io.ReadAll(io.LimitReader(hr.Body, maxResponseBody))
+	buf := buffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			buffers.Put(buf)
+		}
+	}()
+	_, readErr := buf.ReadFrom(io.LimitReader(hr.Body, maxResponseBody))
+	raw := buf.Bytes()
 	resp = &Response{
 		Operation:     cl.op,
 		StatusCode:    hr.StatusCode,
@@ -422,12 +455,12 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 			// JSON). For a write this means "done, answer lost": the caller
 			// must resolve the outcome, so this is a RequestError, not an
 			// Error with a success status.
-			return resp, cl.policy == retrySafe, 0, &RequestError{Operation: cl.op, Method: cl.method, URL: redactURL(u), Duration: resp.Duration,
+			return resp, cl.policy == retrySafe, 0, &RequestError{Operation: cl.op, Method: cl.method, URL: c.shown, Duration: resp.Duration,
 				Err: fmt.Errorf("reading %d response: %w", hr.StatusCode, readErr)}
 		}
 		return resp, false, 0, nil
 	}
-	kerr := newError(cl.op, resp, raw)
+	kerr := newError(cl.op, resp, bytes.Clone(raw)) // the buffer goes back to the pool
 	switch {
 	case hr.StatusCode == http.StatusTooManyRequests:
 		return resp, true, retryAfter(hr.Header.Get("Retry-After")), kerr
@@ -481,11 +514,8 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// redactURL drops the path, which carries authorization tokens and customer
-// tokens, from URLs that end up in error messages and logs.
-func redactURL(u *url.URL) string {
-	return u.Scheme + "://" + u.Host + "/…"
-}
+// jsonType is the Content-Type of every request body.
+var jsonType = []string{"application/json"}
 
 func (c *Client) log(ctx context.Context, op string, resp *Response, err error) {
 	if c.observe != nil {
@@ -494,6 +524,13 @@ func (c *Client) log(ctx context.Context, op string, resp *Response, err error) 
 			info.StatusCode, info.Duration, info.Attempts = resp.StatusCode, resp.Duration, resp.Attempts
 		}
 		c.observe(info)
+	}
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelWarn
+	}
+	if !c.logger.Enabled(ctx, level) {
+		return
 	}
 	attrs := []slog.Attr{slog.String("klarna_op", op)}
 	if resp != nil {
