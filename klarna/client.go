@@ -71,7 +71,7 @@ const (
 // Client calls the Klarna Payments API v1. It is safe for concurrent use.
 // Create one with NewClient and share it.
 type Client struct {
-	baseURL        *url.URL
+	baseURL *url.URL
 	// base is baseURL as text, and shown its scheme and host only (paths
 	// carry tokens); header holds the headers every request sends, built
 	// once and shared read-only by all requests.
