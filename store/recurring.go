@@ -169,7 +169,7 @@ func scanRecurring(row scanner) (*Recurring, error) {
 
 // Recurring reads a subscription by id.
 func (s *SQL) Recurring(ctx context.Context, id string) (*Recurring, error) {
-	r, err := scanRecurring(s.db.QueryRowContext(ctx, s.q(`SELECT `+recurringColumns+` FROM subscriptions WHERE id = ?`), id))
+	r, err := scanRecurring(s.queryRow(ctx, `SELECT `+recurringColumns+` FROM subscriptions WHERE id = ?`, id))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("store: reading subscription %s: %w", id, err)
 	}
@@ -178,7 +178,7 @@ func (s *SQL) Recurring(ctx context.Context, id string) (*Recurring, error) {
 
 // RecurringByCheckout reads the subscription a checkout started.
 func (s *SQL) RecurringByCheckout(ctx context.Context, checkoutID string) (*Recurring, error) {
-	r, err := scanRecurring(s.db.QueryRowContext(ctx, s.q(`SELECT `+recurringColumns+` FROM subscriptions WHERE checkout_id = ?`), checkoutID))
+	r, err := scanRecurring(s.queryRow(ctx, `SELECT `+recurringColumns+` FROM subscriptions WHERE checkout_id = ?`, checkoutID))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("store: reading subscription of %s: %w", checkoutID, err)
 	}
@@ -186,7 +186,7 @@ func (s *SQL) RecurringByCheckout(ctx context.Context, checkoutID string) (*Recu
 }
 
 func (s *SQL) listRecurring(ctx context.Context, q string, args ...any) ([]*Recurring, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(q), args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: listing subscriptions: %w", err)
 	}
@@ -274,7 +274,7 @@ func scanPeriod(row scanner) (*Period, error) {
 
 // Period reads one period of a subscription.
 func (s *SQL) Period(ctx context.Context, subscriptionID string, period int) (*Period, error) {
-	p, err := scanPeriod(s.db.QueryRowContext(ctx, s.q(`SELECT `+periodColumns+` FROM subscription_periods WHERE subscription_id = ? AND period = ?`),
+	p, err := scanPeriod(s.queryRow(ctx, `SELECT `+periodColumns+` FROM subscription_periods WHERE subscription_id = ? AND period = ?`,
 		subscriptionID, period))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("store: reading period %d of %s: %w", period, subscriptionID, err)
