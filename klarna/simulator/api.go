@@ -49,7 +49,7 @@ func (s *Simulator) api(op string, fn opFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		corr := uuid.NewString()
 		w.Header().Set("Klarna-Correlation-Id", corr)
-		rec := &requestRecord{At: s.now(), Operation: op, Method: r.Method, Path: maskPath(r.URL.Path), CorrelationID: corr}
+		rec := &requestRecord{At: s.now(), Operation: op, Region: regionOf(r.Context()), Method: r.Method, Path: maskPath(r.URL.Path), CorrelationID: corr}
 		finish := func(res result) {
 			rec.Status = res.status
 			for k, v := range res.header {

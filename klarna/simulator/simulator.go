@@ -310,14 +310,16 @@ type CallbackRecord struct {
 }
 
 type requestRecord struct {
-	At            time.Time `json:"at"`
-	Operation     string    `json:"operation"`
-	Method        string    `json:"method"`
-	Path          string    `json:"path"`
-	Status        int       `json:"status"`
-	CorrelationID string    `json:"correlation_id"`
-	Body          string    `json:"body,omitempty"`
-	Fault         string    `json:"fault,omitempty"`
+	At        time.Time `json:"at"`
+	Operation string    `json:"operation"`
+	// Region is the regional host the request came to; empty for the root.
+	Region        string `json:"region,omitempty"`
+	Method        string `json:"method"`
+	Path          string `json:"path"`
+	Status        int    `json:"status"`
+	CorrelationID string `json:"correlation_id"`
+	Body          string `json:"body,omitempty"`
+	Fault         string `json:"fault,omitempty"`
 	// Replay: the answer was the stored one for a repeated idempotency key.
 	Replay bool `json:"idempotent_replay,omitempty"`
 	// NoKey: an Order Management or Customer Token write without a key.
