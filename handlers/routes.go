@@ -97,9 +97,8 @@ func (h *Handler) ready(c echo.Context) error {
 	return c.String(http.StatusOK, "ready")
 }
 
-func defaultMarket() (shop.Market, string) {
-	m, _ := shop.LookupMarket(shop.DefaultMarket)
-	return m, m.Locale()
+func (h *Handler) defaultMarket() (shop.Market, string) {
+	return h.markets.def, h.markets.def.Locale()
 }
 
 // requestLog logs one line per request with its id. It logs the path only:
@@ -187,6 +186,14 @@ func KlarnaCSP(playground bool) CSPHosts {
 		Frame:   []string{"https://*.klarna.com", "https://x.klarnacdn.net"},
 		Img:     []string{"https://x.klarnacdn.net", "https://*.klarna.com"},
 	}
+}
+
+// SimulatorCSP is what a standalone simulator's widget needs, from its
+// origin: the script, its stylesheet, its badges and its calls. It draws no
+// frames and loads no fonts.
+func SimulatorCSP(origin string) CSPHosts {
+	o := []string{origin}
+	return CSPHosts{Script: o, Style: o, Img: o, Connect: o}
 }
 
 // rateLimit allows each client (an IPv4 address or an IPv6 /64, see
