@@ -19,7 +19,10 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-var binary string // the shop, built once by TestMain
+var (
+	binary    string // the shop, built once by TestMain
+	simBinary string // the standalone simulator, klarna-sim
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "storefront-e2e")
@@ -27,12 +30,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "storefront")
-	build := exec.Command("go", "build", "-o", binary, "..")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the shop:", err)
-		os.Exit(1)
+	binary, simBinary = filepath.Join(dir, "storefront"), filepath.Join(dir, "klarna-sim")
+	for out, pkg := range map[string]string{binary: "..", simBinary: "../klarna/simulator/cmd/klarna-sim"} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building", pkg+":", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
