@@ -253,7 +253,7 @@ func check(ctx context.Context, k *klarna.Client, m shop.Market) result {
 	case klarna.IsNotFound(err):
 		res.steps[3].note = "404 as expected"
 	case err == nil:
-		res.steps[3].err, res.steps[3].class = errors.New("Klarna accepted the cancellation of an authorization that does not exist"), checkout.ClassBadRequest
+		res.steps[3].err, res.steps[3].class = errors.New("klarna accepted the cancellation of an authorization that does not exist"), checkout.ClassBadRequest
 	default:
 		s := &res.steps[3]
 		s.err, s.class = err, checkout.Classify(err)
