@@ -26,6 +26,7 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 	b := h.base(c, s, "Checkout")
 	b.Scripts = []string{"/static/js/checkout.js", h.cfg.WidgetScript}
 	co, priced, err := h.checkout.Begin(c.Request().Context(), s.CheckoutID, s.Cart, s.Market, s.Locale)
+	var failure *checkout.Failure
 	switch {
 	case errors.Is(err, checkout.ErrInProgress), errors.Is(err, checkout.ErrAlreadyPlaced):
 		// This cart is being ordered or was ordered already (Klarna's
@@ -33,11 +34,11 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		// lost): show that order rather than take a second payment.
 		s.rememberOrder(co.ID)
 		return c.Redirect(http.StatusSeeOther, "/confirmation/"+co.ID)
-	case errors.Is(err, checkout.ErrUnavailable), errors.As(err, new(*checkout.Failure)):
+	case errors.As(err, &failure), errors.Is(err, checkout.ErrUnavailable):
 		// No session: say why, by what kind of failure it was.
 		class := checkout.ClassOutage
-		if f := new(checkout.Failure); errors.As(err, &f) {
-			class = f.Class
+		if failure != nil {
+			class = failure.Class
 		}
 		status, msg := sessionFailureMessage(class, s.Market)
 		if class == checkout.ClassRateLimited {
@@ -121,10 +122,11 @@ func (h *Handler) place(c echo.Context) error {
 		hash = "" // the cart was emptied by a confirmation in another tab; the order is what counts
 	}
 	placed, err := h.checkout.Place(ctx, co.SessionID, req.AuthorizationToken, checkout.FromBrowser, hash)
-	if f := new(checkout.Failure); errors.As(err, &f) && (f.Class == checkout.ClassCredentials || f.Class == checkout.ClassMarket) {
+	var failure *checkout.Failure
+	if errors.As(err, &failure) && (failure.Class == checkout.ClassCredentials || failure.Class == checkout.ClassMarket) {
 		// Klarna refused the shop, not the order: nothing was ordered, and
 		// pressing Pay again will not help until the operator acts.
-		_, msg := sessionFailureMessage(f.Class, s.Market)
+		_, msg := sessionFailureMessage(failure.Class, s.Market)
 		return c.JSON(http.StatusOK, placeResponse{Status: "unavailable", Message: msg})
 	}
 	switch {
