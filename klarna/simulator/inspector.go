@@ -317,7 +317,9 @@ var inspectorTmpl = template.Must(template.New("i").Funcs(template.FuncMap{
 func (s *Simulator) inspector(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	inspectorTmpl.Execute(w, map[string]any{"S": s.Snapshot().Redacted(), "Base": s.cfg.BaseURL, "Nonce": scriptNonce(w.Header())})
+	// Links, the stylesheet and the forms stay on the origin the browser
+	// came by (localhost or 127.0.0.1, say).
+	inspectorTmpl.Execute(w, map[string]any{"S": s.Snapshot().Redacted(), "Base": s.publicBase(r), "Nonce": scriptNonce(w.Header())})
 }
 
 var cspNonce = regexp.MustCompile(`'nonce-([A-Za-z0-9+/=_-]+)'`)

@@ -3,6 +3,7 @@ package simulator_test
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -220,6 +221,17 @@ func TestWidgetFollowsTheBrowsersHost(t *testing.T) {
 		resp.Body.Close()
 		if len(out.Categories) == 0 || !strings.HasPrefix(out.Categories[0].AssetURL, want) {
 			t.Errorf("Host %s: %+v, want asset URLs under %s", host, out, want)
+		}
+		req, _ = http.NewRequest(http.MethodGet, e.srv.URL+"/_sim/", nil)
+		req.Host = host
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if origin := strings.TrimSuffix(want, "/assets/badges/"); !strings.Contains(string(page), `href="`+origin+`/kp/lib/v1/sim.css"`) {
+			t.Errorf("Host %s: the inspector's stylesheet is not on %s", host, origin)
 		}
 	}
 }
