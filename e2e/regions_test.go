@@ -133,6 +133,11 @@ func TestBuiltInSimulatorOnAnotherHostName(t *testing.T) {
 	if !strings.HasPrefix(loc, a.URL+"/confirmation/") {
 		t.Errorf("the shopper left the origin they came by: %s", loc)
 	}
+	// The footer's inspector link, on the same origin.
+	b.run(t, chromedp.Click(chromedp.CSS(`[data-testid=mode] a[href="/klarna-sim/_sim/"]`)), chromedp.WaitVisible(chromedp.CSS(`.ksim-inspector table`)))
+	if color, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector(".ksim-inspector header")).backgroundColor`)); color != "rgb(255, 179, 199)" {
+		t.Errorf("the inspector's stylesheet did not load on this origin: header %q", color)
+	}
 }
 
 // TestWidgetFidelity drives the simulator's Klarna.Payments as a merchant
