@@ -1,5 +1,5 @@
 # The few commands a newcomer needs. `make help` lists them.
-.PHONY: help run test race sim generate check screenshots bench perf
+.PHONY: help run test race sim account generate check screenshots bench perf
 
 help: ## list the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -15,6 +15,9 @@ race: ## run every test with the race detector (needs a C compiler)
 
 sim: ## run the Klarna simulator alone on 127.0.0.1:8090
 	go run ./klarna/simulator/cmd/klarna-sim -addr 127.0.0.1:8090
+
+account: ## try the configured Klarna accounts: a session per offered market
+	go run ./cmd/klarna-check
 
 generate: ## regenerate the templ views and the fingerprinted static assets
 	go tool templ generate

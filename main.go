@@ -103,15 +103,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.Mode == config.ModeSimulator {
 		hcfg.AllowedHosts = localHosts(*addr, explicitAddr, ln.Addr().(*net.TCPAddr))
 	}
-	apiURL, err := cfg.KlarnaBaseURL()
-	if err != nil {
-		return err
-	}
 	var sim *simulator.Simulator
-	if cfg.Mode == config.ModeSimulator {
-		simBase := baseURL + "/klarna-sim"
+	simURL := ""
+	switch {
+	case cfg.Mode == config.ModeSimulator && cfg.KlarnaAPIURL == "":
+		// The built-in simulator, with a regional host per account.
+		simURL = baseURL + "/klarna-sim"
+		regions := map[string]simulator.Credentials{}
+		for _, a := range cfg.Accounts {
+			regions[string(a.Region)] = simulator.Credentials{Username: a.Username, Password: a.Password}
+		}
 		sim, err = simulator.New(simulator.Config{
-			BaseURL: simBase, Username: cfg.KlarnaUsername, Password: cfg.KlarnaPassword,
+			// The root and the regions without an account take credentials
+			// nobody is given: they answer 401, like a region where the
+			// merchant has no account.
+			BaseURL: simURL, Username: "sim_unused", Password: randomPassword(), Regions: regions,
 			CallbackDelay:        durationEnv(getenv, "KLARNA_SIM_CALLBACK_DELAY", time.Second),
 			PendingDecisionDelay: durationEnv(getenv, "KLARNA_SIM_PENDING_DECISION_DELAY", 0),
 			PendingDecision:      getenv("KLARNA_SIM_PENDING_DECISION"),
@@ -123,34 +129,48 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		defer sim.Close()
-		if apiURL == "" {
-			apiURL = simBase
-		}
-		hcfg.Mode, hcfg.Simulator, hcfg.InspectorURL, hcfg.WidgetScript = "Klarna simulator", true, simBase+"/_sim/", sim.ScriptURL()
-	} else {
+		// The browser reaches the widget by the name it used for the shop
+		// (localhost, 127.0.0.1, a LAN address): paths, not URLs.
+		hcfg.Mode, hcfg.Simulator, hcfg.SimulatorBase = "Klarna simulator", true, simURL
+		hcfg.InspectorURL, hcfg.WidgetScript = "/klarna-sim/_sim/", "/klarna-sim/kp/lib/v1/api.js"
+	case cfg.Mode == config.ModeSimulator:
+		// A standalone simulator (klarna-sim): its widget, from its origin.
+		standalone := strings.TrimRight(cfg.KlarnaAPIURL, "/")
+		u, _ := url.Parse(standalone)
+		hcfg.Mode, hcfg.Simulator = "Klarna simulator (standalone)", true
+		hcfg.InspectorURL, hcfg.WidgetScript = standalone+"/_sim/", standalone+"/kp/lib/v1/api.js"
+		hcfg.KlarnaHosts = handlers.SimulatorCSP(u.Scheme + "://" + u.Host)
+	default:
 		hcfg.Mode = "Klarna " + string(cfg.Mode)
 		hcfg.WidgetScript = "https://x.klarnacdn.net/kp/lib/v1/api.js"
 		hcfg.KlarnaHosts = handlers.KlarnaCSP(cfg.Mode == config.ModePlayground)
 	}
-	hcfg.ModeDetail = "region " + string(cfg.Region) + " · API " + apiURL
 
-	client, err := klarna.NewClient(
-		klarna.WithBaseURL(apiURL), klarna.WithCredentials(cfg.KlarnaUsername, cfg.KlarnaPassword),
-		klarna.WithUserAgent("FikaAndForm/1.0"), klarna.WithLogger(log.With("component", "klarna")), klarna.WithObserver(m.KlarnaCall),
-	)
+	accounts, err := cfg.KlarnaAccounts(simURL)
 	if err != nil {
 		return err
 	}
+	clients, err := klarna.NewClients(accounts, klarna.WithEnvironment(cfg.KlarnaEnvironment()),
+		klarna.WithUserAgent("FikaAndForm/1.0"), klarna.WithLogger(log.With("component", "klarna")), klarna.WithObserver(m.KlarnaCall))
+	if err != nil {
+		return err
+	}
+	live := liveMarkets(clients)
+	if len(live.codes) == 0 {
+		return fmt.Errorf("no market can be offered: Klarna accounts in %v serve none of the shop's markets", clients.Regions())
+	}
+	hcfg.Markets, hcfg.MarketNotes, hcfg.MarketDetail = live.codes, live.notes, live.detail
+	hcfg.ModeDetail = "regions " + strings.Join(live.regions, ", ")
 	tokens, err := vault.New(cfg.TokenKeys)
 	if err != nil {
 		return fmt.Errorf("TOKEN_KEYS: %w", err)
 	}
 	catalog := shop.DefaultCatalog()
-	svc := checkout.New(client, db, catalog, baseURL, checkout.Options{
+	svc := checkout.NewForMarkets(checkout.ByRegion(clients), db, catalog, baseURL, checkout.Options{
 		Logger: log.With("component", "checkout"), Crash: crashHook(getenv), SessionsPerSecond: sessionQuota(cfg.Mode), Vault: tokens,
 		Lease: cfg.PlacementLease, ReviewChecks: cfg.ReviewChecks(), Observer: m,
 	})
-	subs := subscriptions.New(client, db, catalog, tokens, subscriptions.Options{Logger: log.With("component", "subscriptions"), BaseURL: baseURL, Observer: m})
+	subs := subscriptions.NewForMarkets(subscriptions.ByRegion(clients), db, catalog, tokens, subscriptions.Options{Logger: log.With("component", "subscriptions"), BaseURL: baseURL, Observer: m})
 	hcfg.RequestMetrics = m.Middleware
 	hcfg.LinkKeys = handlers.LinkKeys(cfg.SessionSecrets)
 	h := handlers.New(hcfg, svc, db, catalog, log, subs)
@@ -185,9 +205,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "Fika & Form is open at %s\n  listening on %s\n  payments: %s (%s)\n  orders:   %s/admin\n", baseURL, ln.Addr(), hcfg.Mode, hcfg.ModeDetail, baseURL)
-	if sim != nil {
-		fmt.Fprintf(stdout, "  Klarna simulator inspector: %s\n", hcfg.InspectorURL)
+	fmt.Fprintf(stdout, "Fika & Form is open at %s\n  listening on %s\n  payments: %s\n", baseURL, ln.Addr(), hcfg.Mode)
+	live.print(stdout)
+	fmt.Fprintf(stdout, "  orders:   %s/admin\n", baseURL)
+	if hcfg.InspectorURL != "" {
+		inspector := hcfg.InspectorURL
+		if strings.HasPrefix(inspector, "/") {
+			inspector = baseURL + inspector
+		}
+		fmt.Fprintf(stdout, "  Klarna simulator inspector: %s\n", inspector)
 	}
 	if cfg.AdminPasswordGenerated {
 		fmt.Fprintf(stdout, "  orders area login: admin / %s (set ADMIN_PASSWORD, or ADMIN_OPEN=true for an open demo)\n", cfg.AdminPassword)

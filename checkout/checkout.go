@@ -60,7 +60,9 @@ var (
 	// for this checkout's session. It is refused without touching it: it
 	// may be another shopper's.
 	ErrForeignToken = errors.New("checkout: the payment approval does not belong to this checkout")
-	// ErrUnavailable: Klarna could not be reached; nothing was changed.
+	// ErrUnavailable: Klarna could not be reached, or was busy; nothing was
+	// changed. Failures that waiting does not cure (refused credentials, a
+	// market not enabled, a bad request) are a *Failure of another Class.
 	ErrUnavailable = errors.New("checkout: Klarna is not reachable right now")
 	// ErrNotFound: no checkout for that session or reference.
 	ErrNotFound = errors.New("checkout: unknown checkout")
@@ -68,7 +70,8 @@ var (
 
 // Service runs checkouts. Create it with New.
 type Service struct {
-	klarna  Klarna
+	// clients picks the Klarna client of a checkout's market.
+	clients ClientFor
 	store   store.Store
 	catalog *shop.Catalog
 	baseURL string
@@ -100,10 +103,12 @@ type Service struct {
 	// record; a goroutine per order writes them as soon as it can.
 	mu         sync.Mutex
 	unrecorded map[string]bool
-	nudge      chan struct{}
-	stop       chan struct{}
-	stopOnce   sync.Once
-	bg         sync.WaitGroup
+	// problems are recent failures that need the operator (Problems).
+	problems problemLog
+	nudge    chan struct{}
+	stop     chan struct{}
+	stopOnce sync.Once
+	bg       sync.WaitGroup
 }
 
 // Options tune a Service; the zero value is sensible.
@@ -158,8 +163,9 @@ func (noObserver) Failed(string)    {}
 func (noObserver) InFlight(int)     {}
 func (noObserver) Recovered(string) {}
 
-// New builds a Service. baseURL is the shop's public URL, used for the
-// merchant URLs Klarna calls and redirects to.
+// New builds a Service whose every market uses the Klarna client k (see
+// NewForMarkets for a client per market's region). baseURL is the shop's
+// public URL, used for the merchant URLs Klarna calls and redirects to.
 func New(k Klarna, st store.Store, cat *shop.Catalog, baseURL string, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -185,7 +191,7 @@ func New(k Klarna, st store.Store, cat *shop.Catalog, baseURL string, o Options)
 	if o.Observer == nil {
 		o.Observer = noObserver{}
 	}
-	svc := &Service{klarna: k, store: st, catalog: cat, baseURL: strings.TrimRight(baseURL, "/"), log: o.Logger,
+	svc := &Service{clients: OneClient(k), store: st, catalog: cat, baseURL: strings.TrimRight(baseURL, "/"), log: o.Logger,
 		now: o.Now, instance: randomHex(8), lease: o.Lease, wait: o.Wait, retryWaits: o.RetryWaits, reviewChecks: o.ReviewChecks,
 		crash: o.Crash, vault: o.Vault, obs: o.Observer, unrecorded: map[string]bool{}, nudge: make(chan struct{}, 1), stop: make(chan struct{})}
 	if o.SessionsPerSecond > 0 {
@@ -322,15 +328,19 @@ func (s *Service) create(ctx context.Context, cart shop.Cart, p *shop.Priced) (*
 		err := s.sessions.Wait(wctx)
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("%w (session quota busy)", ErrUnavailable)
+			return nil, s.fail(ctx, s.log, klarnaCreateSession, p.Market.Code, nil, errPacing, nil)
 		}
 	}
 	ref, secret := NewReference(), randomHex(32)
-	req := s.sessionRequest(p, ref, secret)
-	ms, resp, err := s.klarna.CreateSession(ctx, req)
+	log := s.log.With("checkout", ref)
+	k, err := s.client(p.Market.Code)
 	if err != nil {
-		s.log.ErrorContext(ctx, "creating klarna session failed", "checkout", ref, "error", err, "correlation_id", correlation(resp, err))
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, s.fail(ctx, log, klarnaCreateSession, p.Market.Code, nil, err, nil)
+	}
+	req := s.sessionRequest(p, ref, secret)
+	ms, resp, err := k.CreateSession(ctx, req)
+	if err != nil {
+		return nil, s.fail(ctx, log, klarnaCreateSession, p.Market.Code, resp, err, req)
 	}
 	payload, err := json.Marshal(req)
 	if err != nil {
@@ -361,16 +371,22 @@ func (s *Service) create(ctx context.Context, cart shop.Cart, p *shop.Priced) (*
 // compare-and-set on the version read: a checkout that started placing
 // meanwhile is never changed.
 func (s *Service) update(ctx context.Context, c *store.Checkout, cart shop.Cart, p *shop.Priced) (*store.Checkout, error) {
-	req := s.sessionRequest(p, c.ID, c.CallbackSecret)
-	resp, err := s.klarna.UpdateSession(ctx, c.SessionID, &klarna.SessionUpdate{
-		OrderAmount: klarna.Int64(p.Total), OrderTaxAmount: klarna.Int64(p.Tax), OrderLines: p.OrderLines, Locale: p.Locale, Intent: req.Intent,
-	})
+	log := s.log.With("checkout", c.ID)
+	k, err := s.client(c.Market)
 	if err != nil {
-		s.log.WarnContext(ctx, "updating klarna session failed", "checkout", c.ID, "error", err, "correlation_id", correlation(resp, err))
+		return nil, s.fail(ctx, log, klarnaUpdateSession, c.Market, nil, err, nil)
+	}
+	req := s.sessionRequest(p, c.ID, c.CallbackSecret)
+	update := &klarna.SessionUpdate{
+		OrderAmount: klarna.Int64(p.Total), OrderTaxAmount: klarna.Int64(p.Tax), OrderLines: p.OrderLines, Locale: p.Locale, Intent: req.Intent,
+	}
+	resp, err := k.UpdateSession(ctx, c.SessionID, update)
+	if err != nil {
 		if klarna.IsNotFound(err) {
+			log.WarnContext(ctx, "Klarna no longer has the session to update", "error", err, "correlation_id", correlation(resp, err))
 			return nil, fmt.Errorf("%w: %w", errSessionGone, err)
 		}
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, s.fail(ctx, log, klarnaUpdateSession, c.Market, resp, err, update)
 	}
 	payload, err := json.Marshal(req)
 	if err != nil {
@@ -413,10 +429,36 @@ func (s *Service) Orders(ctx context.Context, limit int) ([]*store.Checkout, err
 // cancel releases an authorization that will not become an order. Only call
 // it for a token known to belong to this checkout. A failure is logged, not
 // returned: the authorization then lapses on its own after 60 minutes.
-func (s *Service) cancel(ctx context.Context, ref, token string) {
-	resp, err := s.klarna.CancelAuthorization(ctx, token)
+func (s *Service) cancel(ctx context.Context, c *store.Checkout, token string) {
+	k, err := s.client(c.Market)
+	if err != nil {
+		s.log.WarnContext(ctx, "cannot cancel the authorization; it lapses within 60 minutes", "checkout", c.ID, "error", err)
+		return
+	}
+	resp, err := k.CancelAuthorization(ctx, token)
 	if err != nil && !klarna.IsNotFound(err) {
-		s.log.WarnContext(ctx, "cancelling authorization failed; it lapses within 60 minutes", "checkout", ref, "error", err, "correlation_id", correlation(resp, err))
+		s.notice(ctx, klarnaCancelAuthorization, c.Market, resp, err)
+		s.log.WarnContext(ctx, "cancelling authorization failed; it lapses within 60 minutes", "checkout", c.ID, "error", err, "correlation_id", correlation(resp, err))
+	}
+}
+
+// Klarna operations, as failures and logs name them.
+const (
+	klarnaCreateSession       = "create_session"
+	klarnaUpdateSession       = "update_session"
+	klarnaGetSession          = "get_session"
+	klarnaCreateOrder         = "create_order"
+	klarnaCancelAuthorization = "cancel_authorization"
+	klarnaCustomerToken       = "generate_customer_token"
+	klarnaGetOrder            = "get_order"
+)
+
+// notice records, for the operator, a failed background call that waiting
+// will not cure: refused credentials or a market without an account. The
+// caller logs the failure itself.
+func (s *Service) notice(ctx context.Context, op, market string, resp *klarna.Response, err error) {
+	if c := Classify(err); c == ClassCredentials || c == ClassMarket {
+		s.problems.add(&Failure{Op: op, Class: c, Market: market, CorrelationID: correlation(resp, err), Err: err}, s.now())
 	}
 }
 

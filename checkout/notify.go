@@ -34,8 +34,13 @@ func (s *Service) Notify(ctx context.Context, ref, orderID, eventType string) (*
 	if c.KlarnaOrderID == "" || c.KlarnaOrderID != orderID {
 		return c, ErrStale
 	}
-	st, resp, err := s.klarna.GetOrderStatus(ctx, orderID)
+	k, err := s.client(c.Market)
 	if err != nil {
+		return nil, s.fail(ctx, s.log.With("checkout", ref), klarnaGetOrder, c.Market, nil, err, nil)
+	}
+	st, resp, err := k.GetOrderStatus(ctx, orderID)
+	if err != nil {
+		s.notice(ctx, klarnaGetOrder, c.Market, resp, err)
 		s.log.WarnContext(ctx, "re-reading order after notification failed", "checkout", ref, "error", err, "correlation_id", correlation(resp, err))
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
@@ -132,8 +137,15 @@ func (s *Service) CheckReviews(ctx context.Context) (int, error) {
 			continue
 		}
 		c.Version++
-		st, resp, err := s.klarna.GetOrderStatus(ctx, c.KlarnaOrderID)
+		k, err := s.client(c.Market)
 		if err != nil {
+			s.notice(ctx, klarnaGetOrder, c.Market, nil, err)
+			s.log.WarnContext(ctx, "cannot ask Klarna about a pending review: no account for the market's region", "checkout", c.ID, "error", err)
+			continue
+		}
+		st, resp, err := k.GetOrderStatus(ctx, c.KlarnaOrderID)
+		if err != nil {
+			s.notice(ctx, klarnaGetOrder, c.Market, resp, err)
 			s.log.WarnContext(ctx, "asking Klarna about a pending review failed; asking again later", "checkout", c.ID, "error", err, "correlation_id", correlation(resp, err))
 			continue
 		}

@@ -83,12 +83,12 @@ func (s *Service) place(ctx context.Context, sessionID, token string, src Source
 	}
 	if c.State == store.StateFailed {
 		// Retired or refused: this approval will not become an order.
-		s.cancel(ctx, c.ID, token)
+		s.cancel(ctx, c, token)
 		return c, ErrRefused
 	}
 	if cartHash != "" && cartHash != c.CartHash {
 		log.InfoContext(ctx, "cart changed after authorization; releasing it")
-		s.cancel(ctx, c.ID, token)
+		s.cancel(ctx, c, token)
 		return c, ErrCartChanged
 	}
 	until := s.now().Add(s.lease)
@@ -112,7 +112,7 @@ func (s *Service) place(ctx context.Context, sessionID, token string, src Source
 			// The cart was repriced between our read and the move: the
 			// approval was for the cart before.
 			log.InfoContext(ctx, "cart changed while placing; releasing the authorization")
-			s.cancel(ctx, c.ID, token)
+			s.cancel(ctx, c, token)
 			return now, ErrCartChanged
 		}
 		return s.awaitOther(ctx, c.ID)
@@ -133,10 +133,14 @@ func (s *Service) verify(ctx context.Context, c *store.Checkout, token string, s
 	if c.AuthorizationToken != "" && constantTimeEqual(c.AuthorizationToken, token) {
 		return nil
 	}
-	sess, resp, err := s.klarna.GetSession(ctx, c.SessionID)
+	k, err := s.client(c.Market)
 	if err != nil {
-		log.WarnContext(ctx, "reading the session to verify an authorization failed", "error", err, "correlation_id", correlation(resp, err))
+		return s.fail(ctx, log, klarnaGetSession, c.Market, nil, err, nil)
+	}
+	sess, resp, err := k.GetSession(ctx, c.SessionID)
+	if err != nil {
 		if klarna.IsNotFound(err) {
+			log.WarnContext(ctx, "reading the session to verify an authorization failed", "error", err, "correlation_id", correlation(resp, err))
 			// Klarna has forgotten the session: nothing can be placed from
 			// it any more.
 			if _, rerr := s.retire(ctx, c, "Klarna no longer has its session"); rerr != nil {
@@ -144,7 +148,7 @@ func (s *Service) verify(ctx context.Context, c *store.Checkout, token string, s
 			}
 			return ErrRefused
 		}
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return s.fail(ctx, log, klarnaGetSession, c.Market, resp, err, nil)
 	}
 	switch {
 	case sess.AuthorizationToken == "" && src == FromCallback:
@@ -169,12 +173,21 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 		// operator sees the checkout stuck rather than a lost order.
 		return nil, err
 	}
+	k, err := s.client(c.Market)
+	if err != nil {
+		// Only recovery gets here (Place reads the session with the same
+		// client first): the account of the market's region is gone from
+		// the settings. Leave it placing for when it is back.
+		s.notice(ctx, klarnaCreateOrder, c.Market, nil, err)
+		log.ErrorContext(ctx, "cannot ask Klarna about this placement: no account for the market's region", "market", c.Market, "error", err)
+		return c, ErrInProgress
+	}
 	var (
 		order *klarna.Order
 		resp  *klarna.Response
 	)
 	for attempt := 0; ; attempt++ {
-		order, resp, err = s.klarna.CreateOrder(ctx, token, req)
+		order, resp, err = k.CreateOrder(ctx, token, req)
 		if err == nil || !unknownOutcome(err) || attempt >= len(s.retryWaits) {
 			break
 		}
@@ -225,22 +238,34 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 		return s.reread(ctx, c)
 	case klarna.IsNotMatching(err) || klarna.IsNotFound(err):
 		msg := err.Error()
-		s.cancel(ctx, c.ID, token)
+		s.cancel(ctx, c, token)
 		if _, werr := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StateOpen, store.Changes{LastError: &msg, CorrelationID: &corr}); werr != nil {
 			log.ErrorContext(ctx, "reopening the checkout failed; recovery retries it", "error", werr)
 			return c, ErrInProgress
 		}
 		log.WarnContext(ctx, "authorization not usable; shopper must approve again", "error", err, "correlation_id", corr)
 		return c, ErrReauthorize
+	case Classify(err) == ClassCredentials:
+		// Klarna refused the shop itself, before looking at the order: no
+		// order exists. The checkout stays payable once the operator has
+		// fixed the account.
+		f := s.fail(ctx, log, klarnaCreateOrder, c.Market, resp, err, nil)
+		msg := err.Error()
+		s.cancel(ctx, c, token)
+		if _, werr := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StateOpen, store.Changes{LastError: &msg, CorrelationID: &corr}); werr != nil {
+			log.ErrorContext(ctx, "reopening the checkout failed; recovery retries it", "error", werr)
+			return c, ErrInProgress
+		}
+		return c, fmt.Errorf("%w: %w", ErrReauthorize, f)
 	default:
 		msg := err.Error()
-		s.cancel(ctx, c.ID, token)
+		s.cancel(ctx, c, token)
 		if _, werr := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StateFailed, store.Changes{LastError: &msg, CorrelationID: &corr}); werr != nil {
 			log.ErrorContext(ctx, "recording the refusal failed; recovery retries it", "error", werr)
 			return c, ErrInProgress
 		}
-		log.ErrorContext(ctx, "klarna refused the order", "error", err, "correlation_id", corr)
-		return c, ErrRefused
+		f := s.fail(ctx, log, klarnaCreateOrder, c.Market, resp, err, req)
+		return c, fmt.Errorf("%w: %w", ErrRefused, f)
 	}
 }
 

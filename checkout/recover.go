@@ -108,7 +108,12 @@ func (s *Service) RunRecovery(ctx context.Context, interval time.Duration) {
 // order (its status is complete), when create order's answer was lost. known
 // is false when Klarna could not be asked: then nobody may assume either.
 func (s *Service) orderExists(ctx context.Context, c *store.Checkout, log *slog.Logger) (exists, known bool) {
-	sess, resp, err := s.klarna.GetSession(ctx, c.SessionID)
+	k, err := s.client(c.Market)
+	if err != nil {
+		log.WarnContext(ctx, "no account for the market's region to resolve a lost order answer", "error", err)
+		return false, false
+	}
+	sess, resp, err := k.GetSession(ctx, c.SessionID)
 	if err != nil {
 		log.WarnContext(ctx, "reading session to resolve a lost order answer failed", "error", err, "correlation_id", correlation(resp, err))
 		return false, false

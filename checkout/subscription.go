@@ -80,7 +80,12 @@ func (s *Service) tokenize(ctx context.Context, c *store.Checkout, plan *klarna.
 		attention("no encryption key is configured for customer tokens")
 		return
 	}
-	tok, resp, err := s.klarna.GenerateCustomerToken(ctx, c.AuthorizationToken, &klarna.CustomerTokenRequest{
+	k, err := s.client(c.Market)
+	if err != nil {
+		attention("no Klarna account for the market's region (" + err.Error() + ")")
+		return
+	}
+	tok, resp, err := k.GenerateCustomerToken(ctx, c.AuthorizationToken, &klarna.CustomerTokenRequest{
 		Description: plan.Name, IntendedUse: klarna.IntendedUseSubscription,
 		Locale: sr.Locale, PurchaseCountry: sr.PurchaseCountry, PurchaseCurrency: sr.PurchaseCurrency,
 	})
@@ -90,6 +95,7 @@ func (s *Service) tokenize(ctx context.Context, c *store.Checkout, plan *klarna.
 			log.WarnContext(ctx, "customer token outcome unknown; will ask again", "error", err, "correlation_id", correlation(resp, err))
 			return
 		}
+		s.notice(ctx, klarnaCustomerToken, c.Market, resp, err)
 		attention("Klarna refused the customer token (" + err.Error() + ")")
 		return
 	}

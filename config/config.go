@@ -37,16 +37,25 @@ type Config struct {
 	ListenAddr    string
 	ListenAddrSet bool
 	Mode          Mode
-	Region        klarna.Region
-	// KlarnaUsername and KlarnaPassword are the API credentials. In
-	// simulator mode they default to credentials made up for this process,
-	// which only the shop's own client knows.
+	// Region is KLARNA_REGION: the region of KLARNA_USERNAME and
+	// KLARNA_PASSWORD (default eu).
+	Region klarna.Region
+	// KlarnaUsername and KlarnaPassword are KLARNA_USERNAME and
+	// KLARNA_PASSWORD, the credentials of Region. In simulator mode without
+	// any credentials they are made up for this process, which only the
+	// shop's own client knows. Accounts holds every region's.
 	KlarnaUsername string
 	KlarnaPassword string
 	// KlarnaCredentialsGenerated is true when they were made up at start.
 	KlarnaCredentialsGenerated bool
-	// KlarnaAPIURL overrides the region's base URL in every mode.
+	// KlarnaAPIURL is KLARNA_API_URL: in simulator mode the root of a
+	// standalone simulator (its regional hosts are <url>/eu, /na and /oc);
+	// otherwise the host of the one configured region (a proxy).
 	KlarnaAPIURL string
+	// Accounts are the Klarna accounts the shop has, one per region, in
+	// the order of klarna.Regions: a market is offered only when its
+	// region has one.
+	Accounts []Account
 	// SessionSecrets sign and encrypt the cookie session; the first signs,
 	// all verify (rotation). Generated per process in simulator mode when
 	// unset.
@@ -100,9 +109,25 @@ type Config struct {
 	DebugPublic bool
 }
 
-// SimulatorUsername is the simulator's API username when none is configured;
-// the password is random per process.
+// SimulatorUsername is the simulator's API username when none is configured
+// (other regions' are SimulatorUsername_na and SimulatorUsername_oc); the
+// passwords are random per process.
 const SimulatorUsername = "sim_merchant"
+
+// Account is the shop's API account in one Klarna region: its credentials
+// and, when set, where its calls go instead of Klarna's host.
+type Account struct {
+	Region             klarna.Region
+	Username, Password string
+	// APIURL is KLARNA_<REGION>_API_URL, or KLARNA_API_URL for the one
+	// region outside simulator mode; empty means Klarna's host for the
+	// region (or, in simulator mode, the simulator's regional host).
+	APIURL string
+	// Generated is true for simulator credentials made up at start.
+	Generated bool
+	// Settings names the variables the account came from, for messages.
+	Settings string
+}
 
 const minSecretLength = 32
 
@@ -131,10 +156,15 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.Port = p
 	}
 
+	regional := regionalSettings(env)
+	anyCredentials := c.KlarnaUsername != "" || c.KlarnaPassword != ""
+	for _, r := range regional {
+		anyCredentials = anyCredentials || r.Username != "" || r.Password != ""
+	}
 	switch m := Mode(strings.ToLower(env("KLARNA_ENV"))); m {
 	case "":
 		c.Mode = ModeSimulator
-		if c.KlarnaUsername != "" || c.KlarnaPassword != "" {
+		if anyCredentials {
 			c.Mode = ModePlayground
 		} else if publicURL(c.BaseURL) {
 			// Credentials that were not mounted must not turn a real shop
@@ -158,18 +188,16 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 
-	if c.KlarnaAPIURL != "" {
-		if u, err := url.Parse(c.KlarnaAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("KLARNA_API_URL=%q is not an absolute http(s) URL", c.KlarnaAPIURL)
-		}
+	if c.KlarnaAPIURL != "" && !absoluteHTTP(c.KlarnaAPIURL) {
+		bad("KLARNA_API_URL=%q is not an absolute http(s) URL", c.KlarnaAPIURL)
 	}
 	if c.BaseURL != "" {
 		u, err := url.Parse(c.BaseURL)
 		switch {
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 			bad("BASE_URL=%q is not an absolute http(s) URL", c.BaseURL)
-		case c.Mode == ModeProduction && u.Scheme != "https":
-			bad("BASE_URL must be https in production: Klarna only calls https callbacks")
+		case c.Mode != ModeSimulator && u.Scheme != "https":
+			bad("BASE_URL must be https in %s: Klarna calls back and sends shoppers only to https URLs (for a test, a tunnel gives one)", c.Mode)
 		}
 	} else if c.Mode != ModeSimulator {
 		bad("BASE_URL is required with Klarna's %s: it is where Klarna sends callbacks and shoppers", c.Mode)
@@ -177,15 +205,7 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	c.listenAddr(env, bad)
 
-	if c.Mode == ModeSimulator {
-		if c.KlarnaUsername == "" {
-			// The built-in simulator hands out real-looking tokens to whoever
-			// knows its credentials: never publish them.
-			c.KlarnaUsername, c.KlarnaPassword, c.KlarnaCredentialsGenerated = SimulatorUsername, "sim_"+randomHex(16), true
-		}
-	} else if err := klarna.CheckCredentials(c.KlarnaUsername, c.KlarnaPassword); err != nil {
-		bad("KLARNA_USERNAME/KLARNA_PASSWORD: %s", strings.TrimPrefix(err.Error(), "klarna: credentials for Klarna's API: "))
-	}
+	c.accounts(regional, anyCredentials, bad)
 
 	c.SessionSecrets, c.SessionSecretGenerated = c.secretList(env, "SESSION_SECRET", "", bad)
 	c.TokenKeys, c.TokenKeysGenerated = c.secretList(env, "TOKEN_KEYS", ": it encrypts subscription customer tokens", bad)
@@ -443,16 +463,143 @@ func (c *Config) secretList(env func(string) string, name, why string, bad func(
 	return secrets, false
 }
 
-// KlarnaBaseURL is the API base URL in use: the override, the region's
-// Klarna URL, or empty in simulator mode (the app mounts the simulator).
-func (c *Config) KlarnaBaseURL() (string, error) {
-	if c.KlarnaAPIURL != "" {
-		return c.KlarnaAPIURL, nil
+// regional is one region's KLARNA_<REGION>_USERNAME, _PASSWORD and
+// _API_URL.
+type regional struct {
+	Region                     klarna.Region
+	Username, Password, APIURL string
+}
+
+func regionalSettings(env func(string) string) []regional {
+	var out []regional
+	for _, r := range klarna.Regions {
+		p := "KLARNA_" + strings.ToUpper(string(r)) + "_"
+		out = append(out, regional{Region: r, Username: env(p + "USERNAME"), Password: env(p + "PASSWORD"), APIURL: env(p + "API_URL")})
 	}
-	if c.Mode == ModeSimulator {
-		return "", nil
+	return out
+}
+
+// accounts sets Accounts: KLARNA_USERNAME and KLARNA_PASSWORD for
+// KLARNA_REGION, and KLARNA_<REGION>_USERNAME and _PASSWORD for each
+// region. In simulator mode without any credentials every region gets
+// credentials made up for this process; otherwise only the regions
+// configured have an account, with Klarna as in the simulator.
+func (c *Config) accounts(regions []regional, anyCredentials bool, bad func(string, ...any)) {
+	if c.Mode == ModeSimulator && !anyCredentials {
+		// The built-in simulator hands out real-looking tokens to whoever
+		// knows its credentials: never publish them.
+		for _, r := range klarna.Regions {
+			user := SimulatorUsername
+			if r != c.Region {
+				user += "_" + string(r)
+			}
+			a := Account{Region: r, Username: user, Password: "sim_" + randomHex(16), Generated: true, Settings: "made up for this process"}
+			if r == c.Region {
+				c.KlarnaUsername, c.KlarnaPassword, c.KlarnaCredentialsGenerated = a.Username, a.Password, true
+			}
+			c.Accounts = append(c.Accounts, a)
+		}
+	} else {
+		legacy := c.KlarnaUsername != "" || c.KlarnaPassword != ""
+		for _, r := range regions {
+			name := "KLARNA_" + strings.ToUpper(string(r.Region))
+			own := r.Username != "" || r.Password != ""
+			switch {
+			case own && legacy && r.Region == c.Region:
+				bad("KLARNA_USERNAME/KLARNA_PASSWORD (KLARNA_REGION=%s) and %s_USERNAME/%s_PASSWORD both configure region %s: keep one", c.Region, name, name, c.Region)
+			case own:
+				c.Accounts = append(c.Accounts, Account{Region: r.Region, Username: r.Username, Password: r.Password, Settings: name + "_USERNAME/" + name + "_PASSWORD"})
+			case legacy && r.Region == c.Region:
+				c.Accounts = append(c.Accounts, Account{Region: r.Region, Username: c.KlarnaUsername, Password: c.KlarnaPassword,
+					Settings: "KLARNA_USERNAME/KLARNA_PASSWORD (KLARNA_REGION=" + string(c.Region) + ")"})
+			}
+		}
 	}
-	return klarna.BaseURL(klarna.Environment(c.Mode), c.Region)
+	if len(c.Accounts) == 0 && c.Mode != ModeSimulator {
+		bad("KLARNA_USERNAME/KLARNA_PASSWORD: username is empty, password is empty; set them (with KLARNA_REGION), or KLARNA_EU_USERNAME and KLARNA_EU_PASSWORD, KLARNA_NA_… and KLARNA_OC_… for each region you sell in")
+	}
+	usernames := map[string]klarna.Region{}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		if c.Mode != ModeSimulator {
+			if err := klarna.CheckCredentials(a.Username, a.Password); err != nil {
+				bad("%s: %s", a.Settings, strings.TrimPrefix(err.Error(), "klarna: credentials for Klarna's API: "))
+			}
+			if other, ok := usernames[a.Username]; ok && a.Username != "" {
+				bad("regions %s and %s have the same username: Klarna's credentials work in their own region only (each region's portal gives its own)", other, a.Region)
+			}
+			usernames[a.Username] = a.Region
+		}
+		if c.KlarnaAPIURL != "" && c.Mode != ModeSimulator {
+			a.APIURL = c.KlarnaAPIURL
+		}
+	}
+	if c.KlarnaAPIURL != "" && c.Mode != ModeSimulator && len(c.Accounts) > 1 {
+		bad("KLARNA_API_URL replaces the host of one region, but %d regions are configured: set KLARNA_EU_API_URL, KLARNA_NA_API_URL or KLARNA_OC_API_URL instead", len(c.Accounts))
+	}
+	for _, r := range regions {
+		if r.APIURL == "" {
+			continue
+		}
+		name := "KLARNA_" + strings.ToUpper(string(r.Region)) + "_API_URL"
+		a := c.Account(r.Region)
+		switch {
+		case !absoluteHTTP(r.APIURL):
+			bad("%s=%q is not an absolute http(s) URL", name, r.APIURL)
+		case a == nil:
+			bad("%s is set, but region %s has no credentials", name, r.Region)
+		default:
+			a.APIURL = r.APIURL
+		}
+	}
+}
+
+// Account returns the account of a region, or nil without one.
+func (c *Config) Account(r klarna.Region) *Account {
+	for i := range c.Accounts {
+		if c.Accounts[i].Region == r {
+			return &c.Accounts[i]
+		}
+	}
+	return nil
+}
+
+// KlarnaAccounts are the accounts as the Klarna client takes them, each
+// with the base URL its calls go to: the account's APIURL; in simulator
+// mode the regional host of the simulator at KLARNA_API_URL, or else at
+// simulatorURL (the built-in one); otherwise empty, which is Klarna's host
+// for the region in the environment of Mode.
+func (c *Config) KlarnaAccounts(simulatorURL string) ([]klarna.Account, error) {
+	root := strings.TrimRight(c.KlarnaAPIURL, "/")
+	if root == "" {
+		root = strings.TrimRight(simulatorURL, "/")
+	}
+	var out []klarna.Account
+	for _, a := range c.Accounts {
+		k := klarna.Account{Region: a.Region, Username: a.Username, Password: a.Password, BaseURL: a.APIURL}
+		if k.BaseURL == "" && c.Mode == ModeSimulator {
+			if root == "" {
+				return nil, errors.New("config: simulator mode needs the simulator's URL")
+			}
+			k.BaseURL = root + "/" + string(a.Region)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// KlarnaEnvironment is the Klarna environment of Mode (playground for the
+// simulator, whose clients never use it).
+func (c *Config) KlarnaEnvironment() klarna.Environment {
+	if c.Mode == ModeProduction {
+		return klarna.Production
+	}
+	return klarna.Playground
+}
+
+func absoluteHTTP(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // SQLitePath returns the file of a sqlite: DATABASE_URL.

@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"storefront/klarna"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -26,8 +28,14 @@ func TestDefaultsToSimulator(t *testing.T) {
 	if c.KlarnaUsername != SimulatorUsername {
 		t.Errorf("simulator credentials: %q", c.KlarnaUsername)
 	}
-	if u, _ := c.KlarnaBaseURL(); u != "" {
-		t.Errorf("simulator API URL should come from the mounted simulator, got %q", u)
+	if len(c.Accounts) != 3 {
+		t.Fatalf("simulator accounts: %+v", c.Accounts)
+	}
+	if _, err := c.KlarnaAccounts(""); err == nil {
+		t.Error("simulator mode without a simulator URL gave accounts")
+	}
+	if ka, _ := c.KlarnaAccounts("http://localhost:8080/klarna-sim"); ka[1].Region != "na" || ka[1].BaseURL != "http://localhost:8080/klarna-sim/na" {
+		t.Errorf("simulator accounts should use the mounted simulator's regional hosts: %+v", ka)
 	}
 }
 
@@ -41,7 +49,11 @@ func TestCredentialsMeanPlayground(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, _ := c.KlarnaBaseURL()
+	ka, _ := c.KlarnaAccounts("")
+	if len(ka) != 1 || ka[0].Region != "na" || ka[0].BaseURL != "" || c.KlarnaEnvironment() != "playground" {
+		t.Errorf("one North America account on Klarna's host: %+v", ka)
+	}
+	u, _ := klarna.BaseURL(c.KlarnaEnvironment(), ka[0].Region)
 	if c.Mode != ModePlayground || u != "https://api-na.playground.klarna.com/" || c.BaseURL != "https://shop.example.com" || len(c.SessionSecrets) != 2 {
 		t.Errorf("playground: %+v %s", c, u)
 	}
@@ -71,8 +83,8 @@ func TestAPIURLOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u, _ := c.KlarnaBaseURL(); u != "http://127.0.0.1:8090" {
-		t.Errorf("override: %q", u)
+	if ka, _ := c.KlarnaAccounts("http://ignored"); len(ka) != 3 || ka[0].BaseURL != "http://127.0.0.1:8090/eu" || ka[2].BaseURL != "http://127.0.0.1:8090/oc" {
+		t.Errorf("a standalone simulator's regional hosts: %+v", ka)
 	}
 	if _, err := Load(env(map[string]string{"KLARNA_API_URL": "ftp://x", "SESSION_SECRET": "short"})); err == nil || !strings.Contains(err.Error(), "KLARNA_API_URL") || !strings.Contains(err.Error(), "at least 32") {
 		t.Errorf("bad override: %v", err)

@@ -28,6 +28,7 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 	b := h.base(c, s, "Checkout")
 	b.Scripts = []string{static.Path("js/checkout.js"), h.cfg.WidgetScript}
 	co, priced, err := h.checkout.Begin(c.Request().Context(), s.CheckoutID, s.Cart, s.Market, s.Locale)
+	var failure *checkout.Failure
 	switch {
 	case errors.Is(err, checkout.ErrInProgress), errors.Is(err, checkout.ErrAlreadyPlaced):
 		// This cart is being ordered or was ordered already (Klarna's
@@ -35,12 +36,21 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		// lost): show that order rather than take a second payment.
 		s.rememberOrder(co.ID)
 		return c.Redirect(http.StatusSeeOther, "/confirmation/"+co.ID)
-	case errors.Is(err, checkout.ErrUnavailable):
+	case errors.As(err, &failure), errors.Is(err, checkout.ErrUnavailable):
+		// No session: say why, by what kind of failure it was.
+		class := checkout.ClassOutage
+		if failure != nil {
+			class = failure.Class
+		}
+		status, msg := sessionFailureMessage(class, s.Market)
+		if class == checkout.ClassRateLimited {
+			c.Response().Header().Set("Retry-After", "5")
+		}
 		priced, _ := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, "")
 		b.Scripts = nil
-		return render(c, http.StatusServiceUnavailable, views.CheckoutView(views.CheckoutPage{
+		return render(c, status, views.CheckoutView(views.CheckoutPage{
 			Base: b, Lines: h.lines(priced, s), Summary: h.summary(priced, s),
-			Unavailable: "We could not reach Klarna just now. Nothing has been charged and your cart is saved. Please try again in a moment.",
+			Unavailable: msg, UnavailableClass: string(class), Retry: class.Transient(),
 		}))
 	case err != nil:
 		return err
@@ -54,7 +64,7 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 	for _, pc := range cats {
 		vc := views.PaymentCategory{ID: pc.Identifier, Name: pc.Name}
 		if pc.AssetURLs != nil {
-			vc.Badge = pc.AssetURLs.Standard
+			vc.Badge = h.sameOriginAsset(pc.AssetURLs.Standard)
 		}
 		p.Categories = append(p.Categories, vc)
 	}
@@ -114,11 +124,18 @@ func (h *Handler) place(c echo.Context) error {
 		hash = "" // the cart was emptied by a confirmation in another tab; the order is what counts
 	}
 	placed, err := h.checkout.Place(ctx, co.SessionID, req.AuthorizationToken, checkout.FromBrowser, hash)
+	var failure *checkout.Failure
+	if errors.As(err, &failure) && (failure.Class == checkout.ClassCredentials || failure.Class == checkout.ClassMarket) {
+		// Klarna refused the shop, not the order: nothing was ordered, and
+		// pressing Pay again will not help until the operator acts.
+		_, msg := sessionFailureMessage(failure.Class, s.Market)
+		return c.JSON(http.StatusOK, placeResponse{Status: "unavailable", Message: msg})
+	}
 	switch {
 	case err == nil:
 		s.rememberOrder(placed.ID)
 		target := placed.RedirectURL
-		if target == "" {
+		if target == "" || !h.followsKlarnaRedirect(c) {
 			target = "/confirmation/" + placed.ID
 		}
 		return c.JSON(http.StatusOK, placeResponse{Status: "placed", RedirectURL: target})
@@ -440,4 +457,21 @@ func (h *Handler) cancelReview(c echo.Context) error {
 	s.Review, s.dirty = "", true
 	s.setFlash("Payment cancelled. Nothing was charged, and your cart is saved.")
 	return c.Redirect(http.StatusSeeOther, "/cart")
+}
+
+// sessionFailureMessage is what the shopper is told, and the status of the
+// page, when Klarna cannot take the payment, by the kind of failure.
+func sessionFailureMessage(class checkout.Class, m shop.Market) (int, string) {
+	const safe = " Nothing has been charged and your cart is saved."
+	switch class {
+	case checkout.ClassCredentials:
+		return http.StatusServiceUnavailable, "We cannot take payments with Klarna right now because of a problem on our side, and we have been told." + safe + " Please try again later."
+	case checkout.ClassMarket:
+		return http.StatusServiceUnavailable, "Paying with Klarna is not available for " + m.Name + " (" + m.Currency + ") at the moment." + safe + " Please try again later."
+	case checkout.ClassBadRequest:
+		return http.StatusInternalServerError, "Klarna could not accept this order because of a fault on our side, which we have logged." + safe + " Please try again later."
+	case checkout.ClassRateLimited:
+		return http.StatusServiceUnavailable, "Klarna is very busy just now." + safe + " Please try again in a few seconds."
+	}
+	return http.StatusServiceUnavailable, "We could not reach Klarna just now." + safe + " Please try again in a moment."
 }

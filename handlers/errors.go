@@ -83,7 +83,7 @@ func (h *Handler) ErrorHandler(err error, c echo.Context) {
 	s := shopperOf(c)
 	if s == nil {
 		s = &shopper{}
-		s.Market, s.Locale = defaultMarket()
+		s.Market, s.Locale = h.defaultMarket()
 	}
 	heading := headings[status]
 	if heading == "" {

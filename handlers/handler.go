@@ -41,12 +41,19 @@ type Readiness interface {
 
 // Config is what the handlers are told about their surroundings.
 type Config struct {
-	BaseURL       string
-	Mode          string // "Klarna simulator", "Klarna playground", "Klarna production"
-	ModeDetail    string
-	Simulator     bool
-	InspectorURL  string // simulator inspector, when mounted
-	WidgetScript  string // Klarna's api.js or the simulator's
+	BaseURL      string
+	Mode         string // "Klarna simulator", "Klarna playground", "Klarna production"
+	ModeDetail   string
+	Simulator    bool
+	InspectorURL string // simulator inspector, when mounted
+	// WidgetScript is Klarna's api.js, a standalone simulator's, or the
+	// built-in simulator's as a path (the browser loads it from the origin
+	// it is on).
+	WidgetScript string
+	// SimulatorBase is the built-in simulator's URL through BASE_URL
+	// ("http://localhost:8080/klarna-sim"); empty without it. Its URLs in
+	// Klarna's answers are served to the browser on the browser's origin.
+	SimulatorBase string
 	KlarnaHosts   CSPHosts
 	AdminPassword string
 	Secure        bool // public URL is https
@@ -68,6 +75,15 @@ type Config struct {
 	// on BASE_URL's port): main adds the loopback names on the listening
 	// port, and an explicit listening address. Other hosts get 421.
 	AllowedHosts []string
+	// Markets are the codes of the markets offered: those whose Klarna
+	// region has an account. Empty offers every market.
+	Markets []string
+	// MarketNotes say why other markets are not offered, for the orders
+	// area.
+	MarketNotes []string
+	// MarketDetail is the footer's payments detail for each market (its
+	// Klarna region and API host); ModeDetail when absent.
+	MarketDetail map[string]string
 }
 
 // CSPHosts are the extra origins the Klarna widget needs.
@@ -111,6 +127,7 @@ type Handler struct {
 	log      *slog.Logger
 	grids    sync.Map // gridKey -> rendered product grid
 	hosts    hostSet
+	markets  markets
 	// logins limits failed logins to the orders area; adminPassword is the
 	// SHA-256 of ADMIN_PASSWORD.
 	logins        *loginGuard
@@ -143,7 +160,8 @@ func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Log
 	if len(cfg.LinkKeys) == 0 {
 		cfg.LinkKeys = [][]byte{cfg.SessionKeys[0]}
 	}
-	return &Handler{cfg: cfg, crossOrigin: http.NewCrossOriginProtection(), checkout: co, db: db, catalog: cat, sessions: cs, log: log, subs: subs, hosts: allowedHosts(cfg),
+	return &Handler{cfg: cfg, crossOrigin: http.NewCrossOriginProtection(), checkout: co, db: db, catalog: cat, sessions: cs, log: log, subs: subs,
+		hosts: allowedHosts(cfg), markets: newMarkets(cfg.Markets),
 		logins: newLoginGuard(cfg.LoginLimits), adminPassword: sha256.Sum256([]byte(cfg.AdminPassword))}
 }
 
@@ -154,29 +172,13 @@ func (h *Handler) base(c echo.Context, s *shopper, title string) views.Base {
 		Market: s.Market.Code, CartCount: s.Cart.Count(), CSRF: s.CSRF, Flash: s.takeFlash(),
 		Mode: h.cfg.Mode, ModeDetail: h.cfg.ModeDetail, Simulator: h.cfg.Simulator, InspectURL: h.cfg.InspectorURL,
 	}
-	b.MarketOptions = marketOptions[s.Market.Code]
+	b.MarketOptions = h.markets.options[s.Market.Code]
+	if d, ok := h.cfg.MarketDetail[s.Market.Code]; ok {
+		b.ModeDetail = d
+	}
 	return b
 }
 
 func (h *Handler) money(minor int64, s *shopper) string {
 	return shop.FormatMoney(minor, s.Market.Currency, s.Locale)
 }
-
-// marketOptions is the market switcher's rendered option list for each
-// selected market, built once: every page shows it.
-var marketOptions = func() map[string]string {
-	out := map[string]string{}
-	all := shop.Markets()
-	for _, selected := range all {
-		var opts []views.MarketOption
-		for _, m := range all {
-			opts = append(opts, views.MarketOption{Code: m.Code, Label: m.Name + " · " + m.Currency, Selected: m.Code == selected.Code})
-		}
-		html, err := views.Render(context.Background(), views.MarketOptions(opts))
-		if err != nil {
-			panic("rendering the market switcher: " + err.Error())
-		}
-		out[selected.Code] = string(html)
-	}
-	return out
-}()

@@ -63,7 +63,6 @@ func private(p string) bool {
 	return strings.HasPrefix(p, "/confirmation/")
 }
 
-
 // methods the shop's routes may take, in the order Allow lists them.
 var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 

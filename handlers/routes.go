@@ -108,9 +108,8 @@ func (h *Handler) ready(c echo.Context) error {
 	return c.String(http.StatusOK, "ready")
 }
 
-func defaultMarket() (shop.Market, string) {
-	m, _ := shop.LookupMarket(shop.DefaultMarket)
-	return m, m.Locale()
+func (h *Handler) defaultMarket() (shop.Market, string) {
+	return h.markets.def, h.markets.def.Locale()
 }
 
 // requestLog logs one line per request with its id. It logs the path only:
@@ -139,7 +138,6 @@ func (h *Handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		return nil
 	}
 }
-
 
 // securityHeaders sets the Content-Security-Policy and the usual hardening
 // headers. Scripts run only with this response's nonce (templ adds it to our
@@ -191,6 +189,14 @@ func KlarnaCSP(playground bool) CSPHosts {
 		Frame:   []string{"https://*.klarna.com", "https://x.klarnacdn.net"},
 		Img:     []string{"https://x.klarnacdn.net", "https://*.klarna.com"},
 	}
+}
+
+// SimulatorCSP is what a standalone simulator's widget needs, from its
+// origin: the script, its stylesheet, its badges and its calls. It draws no
+// frames and loads no fonts.
+func SimulatorCSP(origin string) CSPHosts {
+	o := []string{origin}
+	return CSPHosts{Script: o, Style: o, Img: o, Connect: o}
 }
 
 // rateLimit allows each client (an IPv4 address or an IPv6 /64, see

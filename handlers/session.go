@@ -104,9 +104,10 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 				s.Cart = cart
 			}
 		}
-		m, ok := shop.LookupMarket(str("market"))
+		m, ok := h.markets.lookup(str("market"))
 		if !ok {
-			m, _ = shop.LookupMarket(shop.DefaultMarket)
+			// Unknown, or no longer offered (its Klarna account is gone).
+			m = h.markets.def
 		}
 		s.Market, s.Locale = m, str("locale")
 		if !m.HasLocale(s.Locale) {

@@ -216,7 +216,7 @@ func (h *Handler) summary(p *shop.Priced, s *shopper) views.Summary {
 // page; the next checkout gets a new Klarna session for the new market.
 func (h *Handler) setMarket(c echo.Context) error {
 	s := shopperOf(c)
-	m, ok := shop.LookupMarket(c.FormValue("market"))
+	m, ok := h.markets.lookup(c.FormValue("market"))
 	if !ok {
 		return echo.NewHTTPError(http.StatusBadRequest, "We do not sell in that country yet.")
 	}

@@ -149,6 +149,29 @@
 // Each call is bounded by WithTimeout (default 30s, retries included) and
 // each attempt by WithAttemptTimeout (default 10s).
 //
+// # Regions
+//
+// Klarna runs three regions, each with its own hosts and its own merchant
+// accounts: Europe (api.klarna.com), North America (api-na.klarna.com, for
+// US, CA and MX) and Oceania (api-oc.klarna.com, for AU and NZ); the
+// playground has the same three with ".playground" in the host. Credentials
+// work in their own region only; elsewhere Klarna answers 401. RegionOf says
+// which region serves a purchase country. A merchant selling in several
+// regions has one account in each: NewClients builds a client per account,
+// and Clients.For picks the client for a purchase country, or returns a
+// *RegionError (IsNoAccount) without sending anything when the merchant has
+// no account there:
+//
+//	clients, err := klarna.NewClients([]klarna.Account{
+//		{Region: klarna.RegionEU, Username: euUser, Password: euPass},
+//		{Region: klarna.RegionNA, Username: naUser, Password: naPass},
+//	}, klarna.WithEnvironment(klarna.Playground))
+//	...
+//	client, err := clients.For(order.PurchaseCountry) // "US": the North America client
+//
+// Calls about an existing session, order or customer token must use the
+// client of the region that made it: keep the purchase country with it.
+//
 // # Privacy
 //
 // With WithLogger the client logs one line per call: operation, status,

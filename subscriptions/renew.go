@@ -165,7 +165,14 @@ func (s *Service) renew(ctx context.Context, r *store.Recurring) (outcome, error
 	if err != nil {
 		return s.giveUp(ctx, r, p, "the customer token could not be decrypted (TOKEN_KEYS changed?)", "")
 	}
-	order, resp, err := s.klarna.CreateTokenOrder(ctx, token, key(r.ID, p.Period, p.Attempt), req)
+	var (
+		order *klarna.Order
+		resp  *klarna.Response
+	)
+	k, err := s.clients(r.Market)
+	if err == nil {
+		order, resp, err = k.CreateTokenOrder(ctx, token, key(r.ID, p.Period, p.Attempt), req)
+	}
 	corr := correlation(resp, err)
 	if err == nil {
 		s.crash("charged")
@@ -181,9 +188,11 @@ func (s *Service) renew(ctx context.Context, r *store.Recurring) (outcome, error
 	}
 	msg := err.Error()
 	switch {
-	case klarna.IsTemporary(err):
+	case klarna.IsTemporary(err), klarna.IsNoAccount(err):
 		// Not a decline: Klarna may or may not have charged. Try again
-		// later with the same key, which gets Klarna's first answer.
+		// later with the same key, which gets Klarna's first answer. (No
+		// account for the market's region means the settings lost it:
+		// nothing was sent; try again once it is back.)
 		until := s.now().Add(s.retry)
 		if _, uerr := s.store.UpdatePeriod(ctx, r.ID, p.Period, s.instance, store.PeriodChanges{ClaimedUntil: &[]*time.Time{&until}[0], Error: &msg, CorrelationID: &corr}); uerr != nil {
 			log.ErrorContext(ctx, "noting Klarna's outage on the period failed", "error", uerr)
@@ -364,11 +373,15 @@ func (s *Service) cancelToken(ctx context.Context, r *store.Recurring) error {
 	if err != nil {
 		return fmt.Errorf("subscriptions: decrypting the token of %s: %w", r.ID, err)
 	}
-	resp, err := s.klarna.CancelCustomerToken(ctx, token)
+	var resp *klarna.Response
+	k, err := s.clients(r.Market)
+	if err == nil {
+		resp, err = k.CancelCustomerToken(ctx, token)
+	}
 	corr := correlation(resp, err)
 	switch {
 	case err == nil, klarna.HasCode(err, klarna.CodeTokenCancelled), klarna.IsNotFound(err):
-	case klarna.IsTemporary(err):
+	case klarna.IsTemporary(err), klarna.IsNoAccount(err):
 		s.log.WarnContext(ctx, "cancelling a customer token failed; trying again later", "subscription", r.ID, "error", err, "correlation_id", corr)
 		return nil
 	default:

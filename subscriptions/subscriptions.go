@@ -80,9 +80,26 @@ var (
 // maxAttempts is the first charge of a period and three dunning retries.
 const maxAttempts = 4
 
+// ClientFor picks the Klarna client for a subscription's market (its
+// purchase country): the client of the Klarna region that serves it, whose
+// credentials the customer token belongs to. An error means the shop has
+// no account there (klarna.IsNoAccount).
+type ClientFor func(country string) (Klarna, error)
+
+// ByRegion picks each market's client from cs, one per Klarna region.
+func ByRegion(cs *klarna.Clients) ClientFor {
+	return func(country string) (Klarna, error) {
+		c, err := cs.For(country)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+}
+
 // Service charges and manages subscriptions. Create it with New.
 type Service struct {
-	klarna   Klarna
+	clients  ClientFor
 	store    Store
 	catalog  *shop.Catalog
 	vault    *vault.Vault
@@ -132,7 +149,16 @@ type Options struct {
 	Observer Observer
 }
 
-// New builds a Service. v decrypts the customer tokens.
+// NewForMarkets builds a Service that charges each subscription through
+// its market's Klarna client (see ClientFor).
+func NewForMarkets(clients ClientFor, st Store, cat *shop.Catalog, v *vault.Vault, o Options) *Service {
+	s := New(nil, st, cat, v, o)
+	s.clients = clients
+	return s
+}
+
+// New builds a Service whose every market uses the Klarna client k. v
+// decrypts the customer tokens.
 func New(k Klarna, st Store, cat *shop.Catalog, v *vault.Vault, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -157,7 +183,7 @@ func New(k Klarna, st Store, cat *shop.Catalog, v *vault.Vault, o Options) *Serv
 	}
 	b := make([]byte, 8)
 	rand.Read(b)
-	return &Service{klarna: k, store: st, catalog: cat, vault: v, log: o.Logger, now: o.Now, instance: hex.EncodeToString(b),
+	return &Service{clients: func(string) (Klarna, error) { return k, nil }, store: st, catalog: cat, vault: v, log: o.Logger, now: o.Now, instance: hex.EncodeToString(b),
 		lease: o.Lease, dunning: o.Dunning, retry: o.RetryUnreachable, crash: o.Crash, baseURL: strings.TrimRight(o.BaseURL, "/"), obs: o.Observer}
 }
 

@@ -100,6 +100,10 @@ type CheckoutPage struct {
 	Categories  []PaymentCategory
 	Notice      string // why the shopper is back here (cart changed, declined)
 	Unavailable string // Klarna could not be reached: explain and offer a retry
+	// UnavailableClass is the kind of failure (checkout.Class), for tests
+	// and styling; Retry offers "Try again" for the passing ones.
+	UnavailableClass string
+	Retry            bool
 }
 
 // ConfirmationPage shows a placed order, or one still being confirmed.
@@ -133,6 +137,8 @@ type AdminOrder struct {
 // AdminPage is the orders area.
 type AdminPage struct {
 	Base
+	// Attention lists Klarna problems that need the operator.
+	Attention   Attention
 	Orders      []AdminOrder
 	OpenWarning bool
 	// Refresh reloads the page while an order awaits Klarna's review.

@@ -3,7 +3,6 @@ package simulator
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,7 +49,7 @@ func (s *Simulator) api(op string, fn opFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		corr := uuid.NewString()
 		w.Header().Set("Klarna-Correlation-Id", corr)
-		rec := &requestRecord{At: s.now(), Operation: op, Method: r.Method, Path: maskPath(r.URL.Path), CorrelationID: corr}
+		rec := &requestRecord{At: s.now(), Operation: op, Region: regionOf(r.Context()), Method: r.Method, Path: maskPath(r.URL.Path), CorrelationID: corr}
 		finish := func(res result) {
 			rec.Status = res.status
 			for k, v := range res.header {
@@ -117,6 +116,7 @@ func (s *Simulator) api(op string, fn opFunc) http.HandlerFunc {
 				return
 			}
 		}
+		s.hideOtherRegions(op, r)
 		res := fn(r.WithContext(context.WithValue(r.Context(), corrKey{}, corr)), body)
 		if !res.replay {
 			s.mu.Lock()
@@ -154,15 +154,6 @@ func dropConnection(w http.ResponseWriter) {
 		panic(http.ErrAbortHandler)
 	}
 	conn.Close()
-}
-
-func (s *Simulator) authorized(r *http.Request) bool {
-	if s.cfg.Username == "" {
-		return true
-	}
-	u, p, ok := r.BasicAuth()
-	return ok && subtle.ConstantTimeCompare([]byte(u), []byte(s.cfg.Username)) == 1 &&
-		subtle.ConstantTimeCompare([]byte(p), []byte(s.cfg.Password)) == 1
 }
 
 // corrKey carries a request's correlation id to its operation, which
@@ -246,7 +237,7 @@ func (s *Simulator) createSession(r *http.Request, body []byte) result {
 	}
 	id := uuid.NewString()
 	now := s.now()
-	ss := &session{ID: id, Data: d, Categories: categoriesFor(country), CreatedAt: now, UpdatedAt: now, Status: "incomplete"}
+	ss := &session{ID: id, Region: regionOf(r.Context()), Data: d, Categories: categoriesFor(country), CreatedAt: now, UpdatedAt: now, Status: "incomplete"}
 	token, err := s.clientToken(ss)
 	if err != nil {
 		return errorResult(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", err.Error())
@@ -481,7 +472,10 @@ func (s *Simulator) createOrder(r *http.Request, body []byte) result {
 	a.OrderID = id
 	a.State = "used"
 	ss.Status = "complete"
-	if a.Pending && s.cfg.PendingDecisionDelay > 0 {
+	switch {
+	case a.Pending && a.Plan != nil:
+		s.planDecisionLocked(o, a.Plan)
+	case a.Pending && s.cfg.PendingDecisionDelay > 0:
 		s.schedule(s.cfg.PendingDecisionDelay, func() { s.Decide(id, s.cfg.PendingDecision) })
 	}
 	return result{status: http.StatusOK, body: o.Response}

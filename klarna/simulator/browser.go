@@ -56,7 +56,9 @@ type InvalidFields struct {
 	InvalidFields []string `json:"invalid_fields"`
 }
 
-type browserFunc func(ss *session, req *BrowserRequest) (int, any)
+// The base argument is the simulator's root as the browser reaches it
+// (publicBase), for the URLs the widget shows.
+type browserFunc func(ss *session, req *BrowserRequest, base string) (int, any)
 
 // browser authenticates a widget call by its client token and runs it with
 // the session locked.
@@ -85,7 +87,7 @@ func (s *Simulator) browser(fn browserFunc) http.HandlerFunc {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "session expired or unknown"})
 			return
 		}
-		status, out := fn(ss, &req)
+		status, out := fn(ss, &req, s.publicBase(r))
 		s.mu.Unlock()
 		writeJSON(w, status, out)
 	}
@@ -107,14 +109,14 @@ func (s *Simulator) browserPreflight(w http.ResponseWriter, r *http.Request) {
 // browserLoad returns what the widget shows: the categories and a summary of
 // the cart for the dialog. Like Klarna's, load's data argument may add the
 // shopper's details to the session.
-func (s *Simulator) browserLoad(ss *session, req *BrowserRequest) (int, any) {
+func (s *Simulator) browserLoad(ss *session, req *BrowserRequest, base string) (int, any) {
 	if req.Data != nil {
 		pd := wireSession{BillingAddress: req.Data.BillingAddress, ShippingAddress: req.Data.ShippingAddress, Customer: req.Data.Customer}
 		ss.Data.merge(&pd)
 	}
 	cats := make([]map[string]string, len(ss.Categories))
 	for i, c := range ss.Categories {
-		cats[i] = map[string]string{"identifier": c.Identifier, "name": c.Name, "asset_url": s.cfg.BaseURL + "/assets/badges/" + c.Identifier + ".svg"}
+		cats[i] = map[string]string{"identifier": c.Identifier, "name": c.Name, "asset_url": base + "/assets/badges/" + c.Identifier + ".svg"}
 	}
 	type line struct {
 		Name     string `json:"name"`
@@ -125,8 +127,12 @@ func (s *Simulator) browserLoad(ss *session, req *BrowserRequest) (int, any) {
 	for _, l := range ss.Data.OrderLines {
 		lines = append(lines, line{str(l.Name), num(l.Quantity), num(l.TotalAmount)})
 	}
+	authorized := ""
+	if a := s.auths[ss.LastToken]; a != nil {
+		authorized = a.Category
+	}
 	return http.StatusOK, map[string]any{
-		"session_id": ss.ID, "status": ss.Status, "categories": cats, "lines": lines,
+		"session_id": ss.ID, "status": ss.Status, "categories": cats, "lines": lines, "authorized_category": authorized,
 		"order_amount": num(ss.Data.OrderAmount), "purchase_currency": strings.ToUpper(str(ss.Data.PurchaseCurrency)),
 		"locale": str(ss.Data.Locale), "purchase_country": strings.ToUpper(str(ss.Data.PurchaseCountry)),
 		"intent": orDefault(str(ss.Data.Intent), "buy"),
@@ -154,22 +160,24 @@ func emailTags(a *wireAddress) []string {
 	return tags[1:]
 }
 
-// testDataOutcome reads an outcome tag from the billing e-mail
-// ("anna+decline@example.com"), as Klarna's playground reacts to test data.
-// Other tags (token behaviour, see tokens.go) may stand beside it.
-func testDataOutcome(d *wireSession) string {
-	if d == nil {
-		return ""
+// testDataOutcome reads the outcome test data in the billing e-mail
+// chooses: one of the simulator's own tags ("anna+decline@example.com"),
+// beside which other tags (token behaviour, see tokens.go) may stand, or
+// one of Klarna's playground test identities (identities.go), which may
+// also plan the decision on a pending order.
+func testDataOutcome(d *wireSession) (string, *pendingPlan) {
+	if d == nil || d.BillingAddress == nil {
+		return "", nil
 	}
 	for _, tag := range emailTags(d.BillingAddress) {
 		if outcomes[tag] {
-			return tag
+			return tag, nil
 		}
 	}
-	return ""
+	return playgroundOutcome(d.BillingAddress.Email, str(d.PurchaseCountry))
 }
 
-func (s *Simulator) browserAuthorize(ss *session, req *BrowserRequest) (int, any) {
+func (s *Simulator) browserAuthorize(ss *session, req *BrowserRequest, base string) (int, any) {
 	if ss.Status == "complete" {
 		return http.StatusConflict, map[string]string{"error": "session is complete"}
 	}
@@ -196,8 +204,9 @@ func (s *Simulator) browserAuthorize(ss *session, req *BrowserRequest) (int, any
 			}
 		}
 	}
+	var plan *pendingPlan
 	if outcome == "" {
-		outcome = testDataOutcome(&ss.Data)
+		outcome, plan = testDataOutcome(&ss.Data)
 	}
 	if outcome == "" {
 		return http.StatusOK, AuthorizeResult{Dialog: true}
@@ -207,7 +216,8 @@ func (s *Simulator) browserAuthorize(ss *session, req *BrowserRequest) (int, any
 	}
 	// pay_now authorized with auto_finalize false needs the finalize step,
 	// as direct debit does at Klarna.
-	if outcome == OutcomeApprove && req.PaymentMethodCategory == payNow.Identifier && req.AutoFinalize != nil && !*req.AutoFinalize {
+	pending := outcome == OutcomePending
+	if (outcome == OutcomeApprove || outcome == OutcomePending) && req.PaymentMethodCategory == payNow.Identifier && req.AutoFinalize != nil && !*req.AutoFinalize {
 		outcome = OutcomeFinalize
 	}
 	switch outcome {
@@ -218,15 +228,15 @@ func (s *Simulator) browserAuthorize(ss *session, req *BrowserRequest) (int, any
 	case OutcomeInvalid:
 		return http.StatusOK, AuthorizeResult{ShowForm: true, Error: &InvalidFields{[]string{"billing_address.email"}}}
 	case OutcomeFinalize:
-		ss.Finalize = &pendingFinalize{Category: req.PaymentMethodCategory, TokenTags: tokenTags}
+		ss.Finalize = &pendingFinalize{Category: req.PaymentMethodCategory, TokenTags: tokenTags, Pending: pending, Plan: plan}
 		return http.StatusOK, AuthorizeResult{Approved: true, ShowForm: true, FinalizeRequired: true}
 	}
-	tok := s.issueToken(ss, req.PaymentMethodCategory, outcome == OutcomePending)
-	s.auths[tok].TokenTags = tokenTags
+	tok := s.issueToken(ss, req.PaymentMethodCategory, pending)
+	s.auths[tok].TokenTags, s.auths[tok].Plan = tokenTags, plan
 	return http.StatusOK, AuthorizeResult{Approved: true, ShowForm: true, AuthorizationToken: tok}
 }
 
-func (s *Simulator) browserFinalize(ss *session, req *BrowserRequest) (int, any) {
+func (s *Simulator) browserFinalize(ss *session, req *BrowserRequest, base string) (int, any) {
 	if ss.Status == "complete" {
 		return http.StatusConflict, map[string]string{"error": "session is complete"}
 	}
@@ -234,11 +244,11 @@ func (s *Simulator) browserFinalize(ss *session, req *BrowserRequest) (int, any)
 	if f == nil {
 		// Finalize may be called when not required: it then authorizes.
 		req.Outcome = OutcomeApprove
-		return s.browserAuthorize(ss, req)
+		return s.browserAuthorize(ss, req, base)
 	}
 	outcome := req.Outcome
 	if outcome == "" {
-		if testDataOutcome(&ss.Data) == "" {
+		if o, _ := testDataOutcome(&ss.Data); o == "" {
 			return http.StatusOK, AuthorizeResult{Dialog: true}
 		}
 		outcome = OutcomeApprove // test data: confirm without a dialog
@@ -252,7 +262,7 @@ func (s *Simulator) browserFinalize(ss *session, req *BrowserRequest) (int, any)
 	}
 	ss.Finalize = nil
 	tok := s.issueToken(ss, f.Category, f.Pending)
-	s.auths[tok].TokenTags = f.TokenTags
+	s.auths[tok].TokenTags, s.auths[tok].Plan = f.TokenTags, f.Plan
 	return http.StatusOK, AuthorizeResult{Approved: true, ShowForm: true, AuthorizationToken: tok}
 }
 
@@ -284,9 +294,27 @@ func (s *Simulator) Authorize(sessionID, category, outcome string) (AuthorizeRes
 	if res != nil {
 		return AuthorizeResult{}, errNotFound
 	}
-	status, out := s.browserAuthorize(ss, &BrowserRequest{PaymentMethodCategory: category, Outcome: outcome})
+	status, out := s.browserAuthorize(ss, &BrowserRequest{PaymentMethodCategory: category, Outcome: outcome}, s.cfg.BaseURL)
 	if status != http.StatusOK {
 		return AuthorizeResult{}, errBadAuthorize
 	}
 	return out.(AuthorizeResult), nil
+}
+
+// publicBase is the simulator's root as the browser that sent r reaches
+// it: BaseURL, or, when the browser came by another host name (127.0.0.1
+// rather than localhost, or a LAN address the operator listens on), that
+// host with BaseURL's path. The widget's images then come from the page's
+// own origin, which its Content-Security-Policy admits. Hosts are the
+// embedding server's to check (the shop and klarna-sim answer only to
+// their own names).
+func (s *Simulator) publicBase(r *http.Request) string {
+	if r.Host == "" || strings.EqualFold(r.Host, s.base.Host) {
+		return s.cfg.BaseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + strings.TrimRight(s.base.Path, "/")
 }

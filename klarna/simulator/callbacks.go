@@ -129,3 +129,33 @@ func (s *Simulator) Callbacks() []CallbackRecord {
 	}
 	return out
 }
+
+// planDecisionLocked has a PENDING order decided as test data asked, once
+// the simulator's clock has moved on by plan.After: when real time gets
+// there, or sooner when the clock is advanced (Advance, POST /_sim/clock).
+// Caller holds s.mu.
+func (s *Simulator) planDecisionLocked(o *order, plan *pendingPlan) {
+	at := s.now().Add(plan.After)
+	o.DecideAt, o.DecideWith = &at, plan.Decision
+	s.schedule(plan.After, s.decideDue)
+}
+
+// decideDue decides the pending orders whose planned decision is due.
+func (s *Simulator) decideDue() {
+	type due struct{ id, decision string }
+	var list []due
+	s.mu.Lock()
+	now := s.now()
+	for _, o := range s.orders {
+		if o.DecideAt != nil && !now.Before(*o.DecideAt) {
+			if o.FraudStatus == "PENDING" {
+				list = append(list, due{o.ID, o.DecideWith})
+			}
+			o.DecideAt = nil
+		}
+	}
+	s.mu.Unlock()
+	for _, d := range list {
+		s.Decide(d.id, d.decision)
+	}
+}

@@ -41,6 +41,10 @@ type keyEntry struct {
 func (s *Simulator) idempotent(op string, fn opFunc) opFunc {
 	return func(r *http.Request, body []byte) result {
 		key := r.Header.Get("Klarna-Idempotency-Key")
+		if key != "" {
+			// Keys belong to a merchant account, and accounts to a region.
+			key = regionOf(r.Context()) + "|" + key
+		}
 		if key == "" {
 			s.mu.Lock()
 			s.unkeyed[op]++

@@ -35,12 +35,15 @@ type State struct {
 
 // SessionInfo describes a session.
 type SessionInfo struct {
-	ID        string          `json:"session_id"`
-	Status    string          `json:"status"`
-	Country   string          `json:"purchase_country"`
-	Currency  string          `json:"purchase_currency"`
-	Amount    int64           `json:"order_amount"`
-	Intent    string          `json:"intent"`
+	ID       string `json:"session_id"`
+	Status   string `json:"status"`
+	Country  string `json:"purchase_country"`
+	Currency string `json:"purchase_currency"`
+	Amount   int64  `json:"order_amount"`
+	Intent   string `json:"intent"`
+	// Region is the regional host that made the session ("eu", "na",
+	// "oc"); empty for the root.
+	Region    string          `json:"region,omitempty"`
 	CreatedAt time.Time       `json:"created_at"`
 	UpdatedAt time.Time       `json:"updated_at"`
 	ExpiresAt time.Time       `json:"expires_at"`
@@ -194,7 +197,7 @@ func (s *Simulator) Snapshot() State {
 	for _, ss := range s.sessions {
 		data, _ := json.Marshal(ss.Data)
 		st.Sessions = append(st.Sessions, SessionInfo{ID: ss.ID, Status: ss.Status, Country: strings.ToUpper(str(ss.Data.PurchaseCountry)),
-			Currency: strings.ToUpper(str(ss.Data.PurchaseCurrency)), Amount: num(ss.Data.OrderAmount), Intent: orDefault(str(ss.Data.Intent), "buy"),
+			Currency: strings.ToUpper(str(ss.Data.PurchaseCurrency)), Amount: num(ss.Data.OrderAmount), Intent: orDefault(str(ss.Data.Intent), "buy"), Region: ss.Region,
 			CreatedAt: ss.CreatedAt, UpdatedAt: ss.UpdatedAt, ExpiresAt: ss.UpdatedAt.Add(SessionLifetime), Data: data})
 	}
 	for _, a := range s.auths {
@@ -300,7 +303,7 @@ var inspectorTmpl = template.Must(template.New("i").Funcs(template.FuncMap{
 {{else}}<tr><td colspan="9">No orders yet.</td></tr>{{end}}</tbody></table>
 {{if .S.UnkeyedWrites}}<p data-testid="unkeyed">Writes without an idempotency key: {{range $op, $n := .S.UnkeyedWrites}}{{$op}} ×{{$n}} {{end}}</p>{{end}}</section>
 <section><h2>Sessions ({{len .S.Sessions}})</h2><table><thead><tr><th>Session</th><th>Market</th><th>Amount</th><th>Intent</th><th>Status</th><th>Expires</th></tr></thead><tbody>
-{{range .S.Sessions}}<tr><td><code>{{.ID}}</code></td><td>{{.Country}}</td><td>{{.Amount}} {{.Currency}}</td><td>{{.Intent}}</td><td>{{.Status}}</td><td>{{.ExpiresAt.Format "2006-01-02 15:04"}}</td></tr>{{end}}</tbody></table></section>
+{{range .S.Sessions}}<tr><td><code>{{.ID}}</code></td><td>{{.Country}}{{if .Region}} <small>via {{.Region}}</small>{{end}}</td><td>{{.Amount}} {{.Currency}}</td><td>{{.Intent}}</td><td>{{.Status}}</td><td>{{.ExpiresAt.Format "2006-01-02 15:04"}}</td></tr>{{end}}</tbody></table></section>
 <section><h2>Authorizations</h2><table><thead><tr><th>Token</th><th>Session</th><th>Category</th><th>State</th><th>Order</th></tr></thead><tbody>
 {{range .S.Authorizations}}<tr><td><code>{{.Token}}</code></td><td><code>{{.SessionID}}</code></td><td>{{.Category}}{{if .Pending}} (pending review){{end}}</td><td>{{.State}}</td><td><code>{{.OrderID}}</code></td></tr>{{end}}</tbody></table></section>
 <section><h2>Customer tokens ({{len .S.CustomerTokens}})</h2><table><thead><tr><th>Token</th><th>Status</th><th>Method</th><th>Market</th><th>Test behaviour</th><th>Charges · declines · orders</th><th>Description</th><th>Session</th></tr></thead><tbody>{{range .S.CustomerTokens}}<tr><td><code>{{.ID}}</code></td><td data-testid="token-status">{{.Status}}</td><td>{{.PaymentMethodType}}</td><td>{{.Country}} {{.Currency}}</td><td>{{.Behaviour}}</td><td>{{.Charges}} · {{.Declines}} · {{.Orders}}</td><td>{{.Description}}</td><td><code>{{.SessionID}}</code></td></tr>{{else}}<tr><td colspan="8">None.</td></tr>{{end}}</tbody></table></section>
@@ -314,7 +317,9 @@ var inspectorTmpl = template.Must(template.New("i").Funcs(template.FuncMap{
 func (s *Simulator) inspector(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	inspectorTmpl.Execute(w, map[string]any{"S": s.Snapshot().Redacted(), "Base": s.cfg.BaseURL, "Nonce": scriptNonce(w.Header())})
+	// Links, the stylesheet and the forms stay on the origin the browser
+	// came by (localhost or 127.0.0.1, say).
+	inspectorTmpl.Execute(w, map[string]any{"S": s.Snapshot().Redacted(), "Base": s.publicBase(r), "Nonce": scriptNonce(w.Header())})
 }
 
 var cspNonce = regexp.MustCompile(`'nonce-([A-Za-z0-9+/=_-]+)'`)

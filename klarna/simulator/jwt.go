@@ -10,21 +10,31 @@ import (
 	"strings"
 )
 
-// clientToken signs a JWT like Klarna's client_token: it carries the session
-// id, the market and the base URL the JS SDK talks to.
+// clientToken signs a JWT shaped like Klarna's client_token: a header with
+// alg and kid only, and the claims seen in Klarna's tokens (session id,
+// base URLs, design, language, market, environment, merchant name, session
+// type, scheme, experiments). The widget stand-in talks to the host it was
+// loaded from, not to base_url (see assets/api.js), as a page that loads
+// Klarna's script talks to Klarna.
 func (s *Simulator) clientToken(ss *session) (string, error) {
-	header := map[string]string{"alg": "ES256", "kid": s.kid, "typ": "JWT"}
+	header := map[string]string{"alg": "ES256", "kid": s.kid}
 	claims := map[string]any{
-		"session_id":       ss.ID,
-		"base_url":         s.cfg.BaseURL,
-		"design":           "klarna",
-		"language":         strings.SplitN(str(ss.Data.Locale), "-", 2)[0],
-		"locale":           str(ss.Data.Locale),
-		"purchase_country": strings.ToUpper(str(ss.Data.PurchaseCountry)),
-		"environment":      "simulator",
-		"merchant_name":    "Simulator merchant",
-		"session_type":     "PAYMENTS",
-		"iat":              ss.CreatedAt.Unix(),
+		"session_id":            ss.ID,
+		"base_url":              s.cfg.BaseURL,
+		"design":                "klarna",
+		"language":              strings.SplitN(str(ss.Data.Locale), "-", 2)[0],
+		"locale":                str(ss.Data.Locale),
+		"purchase_country":      strings.ToUpper(str(ss.Data.PurchaseCountry)),
+		"environment":           "simulator",
+		"merchant_name":         "Simulator merchant",
+		"session_type":          "PAYMENTS",
+		"client_event_base_url": s.cfg.BaseURL,
+		"scheme":                true,
+		"experiments":           []any{},
+		"iat":                   ss.CreatedAt.Unix(),
+	}
+	if ss.Region != "" {
+		claims["region"] = ss.Region
 	}
 	h, err := json.Marshal(header)
 	if err != nil {

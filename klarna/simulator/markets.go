@@ -1,41 +1,45 @@
 package simulator
 
 // market is one row of Klarna's table of purchase countries: the currency
-// and locales a session for that country must use.
+// and locales a session for that country must use, and the region whose
+// hosts serve it.
 type market struct {
 	currency string
 	locales  []string
+	region   string
 }
 
 // markets is Klarna's country/currency/locale table (FACTS §3). Only the
-// local currency is accepted for each country.
+// local currency is accepted for each country. The region is the one whose
+// API host serves the country (FACTS-after-payment §5.2): eu (api), na
+// (api-na: US, CA, MX) or oc (api-oc: AU, NZ).
 var markets = map[string]market{
-	"AU": {"AUD", []string{"en-AU"}},
-	"AT": {"EUR", []string{"de-AT", "en-AT"}},
-	"BE": {"EUR", []string{"nl-BE", "fr-BE", "en-BE"}},
-	"CA": {"CAD", []string{"en-CA", "fr-CA"}},
-	"CZ": {"CZK", []string{"cs-CZ", "en-CZ"}},
-	"DK": {"DKK", []string{"da-DK", "en-DK"}},
-	"FI": {"EUR", []string{"fi-FI", "sv-FI", "en-FI"}},
-	"FR": {"EUR", []string{"fr-FR", "en-FR"}},
-	"DE": {"EUR", []string{"de-DE", "en-DE"}},
-	"GR": {"EUR", []string{"el-GR", "en-GR"}},
-	"HU": {"HUF", []string{"hu-HU", "en-HU"}},
-	"IE": {"EUR", []string{"en-IE"}},
-	"IT": {"EUR", []string{"it-IT", "en-IT"}},
-	"MX": {"MXN", []string{"en-MX", "es-MX"}},
-	"NL": {"EUR", []string{"nl-NL", "en-NL"}},
-	"NZ": {"NZD", []string{"en-NZ"}},
-	"NO": {"NOK", []string{"nb-NO", "en-NO"}},
-	"PL": {"PLN", []string{"pl-PL", "en-PL"}},
-	"PT": {"EUR", []string{"pt-PT", "en-PT"}},
-	"RO": {"RON", []string{"ro-RO", "en-RO"}},
-	"SK": {"EUR", []string{"sk-SK", "en-SK"}},
-	"ES": {"EUR", []string{"es-ES", "en-ES"}},
-	"SE": {"SEK", []string{"sv-SE", "en-SE"}},
-	"CH": {"CHF", []string{"de-CH", "fr-CH", "it-CH", "en-CH"}},
-	"GB": {"GBP", []string{"en-GB"}},
-	"US": {"USD", []string{"en-US", "es-US"}},
+	"AU": {"AUD", []string{"en-AU"}, "oc"},
+	"AT": {"EUR", []string{"de-AT", "en-AT"}, "eu"},
+	"BE": {"EUR", []string{"nl-BE", "fr-BE", "en-BE"}, "eu"},
+	"CA": {"CAD", []string{"en-CA", "fr-CA"}, "na"},
+	"CZ": {"CZK", []string{"cs-CZ", "en-CZ"}, "eu"},
+	"DK": {"DKK", []string{"da-DK", "en-DK"}, "eu"},
+	"FI": {"EUR", []string{"fi-FI", "sv-FI", "en-FI"}, "eu"},
+	"FR": {"EUR", []string{"fr-FR", "en-FR"}, "eu"},
+	"DE": {"EUR", []string{"de-DE", "en-DE"}, "eu"},
+	"GR": {"EUR", []string{"el-GR", "en-GR"}, "eu"},
+	"HU": {"HUF", []string{"hu-HU", "en-HU"}, "eu"},
+	"IE": {"EUR", []string{"en-IE"}, "eu"},
+	"IT": {"EUR", []string{"it-IT", "en-IT"}, "eu"},
+	"MX": {"MXN", []string{"en-MX", "es-MX"}, "na"},
+	"NL": {"EUR", []string{"nl-NL", "en-NL"}, "eu"},
+	"NZ": {"NZD", []string{"en-NZ"}, "oc"},
+	"NO": {"NOK", []string{"nb-NO", "en-NO"}, "eu"},
+	"PL": {"PLN", []string{"pl-PL", "en-PL"}, "eu"},
+	"PT": {"EUR", []string{"pt-PT", "en-PT"}, "eu"},
+	"RO": {"RON", []string{"ro-RO", "en-RO"}, "eu"},
+	"SK": {"EUR", []string{"sk-SK", "en-SK"}, "eu"},
+	"ES": {"EUR", []string{"es-ES", "en-ES"}, "eu"},
+	"SE": {"SEK", []string{"sv-SE", "en-SE"}, "eu"},
+	"CH": {"CHF", []string{"de-CH", "fr-CH", "it-CH", "en-CH"}, "eu"},
+	"GB": {"GBP", []string{"en-GB"}, "eu"},
+	"US": {"USD", []string{"en-US", "es-US"}, "na"},
 }
 
 // category is a payment method category the simulator offers, with the

@@ -9,6 +9,26 @@
 // simulator makes a choice, the stricter one by default, and says so in a
 // comment starting "Choice:".
 //
+// # Regions
+//
+// Klarna's three regions have their own API hosts and their own
+// credentials. The simulator serves each region's API under a prefix of its
+// root: /eu/, /na/ and /oc/ stand for api, api-na and api-oc.klarna.com, each
+// with its own credentials (Config.Regions); a regional host refuses
+// another region's credentials (401) and another region's countries (400
+// BAD_VALUE naming purchase_country), and does not know what another
+// region's host made. The root serves every region with Config.Username and
+// Password. RegionURL gives a regional host's base URL; regions.go explains
+// the choices.
+//
+// # Test data
+//
+// A tag in the billing e-mail given to authorize chooses the outcome
+// without the dialog: the simulator's own tags (anna+approve@example.com,
+// +pending, +finalize, +invalid, +abort, +decline) and Klarna's playground
+// test identities (customer@email.us, customer+us+denied@klarna.com,
+// customer+pend-reject-05@email.us …; identities.go).
+//
 // # Order Management
 //
 // Every order, placed with an authorization or charged to a customer token,
@@ -82,6 +102,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -113,8 +134,13 @@ type Config struct {
 	// goes into client tokens, asset URLs and redirect URLs.
 	BaseURL string
 	// Username and Password are the API credentials the REST API accepts
-	// (HTTP Basic). With an empty Username any credentials are accepted.
+	// (HTTP Basic) at the root, and at each regional host without its own
+	// in Regions. With an empty Username any credentials are accepted.
 	Username, Password string
+	// Regions are the credentials of the regional hosts, keyed by region
+	// ("eu", "na", "oc"), served under /eu/, /na/ and /oc/ like Klarna's
+	// api, api-na and api-oc hosts (see regions.go).
+	Regions map[string]Credentials
 	// CallbackDelay is how long after an approval the authorization callback
 	// is sent (default 0: at once). CallbackAttempts bounds its delivery
 	// (default 4), with waits doubling from CallbackBackoff (default 1s).
@@ -165,6 +191,7 @@ type Config struct {
 // Simulator is the fake Klarna. Create it with New, serve it, Close it.
 type Simulator struct {
 	cfg  Config
+	base *url.URL // cfg.BaseURL
 	key  *ecdsa.PrivateKey
 	kid  string
 	mux  *http.ServeMux
@@ -195,7 +222,9 @@ type Simulator struct {
 }
 
 type session struct {
-	ID          string
+	ID string
+	// Region is the regional host that made the session; "" is the root.
+	Region      string
 	Data        wireSession
 	ClientToken string
 	Categories  []category
@@ -213,6 +242,7 @@ type session struct {
 type pendingFinalize struct {
 	Category  string
 	Pending   bool
+	Plan      *pendingPlan
 	TokenTags []string
 }
 
@@ -222,6 +252,8 @@ type authorization struct {
 	Snapshot  wireSession
 	Category  string
 	Pending   bool // the order will be PENDING fraud review
+	// Plan, from a playground test identity, decides the pending order.
+	Plan      *pendingPlan
 	CreatedAt time.Time
 	State     string // active | used | cancelled | failed
 	Failure   *apiError
@@ -234,12 +266,16 @@ type authorization struct {
 }
 
 type order struct {
-	ID           string
-	SessionID    string
-	Token        string
-	Amount       int64
-	Currency     string
-	FraudStatus  string
+	ID          string
+	SessionID   string
+	Token       string
+	Amount      int64
+	Currency    string
+	FraudStatus string
+	// DecideAt and DecideWith are a decision test data planned (simulated
+	// time; see decideDue).
+	DecideAt     *time.Time
+	DecideWith   string
 	Category     string
 	Confirmation string
 	Notification string
@@ -274,14 +310,16 @@ type CallbackRecord struct {
 }
 
 type requestRecord struct {
-	At            time.Time `json:"at"`
-	Operation     string    `json:"operation"`
-	Method        string    `json:"method"`
-	Path          string    `json:"path"`
-	Status        int       `json:"status"`
-	CorrelationID string    `json:"correlation_id"`
-	Body          string    `json:"body,omitempty"`
-	Fault         string    `json:"fault,omitempty"`
+	At        time.Time `json:"at"`
+	Operation string    `json:"operation"`
+	// Region is the regional host the request came to; empty for the root.
+	Region        string `json:"region,omitempty"`
+	Method        string `json:"method"`
+	Path          string `json:"path"`
+	Status        int    `json:"status"`
+	CorrelationID string `json:"correlation_id"`
+	Body          string `json:"body,omitempty"`
+	Fault         string `json:"fault,omitempty"`
 	// Replay: the answer was the stored one for a repeated idempotency key.
 	Replay bool `json:"idempotent_replay,omitempty"`
 	// NoKey: an Order Management or Customer Token write without a key.
@@ -296,6 +334,15 @@ func New(cfg Config) (*Simulator, error) {
 		return nil, errors.New("simulator: BaseURL is required")
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("simulator: BaseURL %q is not an absolute URL", cfg.BaseURL)
+	}
+	for r := range cfg.Regions {
+		if regionNames[r] == "" {
+			return nil, fmt.Errorf("simulator: unknown region %q in Regions (want eu, na or oc)", r)
+		}
+	}
 	if cfg.CallbackAttempts <= 0 {
 		cfg.CallbackAttempts = 4
 	}
@@ -339,7 +386,7 @@ func New(cfg Config) (*Simulator, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Simulator{
-		cfg: cfg, key: key, kid: uuid.NewString(), http: hc, log: cfg.Logger,
+		cfg: cfg, base: base, key: key, kid: uuid.NewString(), http: hc, log: cfg.Logger,
 		ctx: ctx, cancel: cancel, origins: allowed, crossOrigin: http.NewCrossOriginProtection(),
 	}
 	s.resetLocked()
@@ -357,8 +404,20 @@ func (s *Simulator) Close() error {
 	return nil
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Paths under /eu/, /na/ and /oc/ are
+// the regional hosts' APIs (regions.go).
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if region, _, ok := splitRegion(r.URL.Path); ok {
+		r = r.WithContext(context.WithValue(r.Context(), regionKey{}, region))
+		http.StripPrefix("/"+region, s.mux).ServeHTTP(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// RegionURL is the base URL of a regional host ("eu", "na" or "oc"), the
+// counterpart of Klarna's https://api-na.klarna.com/ for "na".
+func (s *Simulator) RegionURL(region string) string { return s.cfg.BaseURL + "/" + region }
 
 // BaseURL is the simulator's public root URL.
 func (s *Simulator) BaseURL() string { return s.cfg.BaseURL }
@@ -394,8 +453,9 @@ func (s *Simulator) resetLocked() {
 // authorizations in tests.
 func (s *Simulator) Advance(d time.Duration) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.offset += d
+	s.mu.Unlock()
+	s.decideDue()
 }
 
 func (s *Simulator) now() time.Time { return s.cfg.Now().Add(s.offset) }
@@ -410,7 +470,7 @@ func (s *Simulator) Count(op string) int {
 
 func (s *Simulator) routes() {
 	m := http.NewServeMux()
-	m.HandleFunc("POST /payments/v1/sessions", s.api(OpCreateSession, s.checkMerchantURLs(s.createSession)))
+	m.HandleFunc("POST /payments/v1/sessions", s.api(OpCreateSession, s.inRegion(s.checkMerchantURLs(s.createSession))))
 	m.HandleFunc("GET /payments/v1/sessions/{id}", s.api(OpGetSession, s.getSession))
 	m.HandleFunc("POST /payments/v1/sessions/{id}", s.api(OpUpdateSession, s.checkMerchantURLs(s.updateSession)))
 	m.HandleFunc("DELETE /payments/v1/authorizations/{token}", s.api(OpCancelAuthorization, s.cancelAuthorization))
@@ -478,6 +538,10 @@ func (s *Simulator) asset(name, ctype string) http.HandlerFunc {
 		}
 		w.Header().Set("Content-Type", ctype)
 		w.Header().Set("Cache-Control", "no-cache")
+		// Like Klarna's CDN: a merchant page on another origin may read the
+		// widget's files (accessibility checkers fetch stylesheets to
+		// inspect them).
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Write(b)
 	}
 }

@@ -1,7 +1,9 @@
 /* Klarna Payments JS SDK stand-in, served by the Klarna simulator.
  * Same surface as https://x.klarnacdn.net/kp/lib/v1/api.js:
  * Klarna.Payments.init/load/authorize/reauthorize/finalize/loadPaymentReview/on/off,
- * the same callback shapes and thrown error names. It is not Klarna. */
+ * with instance_id for several widgets on a page, the same callback shapes and
+ * the same thrown error names (and, as Klarna's, the callback is called with
+ * a refusal before a throw). It is not Klarna. */
 (function () {
   "use strict";
   if (window.Klarna && window.Klarna.Payments && window.Klarna.Payments.__simulator) return;
@@ -12,7 +14,26 @@
     return e;
   }
   var EVENTS = ["heightChanged", "fullscreenOverlayShown", "fullscreenOverlayHidden"];
-  var st = { token: null, base: null, claims: null, summary: null, loaded: {}, listeners: {}, cssLoaded: false };
+  // The categories and payment methods Klarna's own SDK knows; anything else
+  // is refused before Klarna is asked (PaymentMethodCategoryNotSupportedError,
+  // PreferredPaymentMethodNotSupportedError).
+  var CATEGORIES = ["klarna", "card", "direct_bank_transfer", "direct_debit", "pay_in_parts", "pay_later", "pay_now", "pay_over_time"];
+  var METHODS = ["base_account", "deferred_interest", "direct_bank_transfer", "direct_debit", "fixed_amount", "invoice", "b2b_invoice", "pix"];
+  var INSTANCE_ID = /^[A-Za-z0-9_-]+$/;
+  // The widget talks to the host it was loaded from, as Klarna's script
+  // talks to Klarna: a page opened as 127.0.0.1 or by a LAN address then
+  // stays on its own origin, and a client token need not name this host.
+  var scriptBase = (function () {
+    var el = document.currentScript;
+    if (!el || !el.src) {
+      var list = document.querySelectorAll("script[src]");
+      for (var i = 0; i < list.length; i++) if (/\/kp\/lib\/v1\/api\.js([?#]|$)/.test(list[i].src)) el = list[i];
+    }
+    return el && el.src ? el.src.replace(/\/kp\/lib\/v1\/api\.js([?#].*)?$/, "") : null;
+  })();
+  // widgets are the loaded widgets by instance_id, or by category when
+  // loaded without one: the categories shown and the one selected.
+  var st = { token: null, base: null, claims: null, summary: null, widgets: {}, listeners: {}, cssLoaded: false };
 
   function b64url(s) {
     s = s.replace(/-/g, "+").replace(/_/g, "/");
@@ -57,7 +78,14 @@
     if (text != null) e.textContent = text;
     return e;
   }
-  function category(options) {
+  function loadedAny() { return Object.keys(st.widgets).length > 0; }
+  // pick finds the category an authorize, reauthorize or finalize call is
+  // about: its instance's selected category, or the category named.
+  function pick(options) {
+    if (options.instance_id != null) {
+      var w = st.widgets["#" + options.instance_id];
+      return w ? w.selected : null;
+    }
     if (options.payment_method_category) return options.payment_method_category;
     if (options.payment_method_categories && options.payment_method_categories.length) return options.payment_method_categories[0];
     return null;
@@ -147,7 +175,7 @@
 
   function authorizeFlow(path, a, extra) {
     ensureCSS();
-    var body = { payment_method_category: category(a.options), auto_finalize: a.options.auto_finalize, data: a.data };
+    var body = { auto_finalize: a.options.auto_finalize, data: a.data };
     for (var k in extra) body[k] = extra[k];
     return post(path, body).then(function (r) {
       if (r.status !== 200) throw KlarnaError(r.body.error || "AuthorizationError", r.body.message);
@@ -169,81 +197,168 @@
     });
   }
 
+  function resolve(container) {
+    if (typeof container === "string") { try { container = document.querySelector(container); } catch (e) { container = null; } }
+    return container && container.appendChild ? container : null;
+  }
+  function badge(c) {
+    var img = el("img");
+    img.src = c.asset_url; img.alt = ""; img.width = 120; img.height = 28;
+    return img;
+  }
+  // draw renders a loaded widget: one category, or a choice among several
+  // (payment_method_categories with an instance_id).
+  function draw(container, w, body) {
+    container.textContent = "";
+    var box = el("div", "ksim-widget" + (w.categories.length > 1 ? " ksim-widget-many" : ""));
+    box.setAttribute("data-testid", "klarna-sim-widget");
+    if (w.instanceId) box.setAttribute("data-instance-id", w.instanceId);
+    var amount = money(body.order_amount, body.purchase_currency, body.locale) + " · Klarna simulator";
+    if (w.categories.length === 1) {
+      var c = w.categories[0];
+      box.appendChild(badge(c));
+      var txt = el("div", "ksim-widget-text");
+      txt.appendChild(el("strong", null, c.name));
+      txt.appendChild(el("span", null, amount));
+      box.appendChild(txt);
+    } else {
+      var fs = el("fieldset", "ksim-choices");
+      fs.appendChild(el("legend", null, amount));
+      w.categories.forEach(function (c, i) {
+        var label = el("label", "ksim-choice");
+        var input = el("input");
+        input.type = "radio"; input.name = "ksim-" + w.instanceId; input.value = c.identifier; input.checked = i === 0;
+        input.setAttribute("data-testid", "klarna-sim-choice-" + c.identifier);
+        input.addEventListener("change", function () { if (input.checked) w.selected = c.identifier; });
+        label.appendChild(input);
+        label.appendChild(badge(c));
+        label.appendChild(el("span", null, c.name));
+        fs.appendChild(label);
+      });
+      box.appendChild(fs);
+    }
+    container.appendChild(box);
+    emit("heightChanged", box.offsetHeight);
+  }
+
   var Payments = {
     __simulator: true,
+    // init accepts any JSON Web Token, as Klarna's does (its documentation's
+    // own example is an HS256 token with {"foo":"bar"}); whether it names a
+    // session Klarna knows shows at load.
     init: function (opts) {
       var tok = opts && opts.client_token;
       var parts = typeof tok === "string" ? tok.split(".") : [];
-      var claims = null;
-      if (parts.length === 3) { try { claims = JSON.parse(b64url(parts[1])); } catch (e) { claims = null; } }
-      if (!claims || !claims.session_id || !claims.base_url) throw KlarnaError("InvalidClientTokenError", "client_token is not a valid JWT");
-      st.token = tok; st.claims = claims; st.base = claims.base_url; st.loaded = {}; st.summary = null;
+      var header = null, claims = null;
+      if (parts.length === 3 && parts[0] && parts[1]) {
+        try { header = JSON.parse(b64url(parts[0])); claims = JSON.parse(b64url(parts[1])); } catch (e) { claims = null; }
+      }
+      if (!header || typeof header !== "object" || !claims || typeof claims !== "object") {
+        throw KlarnaError("InvalidClientTokenError", "The client token is invalid. Make sure it has not been tampered with in any way.");
+      }
+      st.token = tok; st.claims = claims; st.base = scriptBase || claims.base_url || null; st.widgets = {}; st.summary = null;
     },
     load: function (a1, a2, a3) {
       var a = args(a1, a2, a3);
-      if (!st.token) { a.cb({ show_form: false }); throw KlarnaError("ApplicationNotInitializedError"); }
-      var container = a.options.container;
-      if (typeof container === "string") { try { container = document.querySelector(container); } catch (e) { container = null; } }
-      if (!container || !container.appendChild) { a.cb({ show_form: false }); throw KlarnaError("InvalidContainerSelectorError"); }
+      var o = a.options;
+      function fail(e) { a.cb({ show_form: false }); throw e; }
+      if (!st.token || !a1) fail(KlarnaError("ApplicationNotInitializedError", "The application has not yet been initialized. Call `init` first to initialize it."));
+      var container = resolve(o.container);
+      if (!container) fail(KlarnaError("InvalidContainerSelectorError", "The container selector is invalid."));
+      var many = Array.isArray(o.payment_method_categories);
+      var wanted = many ? o.payment_method_categories.slice() : (o.payment_method_category ? [o.payment_method_category] : []);
+      if (many && o.instance_id == null) fail(KlarnaError("InstanceIDNotProvidedError", "An instance ID must be provided when the `payment_method_categories` option is used."));
+      if (o.instance_id != null && !INSTANCE_ID.test(String(o.instance_id))) fail(KlarnaError("InvalidInstanceIDError", "The instance ID must only contain alphabets, numbers, underscores (_) and hyphens (-)."));
+      wanted.forEach(function (c) {
+        if (CATEGORIES.indexOf(c) < 0) fail(KlarnaError("PaymentMethodCategoryNotSupportedError", "This payment method category is not supported: " + c));
+      });
+      if (o.preferred_payment_method != null && METHODS.indexOf(o.preferred_payment_method) < 0) {
+        fail(KlarnaError("PreferredPaymentMethodNotSupportedError", "The provided preferred payment method is not supported."));
+      }
       ensureCSS();
-      var cat = category(a.options);
       post("/browser/load", { data: a.data }).then(function (r) {
         if (r.status !== 200) { a.cb({ show_form: false }); return; }
         st.summary = r.body;
+        var offered = r.body.categories.filter(function (x) { return wanted.indexOf(x.identifier) >= 0; });
         // Choice: without a category the widget shows the session's first one.
-        if (!cat && r.body.categories.length) cat = r.body.categories[0].identifier;
-        var c = r.body.categories.filter(function (x) { return x.identifier === cat; })[0];
-        if (!c) { a.cb({ show_form: false }); return; }
-        st.loaded[cat] = true;
-        container.textContent = "";
-        var w = el("div", "ksim-widget");
-        w.setAttribute("data-testid", "klarna-sim-widget");
-        var img = el("img");
-        img.src = c.asset_url; img.alt = ""; img.width = 120; img.height = 28;
-        w.appendChild(img);
-        var txt = el("div", "ksim-widget-text");
-        txt.appendChild(el("strong", null, c.name));
-        txt.appendChild(el("span", null, money(r.body.order_amount, r.body.purchase_currency, r.body.locale) + " · Klarna simulator"));
-        w.appendChild(txt);
-        container.appendChild(w);
-        emit("heightChanged", w.offsetHeight);
+        if (!wanted.length && r.body.categories.length) offered = [r.body.categories[0]];
+        // A category Klarna knows but does not offer for this session or
+        // shopper: not shown, and Klarna's answer is show_form false.
+        if (!offered.length) { a.cb({ show_form: false }); return; }
+        var w = { instanceId: o.instance_id != null ? String(o.instance_id) : null, categories: offered, selected: offered[0].identifier };
+        st.widgets[w.instanceId != null ? "#" + w.instanceId : offered[0].identifier] = w;
+        draw(container, w, r.body);
         a.cb({ show_form: true });
       }, function () { a.cb({ show_form: false }); });
     },
     authorize: function (a1, a2, a3) {
       var a = args(a1, a2, a3);
-      var cat = category(a.options);
-      if (!cat || !st.loaded[cat]) {
-        if (Object.keys(st.loaded).length === 0) throw KlarnaError("ApplicationNotLoadedError");
-        throw KlarnaError("PaymentMethodCategoryNotSupportedError");
-      }
-      authorizeFlow("/browser/authorize", a, {}).then(function (r) { a.cb(result(r)); },
+      function fail(e) { a.cb({ approved: false, show_form: false }); throw e; }
+      if (!loadedAny()) fail(KlarnaError("ApplicationNotLoadedError", "The application has not yet been loaded. Call `load` first to load it."));
+      var cat = pick(a.options);
+      var known = a.options.instance_id != null ? cat != null : cat != null && Object.keys(st.widgets).some(function (k) {
+        return st.widgets[k].categories.some(function (c) { return c.identifier === cat; });
+      });
+      if (!known) fail(KlarnaError("PaymentMethodCategoryNotSupportedError", "This payment method category is not supported: " + (cat || a.options.instance_id)));
+      authorizeFlow("/browser/authorize", a, { payment_method_category: cat }).then(function (r) { a.cb(result(r)); },
         function (e) { console.error(e); a.cb({ approved: false, show_form: false }); });
     },
     reauthorize: function (a1, a2, a3) {
       var a = args(a1, a2, a3);
-      if (Object.keys(st.loaded).length === 0) throw KlarnaError("ApplicationNotLoadedError");
-      authorizeFlow("/browser/authorize", a, { reauthorize: true }).then(function (r) {
+      function fail(e) { a.cb({ approved: false, show_form: false }); throw e; }
+      if (!st.token) fail(KlarnaError("ApplicationNotInitializedError", "The application has not yet been initialized. Call `init` first to initialize it."));
+      var cat = pick(a.options);
+      if (!cat) fail(KlarnaError("PaymentMethodCategoryNotProvidedError", "A payment method category must be provided."));
+      if (CATEGORIES.indexOf(cat) < 0) fail(KlarnaError("PaymentMethodCategoryNotSupportedError", "This payment method category is not supported: " + cat));
+      authorizeFlow("/browser/authorize", a, { payment_method_category: cat, reauthorize: true }).then(function (r) {
         var out = result(r); delete out.show_form; a.cb(out);
       }, function (e) { console.error(e); a.cb({ approved: false }); });
     },
     finalize: function (a1, a2, a3) {
       var a = args(a1, a2, a3);
-      if (Object.keys(st.loaded).length === 0) throw KlarnaError("ApplicationNotLoadedError");
-      authorizeFlow("/browser/finalize", a, {}).then(function (r) { a.cb(result(r)); },
+      function fail(e) { a.cb({ approved: false, show_form: false }); throw e; }
+      if (!st.token) fail(KlarnaError("ApplicationNotInitializedError", "The application has not yet been initialized. Call `init` first to initialize it."));
+      var cat = pick(a.options);
+      if (!cat) fail(KlarnaError("PaymentMethodCategoryNotProvidedError", "A payment method category must be provided."));
+      if (CATEGORIES.indexOf(cat) < 0) fail(KlarnaError("PaymentMethodCategoryNotSupportedError", "This payment method category is not supported: " + cat));
+      authorizeFlow("/browser/finalize", a, { payment_method_category: cat }).then(function (r) { a.cb(result(r)); },
         function (e) { console.error(e); a.cb({ approved: false, show_form: false }); });
     },
+    // loadPaymentReview draws the payment method the shopper chose, for a
+    // review page (US only, as at Klarna).
     loadPaymentReview: function (a1, a2) {
       var a = args(a1, a2);
-      if (!st.claims || st.claims.purchase_country !== "US") throw KlarnaError("OperationNotSupportedError");
-      a.cb({ show_form: true });
+      function fail(e) { a.cb({ show_form: false }); throw e; }
+      if (!st.token || !a1) fail(KlarnaError("ApplicationNotInitializedError", "The application has not yet been initialized. Call `init` first to initialize it."));
+      var container = resolve(a.options.container);
+      if (!container) fail(KlarnaError("InvalidContainerSelectorError", "The container selector is invalid."));
+      if (!st.claims || st.claims.purchase_country !== "US") fail(KlarnaError("OperationNotSupportedError", "This operation is not supported: loadPaymentReview"));
+      ensureCSS();
+      post("/browser/load", {}).then(function (r) {
+        if (r.status !== 200) { a.cb({ show_form: false }); return; }
+        st.summary = r.body;
+        var id = r.body.authorized_category || (r.body.categories[0] && r.body.categories[0].identifier);
+        var c = r.body.categories.filter(function (x) { return x.identifier === id; })[0];
+        if (!c) { a.cb({ show_form: false }); return; }
+        container.textContent = "";
+        var box = el("div", "ksim-widget ksim-review");
+        box.setAttribute("data-testid", "klarna-sim-payment-review");
+        box.appendChild(badge(c));
+        var txt = el("div", "ksim-widget-text");
+        txt.appendChild(el("strong", null, "Paying with Klarna: " + c.name));
+        txt.appendChild(el("span", null, money(r.body.order_amount, r.body.purchase_currency, r.body.locale) + (r.body.authorized_category ? " · approved" : "") + " · Klarna simulator"));
+        box.appendChild(txt);
+        container.appendChild(box);
+        emit("heightChanged", box.offsetHeight);
+        a.cb({ show_form: true });
+      }, function () { a.cb({ show_form: false }); });
     },
     on: function (name, handler) {
-      if (EVENTS.indexOf(name) < 0) throw KlarnaError("EventNotSupportedError");
+      if (EVENTS.indexOf(name) < 0) throw KlarnaError("EventNotSupportedError", "This event name is not supported: " + name);
       (st.listeners[name] = st.listeners[name] || []).push(handler);
     },
     off: function (name, handler) {
-      if (EVENTS.indexOf(name) < 0) throw KlarnaError("EventNotSupportedError");
+      if (EVENTS.indexOf(name) < 0) throw KlarnaError("EventNotSupportedError", "This event name is not supported: " + name);
       if (!handler) { st.listeners[name] = []; return; }
       st.listeners[name] = (st.listeners[name] || []).filter(function (h) { return h !== handler; });
     }

@@ -6,6 +6,11 @@
 // Point your Klarna client's base URL at the printed URL and load the widget
 // script from <url>/kp/lib/v1/api.js. The inspector is at <url>/_sim/.
 //
+// The root serves every region. Klarna's regional hosts are <url>/eu,
+// <url>/na and <url>/oc: each takes only its own region's countries and its
+// own credentials (-eu-username/-eu-password and so on, else -username and
+// -password), as api, api-na and api-oc.klarna.com do.
+//
 // The simulator calls back and redirects only to the origins in
 // -allow-origins (or KLARNA_SIM_ALLOW_ORIGINS), by default this machine's
 // loopback names on any port; it answers only to its own host name and the
@@ -47,6 +52,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	public := fs.String("public-url", "", "URL browsers use to reach the simulator (default http://<addr>)")
 	user := fs.String("username", "", "API username to require (empty: accept any credentials)")
 	pass := fs.String("password", "", "API password to require")
+	regionUser, regionPass := map[string]*string{}, map[string]*string{}
+	for _, r := range []string{simulator.RegionEU, simulator.RegionNA, simulator.RegionOC} {
+		regionUser[r] = fs.String(r+"-username", "", "API username the "+r+" regional host requires (default -username)")
+		regionPass[r] = fs.String(r+"-password", "", "API password the "+r+" regional host requires (default -password)")
+	}
 	delay := fs.Duration("callback-delay", 0, "delay before the authorization callback")
 	decide := fs.Duration("pending-decision-delay", 0, "decide pending orders automatically after this long (0: from the inspector)")
 	decision := fs.String("pending-decision", "accept", "automatic decision: accept, reject or stop")
@@ -78,9 +88,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *allow != "" {
 		origins = strings.Split(*allow, ",")
 	}
+	regions := map[string]simulator.Credentials{}
+	for r, u := range regionUser {
+		if *u != "" || *regionPass[r] != "" {
+			regions[r] = simulator.Credentials{Username: *u, Password: *regionPass[r]}
+		}
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	sim, err := simulator.New(simulator.Config{
-		BaseURL: base, Username: *user, Password: *pass, CallbackDelay: *delay,
+		BaseURL: base, Username: *user, Password: *pass, Regions: regions, CallbackDelay: *delay,
 		PendingDecisionDelay: *decide, PendingDecision: *decision, Faults: *faults, AllowedOrigins: origins, Logger: logger,
 		OrderAuthorizationLifetime: *lifetime, RequireIdempotencyKey: *requireKey,
 	})
@@ -93,8 +109,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if shown == "" {
 		shown = "this machine only (loopback, any port)"
 	}
-	fmt.Fprintf(stdout, "Klarna simulator listening on %s\n  API base URL: %s\n  widget script: %s\n  inspector: %s/_sim/\n  callbacks and redirects to: %s\n",
-		ln.Addr(), base, sim.ScriptURL(), base, shown)
+	fmt.Fprintf(stdout, "Klarna simulator listening on %s\n  API base URL: %s (every region)\n  regional hosts: eu %s · na %s · oc %s\n  widget script: %s\n  inspector: %s/_sim/\n  callbacks and redirects to: %s\n",
+		ln.Addr(), base, sim.RegionURL("eu"), sim.RegionURL("na"), sim.RegionURL("oc"), sim.ScriptURL(), base, shown)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -61,3 +61,42 @@ func TestStandaloneIsLocalUnlessProtected(t *testing.T) {
 		}
 	}
 }
+
+// TestRegionalCredentials: a regional host takes its own -<region>-username
+// and -password; the others, and the root, take -username and -password.
+func TestRegionalCredentials(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-username", "root", "-password", "rootpw", "-na-username", "na", "-na-password", "napw"}, &out, io.Discard)
+	}()
+	defer func() { cancel(); <-done }()
+	re := regexp.MustCompile(`API base URL: (http://\S+)`)
+	var base string
+	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" || !strings.Contains(out.String(), "na "+base+"/na") {
+		t.Fatalf("did not start, or no regional hosts printed:\n%s", out.String())
+	}
+	for _, tc := range []struct {
+		prefix, user, pass string
+		want               int
+	}{
+		{"/na", "na", "napw", 404}, {"/na", "root", "rootpw", 401}, {"/eu", "root", "rootpw", 404}, {"/eu", "na", "napw", 401}, {"", "root", "rootpw", 404},
+	} {
+		req, _ := http.NewRequest("GET", base+tc.prefix+"/payments/v1/sessions/unknown", nil)
+		req.SetBasicAuth(tc.user, tc.pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s as %s: %d, want %d", tc.prefix, tc.user, resp.StatusCode, tc.want)
+		}
+	}
+}
