@@ -190,10 +190,10 @@ type OrderStore interface {
 	// already finished.
 	FinishAction(ctx context.Context, id string, out Outcome) (bool, error)
 	// LinkKlarnaOrder gives an order placed without a known Klarna order id
-	// its id, lifts the hold that said so, and records a as done, if the
-	// order is still at a.AtVersion (ErrStale). ErrDuplicate if another
-	// order has that id.
-	LinkKlarnaOrder(ctx context.Context, a *Action, klarnaOrderID string) error
+	// its id and fraud status, lifts the hold that said so, and records a as
+	// done, if the order is still at a.AtVersion (ErrStale). ErrDuplicate if
+	// another order has that id.
+	LinkKlarnaOrder(ctx context.Context, a *Action, klarnaOrderID, fraudStatus string) error
 	Action(ctx context.Context, id string) (*Action, error)
 	// Actions lists an order's actions, oldest first.
 	Actions(ctx context.Context, checkoutID string) ([]*Action, error)
@@ -440,11 +440,11 @@ func orEmptyJSON(s string) string {
 }
 
 // LinkKlarnaOrder records the Klarna order id an operator looked up.
-func (s *SQL) LinkKlarnaOrder(ctx context.Context, a *Action, klarnaOrderID string) error {
+func (s *SQL) LinkKlarnaOrder(ctx context.Context, a *Action, klarnaOrderID, fraudStatus string) error {
 	now := time.Now().UTC()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := s.txExec(ctx, tx, `UPDATE checkouts SET klarna_order_id = ?, hold = '', last_error = '', version = version + 1, updated_at = ?
-			WHERE id = ? AND version = ? AND klarna_order_id = ''`, klarnaOrderID, now, a.CheckoutID, a.AtVersion)
+		n, err := s.txExec(ctx, tx, `UPDATE checkouts SET klarna_order_id = ?, fraud_status = ?, hold = '', last_error = '', version = version + 1,
+			updated_at = ? WHERE id = ? AND version = ? AND klarna_order_id = ''`, klarnaOrderID, fraudStatus, now, a.CheckoutID, a.AtVersion)
 		if err != nil {
 			return err
 		}
@@ -502,10 +502,22 @@ func (s *SQL) DueActions(ctx context.Context, now time.Time, limit int) ([]*Acti
 }
 
 // RecordRead stores Klarna's read of an order and what it showed that the
-// shop did not know.
+// shop did not know. A read that changes what the shop knows of the order
+// (its status, amounts or expiry, or a capture or refund it lacked) moves
+// the order's version on: an action confirmed on the page shown before is
+// then refused as stale, since its amounts may no longer hold.
 func (s *SQL) RecordRead(ctx context.Context, r *KlarnaRead, captures []*Capture, refunds []*Refund) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := s.txExec(ctx, tx, `INSERT INTO order_reads (checkout_id, klarna_order_id, status, fraud_status, order_amount, captured_amount,
+		var prev KlarnaRead
+		var expires sql.NullTime
+		err := tx.QueryRowContext(ctx, s.q(`SELECT status, captured_amount, refunded_amount, remaining_amount, order_amount, expires_at
+			FROM order_reads WHERE checkout_id = ?`), r.CheckoutID).Scan(&prev.Status, &prev.Captured, &prev.Refunded, &prev.Remaining, &prev.OrderAmount, &expires)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		changed := err != nil || prev.Status != r.Status || prev.Captured != r.Captured || prev.Refunded != r.Refunded ||
+			prev.Remaining != r.Remaining || prev.OrderAmount != r.OrderAmount || !sameTime(timePtr(expires), r.ExpiresAt)
+		_, err = s.txExec(ctx, tx, `INSERT INTO order_reads (checkout_id, klarna_order_id, status, fraud_status, order_amount, captured_amount,
 			refunded_amount, remaining_amount, expires_at, klarna_created_at, read_at, correlation_id, mismatch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (checkout_id) DO UPDATE SET klarna_order_id = excluded.klarna_order_id, status = excluded.status,
 			fraud_status = excluded.fraud_status, order_amount = excluded.order_amount, captured_amount = excluded.captured_amount,
@@ -518,20 +530,28 @@ func (s *SQL) RecordRead(ctx context.Context, r *KlarnaRead, captures []*Capture
 			return err
 		}
 		for _, c := range captures {
-			if _, err := s.txExec(ctx, tx, `INSERT INTO order_captures (capture_id, checkout_id, klarna_order_id, action_id, amount, lines,
+			n, err := s.txExec(ctx, tx, `INSERT INTO order_captures (capture_id, checkout_id, klarna_order_id, action_id, amount, lines,
 				shipping_company, tracking_number, tracking_uri, klarna_reference, captured_at, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
 				ON CONFLICT (capture_id) DO NOTHING`,
 				c.ID, c.CheckoutID, c.KlarnaOrderID, c.ActionID, c.Amount, orEmptyJSON(c.Lines), c.ShippingCompany, c.TrackingNumber,
-				c.TrackingURI, c.KlarnaReference, c.CapturedAt.UTC(), time.Now().UTC()); err != nil {
+				c.TrackingURI, c.KlarnaReference, c.CapturedAt.UTC(), time.Now().UTC())
+			if err != nil {
 				return err
 			}
+			changed = changed || n > 0
 		}
 		for _, rf := range refunds {
-			if _, err := s.txExec(ctx, tx, `INSERT INTO order_refunds (refund_id, checkout_id, klarna_order_id, action_id, amount, lines, reason,
+			n, err := s.txExec(ctx, tx, `INSERT INTO order_refunds (refund_id, checkout_id, klarna_order_id, action_id, amount, lines, reason,
 				refunded_at, recorded_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (refund_id) DO NOTHING`,
-				rf.ID, rf.CheckoutID, rf.KlarnaOrderID, rf.ActionID, rf.Amount, orEmptyJSON(rf.Lines), rf.Reason, rf.RefundedAt.UTC(), time.Now().UTC()); err != nil {
+				rf.ID, rf.CheckoutID, rf.KlarnaOrderID, rf.ActionID, rf.Amount, orEmptyJSON(rf.Lines), rf.Reason, rf.RefundedAt.UTC(), time.Now().UTC())
+			if err != nil {
 				return err
 			}
+			changed = changed || n > 0
+		}
+		if changed {
+			_, err := s.bumpVersion(ctx, tx, r.CheckoutID, 0, time.Now().UTC())
+			return err
 		}
 		return nil
 	})
@@ -539,6 +559,15 @@ func (s *SQL) RecordRead(ctx context.Context, r *KlarnaRead, captures []*Capture
 		return fmt.Errorf("store: recording Klarna's read of %s: %w", r.CheckoutID, err)
 	}
 	return nil
+}
+
+// sameTime compares two instants as the databases keep them (to the
+// microsecond).
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond))
 }
 
 // KlarnaRead returns the last read of an order.

@@ -262,7 +262,7 @@ func TestLinkKlarnaOrder(t *testing.T) {
 			c, _ := s.Checkout(ctx, "KS-LOST")
 			link := func(id, klarnaID string, version int64) error {
 				return s.LinkKlarnaOrder(ctx, &Action{ID: id, CheckoutID: c.ID, KlarnaOrderID: klarnaID, Kind: "link", Actor: "admin",
-					Summary: "Link", AtVersion: version, Status: ActionSucceeded, CreatedAt: now, UpdatedAt: now, FinishedAt: &now}, klarnaID)
+					Summary: "Link", AtVersion: version, Status: ActionSucceeded, CreatedAt: now, UpdatedAt: now, FinishedAt: &now}, klarnaID, "ACCEPTED")
 			}
 			if err := link("KS-LOST-1", "order-KS-OTHER", c.Version); !errors.Is(err, ErrDuplicate) {
 				t.Errorf("another order's id: %v", err)
@@ -274,11 +274,45 @@ func TestLinkKlarnaOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, _ := s.Checkout(ctx, "KS-LOST")
-			if got.KlarnaOrderID != "order-lost" || got.Hold != "" || got.Version != c.Version+1 {
+			if got.KlarnaOrderID != "order-lost" || got.Hold != "" || got.FraudStatus != "ACCEPTED" || got.Version != c.Version+1 {
 				t.Errorf("linked: %+v", got)
 			}
 			if h, _ := s.Actions(ctx, c.ID); len(h) != 1 || h[0].Kind != "link" {
 				t.Errorf("history: %+v", h)
+			}
+		})
+	}
+}
+
+// TestReadsMoveTheVersionOnlyOnNews: a read that changes what the shop
+// knows invalidates confirmations made on the page before; the same read
+// again does not.
+func TestReadsMoveTheVersionOnlyOnNews(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			c := placedOrder(t, s, "KS-READS")
+			expires := time.Now().Add(28 * 24 * time.Hour)
+			read := func(captured int64, caps ...*Capture) int64 {
+				t.Helper()
+				r := &KlarnaRead{CheckoutID: c.ID, KlarnaOrderID: c.KlarnaOrderID, Status: "AUTHORIZED", OrderAmount: 1800, Captured: captured,
+					Remaining: 1800 - captured, ExpiresAt: &expires, ReadAt: time.Now()}
+				if err := s.RecordRead(ctx, r, caps, nil); err != nil {
+					t.Fatal(err)
+				}
+				got, _ := s.Checkout(ctx, c.ID)
+				return got.Version
+			}
+			v1 := read(0)
+			if v1 != c.Version+1 {
+				t.Errorf("first read: version %d, want %d", v1, c.Version+1)
+			}
+			if v := read(0); v != v1 {
+				t.Errorf("the same read moved the version to %d", v)
+			}
+			outside := &Capture{ID: "cap-outside", CheckoutID: c.ID, KlarnaOrderID: c.KlarnaOrderID, Amount: 500, CapturedAt: time.Now()}
+			if v := read(500, outside); v != v1+1 {
+				t.Errorf("a read with a new capture: version %d, want %d", v, v1+1)
 			}
 		})
 	}
