@@ -32,6 +32,7 @@ import (
 	"storefront/internal/logging"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
+	"storefront/orders"
 	"storefront/shop"
 	"storefront/static"
 	"storefront/store"
@@ -132,11 +133,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("TOKEN_KEYS: %w", err)
 	}
 	catalog := shop.DefaultCatalog()
+	// Order management after placement: captures, refunds, cancels.
+	om := orders.New(client, db, orders.Policy{CaptureDigitalAtOrder: cfg.CaptureDigitalAtOrder}, orders.Options{Logger: log.With("component", "orders")})
 	svc := checkout.New(client, db, catalog, baseURL, checkout.Options{
 		Logger: log.With("component", "checkout"), Crash: crashHook(getenv), SessionsPerSecond: sessionQuota(cfg.Mode), Vault: tokens,
 		Lease: cfg.PlacementLease, ReviewChecks: cfg.ReviewChecks(),
+		AutoCapture: om.Policy().AutoCapture, AutoCaptured: om.Refresh,
 	})
-	h := handlers.New(hcfg, svc, db, catalog, log)
+	h := handlers.New(hcfg, svc, db, catalog, log, handlers.WithOrders(om))
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -178,6 +182,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer close(recovered)
 		svc.RunRecovery(recoverCtx, cfg.RecoveryInterval)
 	}()
+	// Order actions whose answer was lost are sent again with their keys.
+	omRecovered := make(chan struct{})
+	go func() {
+		defer close(omRecovered)
+		om.RunRecovery(recoverCtx, cfg.RecoveryInterval)
+	}()
+	defer func() { <-omRecovered }()
 
 	select {
 	case err := <-serveErr:

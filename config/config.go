@@ -75,6 +75,11 @@ type Config struct {
 	// (REVIEW_CHECK_AFTER, default 15m); later checks double the wait, up
 	// to 8 hours.
 	ReviewCheckAfter time.Duration
+	// CaptureDigitalAtOrder has Klarna capture an order when it creates it
+	// if the order holds digital goods only, delivered at once
+	// (CAPTURE_DIGITAL_AT_ORDER, default false: every order is captured by
+	// an operator when it ships). See orders.Policy.
+	CaptureDigitalAtOrder bool
 }
 
 // Simulator credentials used when none are configured.
@@ -221,6 +226,14 @@ func Load(getenv func(string) string) (*Config, error) {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			bad("LOG_LEVEL=%q: want debug, info, warn or error", v)
 		}
+	}
+
+	switch strings.ToLower(env("CAPTURE_DIGITAL_AT_ORDER")) {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		c.CaptureDigitalAtOrder = true
+	default:
+		bad("CAPTURE_DIGITAL_AT_ORDER=%q: want true or false", env("CAPTURE_DIGITAL_AT_ORDER"))
 	}
 
 	if len(problems) > 0 {

@@ -94,10 +94,12 @@ type Handler struct {
 	sessions *sessions.CookieStore
 	log      *slog.Logger
 	grids    sync.Map // gridKey -> rendered product grid
+	// orders is order management (orders.go); nil leaves it out.
+	orders Orders
 }
 
 // New builds the handlers.
-func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Logger) *Handler {
+func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Logger, opts ...Option) *Handler {
 	cs := sessions.NewCookieStore(cfg.SessionKeys...)
 	cs.Options = &sessions.Options{
 		Path:     "/",
@@ -114,7 +116,11 @@ func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Log
 			sc.SetSerializer(flatSerializer{})
 		}
 	}
-	return &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log}
+	h := &Handler{cfg: cfg, checkout: co, db: db, catalog: cat, sessions: cs, log: log}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // base fills the layout's view model.

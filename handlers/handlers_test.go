@@ -23,6 +23,7 @@ import (
 	"storefront/klarna"
 	"storefront/klarna/simulator"
 	"storefront/klarna/simulator/simtest"
+	"storefront/orders"
 	"storefront/shop"
 	"storefront/static"
 	"storefront/store"
@@ -32,6 +33,7 @@ type env struct {
 	srv *httptest.Server
 	sim *simulator.Simulator
 	db  store.Store
+	om  *orders.Service
 }
 
 type options struct {
@@ -69,14 +71,15 @@ func newEnv(t testing.TB, o options) *env {
 	if o.logs != nil {
 		log = slog.New(logging.Handler{Handler: slog.NewJSONHandler(o.logs, nil)})
 	}
-	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log})
+	om := orders.New(client, db, orders.Policy{}, orders.Options{Logger: log})
+	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log, AutoCapture: om.Policy().AutoCapture, AutoCaptured: om.Refresh})
 	h := handlers.New(handlers.Config{
 		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simURL + "/kp/lib/v1/api.js",
 		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits,
-	}, svc, db, cat, log)
+	}, svc, db, cat, log, handlers.WithOrders(om))
 	h.Routes(e, static.FS, nil)
 	t.Cleanup(svc.Wait)
-	return &env{srv: srv, sim: sim, db: db}
+	return &env{srv: srv, sim: sim, db: db, om: om}
 }
 
 // shopper is a browser: a cookie jar that does not follow redirects.

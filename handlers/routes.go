@@ -75,6 +75,16 @@ func (h *Handler) Routes(e *echo.Echo, static fs.FS, sim http.Handler) {
 	g.POST("/checkout/review/cancel", h.cancelReview)
 	g.GET("/confirmation/:ref", h.confirmation)
 	g.GET("/admin", h.admin, h.adminAuth)
+	// Order management (orders.go): a page per order; every action is
+	// planned, shown for confirmation with a one-time id, then confirmed.
+	if h.orders != nil {
+		g.GET("/admin/orders/:ref", h.orderPage, h.adminAuth)
+		g.POST("/admin/orders/:ref/plan", h.planAction, h.adminAuth)
+		g.POST("/admin/orders/:ref/confirm", h.confirmAction, h.adminAuth)
+		g.POST("/admin/orders/:ref/retry", h.retryAction, h.adminAuth)
+		g.POST("/admin/orders/:ref/refresh", h.refreshOrder, h.adminAuth)
+		g.POST("/admin/orders/:ref/link", h.linkOrder, h.adminAuth)
+	}
 	g.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
 

@@ -117,6 +117,8 @@ type ConfirmationPage struct {
 	// Subscription, when the order holds one.
 	SubscriptionState  string // active, pending, needs_attention
 	SubscriptionDetail string
+	// Fulfilment, once something happened after the order (orders_models.go).
+	Fulfilment *Fulfilment
 }
 
 // AdminOrder is one row of the orders area.
@@ -135,6 +137,8 @@ type AdminPage struct {
 	OpenWarning bool
 	// Refresh reloads the page while an order awaits Klarna's review.
 	Refresh bool
+	// Attention lists the orders that need an operator (orders_models.go).
+	Attention []AttentionRow
 }
 
 // ErrorPage is a friendly error.
