@@ -229,7 +229,9 @@ func (h *Handler) confirmation(c echo.Context) error {
 		p.StateDetail = "Klarna has approved your payment and we are confirming the order. Please keep this page open."
 	}
 	p.SubscriptionState, p.SubscriptionDetail = subscriptionText(co)
-	p.Fulfilment = h.fulfilment(c.Request().Context(), co)
+	if p.Fulfilment = h.fulfilment(c.Request().Context(), co); p.Fulfilment != nil && p.Fulfilment.Headline != "" {
+		p.StateLabel, p.StateDetail = p.Fulfilment.Headline, p.Fulfilment.Detail
+	}
 	if m, ok := shop.LookupMarket(co.Market); ok {
 		view := &shopper{Market: m, Locale: co.Locale}
 		if cart, err := shop.DecodeCart(co.Cart, h.catalog); err == nil {

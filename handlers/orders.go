@@ -397,5 +397,15 @@ func (h *Handler) fulfilment(ctx context.Context, co *store.Checkout) *views.Ful
 	if f.Refunded > 0 {
 		v.Refunded = o.Money(f.Refunded)
 	}
+	switch {
+	case f.Cancelled:
+		v.Headline, v.Detail = "Your order was cancelled.", "Nothing was sent and you have not been charged."
+	case f.Captured > 0 && f.Refunded >= f.Captured:
+		v.Headline, v.Detail = "Your order was refunded.", "Everything you were charged for has been refunded."
+	case len(v.Shipments) > 0 && v.Shipments[len(v.Shipments)-1].Digital:
+		v.Headline, v.Detail = "Thank you! Your order was delivered.", "The download link is in your e-mail. Klarna has charged you for it."
+	case len(v.Shipments) > 0:
+		v.Headline, v.Detail = "Your order is on its way.", "Klarna charges you for what has shipped."
+	}
 	return v
 }

@@ -112,7 +112,10 @@ type AttentionRow struct {
 // Fulfilment is what happened to an order after it was placed, for the
 // shopper: shipped (with tracking), refunded, cancelled.
 type Fulfilment struct {
-	Shipments []ShipmentRow
+	// Headline and Detail replace the confirmation's "confirmed" once the
+	// order shipped, was refunded or was cancelled.
+	Headline, Detail string
+	Shipments        []ShipmentRow
 	Refunded  string
 	Cancelled bool
 	Released  bool
