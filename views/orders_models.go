@@ -116,9 +116,9 @@ type Fulfilment struct {
 	// order shipped, was refunded or was cancelled.
 	Headline, Detail string
 	Shipments        []ShipmentRow
-	Refunded  string
-	Cancelled bool
-	Released  bool
+	Refunded         string
+	Cancelled        bool
+	Released         bool
 	// Partly: some of the order shipped, the rest still waits.
 	Partly bool
 }
