@@ -37,6 +37,7 @@ func (h *Handler) admin(c echo.Context) error {
 		return err
 	}
 	p := views.AdminPage{Base: h.base(c, s, "Orders"), OpenWarning: h.cfg.AdminPassword == "", Attention: h.attention(c)}
+	p.Styles = []string{ordersCSS}
 	for _, o := range orders {
 		row := views.AdminOrder{Ref: o.ID, State: string(o.State), Market: o.Market, KlarnaOrderID: o.KlarnaOrderID, FraudStatus: o.FraudStatus,
 			PaymentMethod: paymentMethodLabel(o.PaymentMethod), LastError: o.LastError, CorrelationID: o.CorrelationID, Hold: o.Hold,

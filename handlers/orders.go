@@ -75,7 +75,9 @@ func (h *Handler) orderPage(c echo.Context) error {
 // orderView fills the order page's view model.
 func (h *Handler) orderView(c echo.Context, s *shopper, o *orders.Order) views.OrderPage {
 	co := o.Checkout
-	p := views.OrderPage{Base: h.base(c, s, "Order "+co.ID), Ref: co.ID, State: string(co.State), Market: co.Market,
+	b := h.base(c, s, "Order "+co.ID)
+	b.Styles = []string{ordersCSS}
+	p := views.OrderPage{Base: b, Ref: co.ID, State: string(co.State), Market: co.Market,
 		PaymentMethod: paymentMethodLabel(co.PaymentMethod), Version: strconv.FormatInt(co.Version, 10), KlarnaOrderID: co.KlarnaOrderID,
 		FraudStatus: co.FraudStatus, Hold: co.Hold, NeedsLink: co.KlarnaOrderID == "", Currency: co.Currency,
 		Authorized: o.Money(o.Authorized), Captured: o.Money(o.Captured), Refunded: o.Money(o.Refunded), Remaining: o.Money(o.Remaining),
@@ -154,6 +156,9 @@ func shipments(o *orders.Order) []views.ShipmentRow {
 	}
 	return out
 }
+
+// ordersCSS is the orders area's stylesheet, beside the shop's.
+const ordersCSS = "/static/css/orders.css"
 
 func stamp(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04:05 UTC") }
 
@@ -239,7 +244,9 @@ func (h *Handler) planAction(c echo.Context) error {
 	if err != nil {
 		return ordersError(err)
 	}
-	p := views.ConfirmActionPage{Base: h.base(c, s, "Confirm: "+actionTitles[req.Kind]), Ref: ref, ActionID: plan.ActionID,
+	b := h.base(c, s, "Confirm: "+actionTitles[req.Kind])
+	b.Styles = []string{ordersCSS}
+	p := views.ConfirmActionPage{Base: b, Ref: ref, ActionID: plan.ActionID,
 		Version: strconv.FormatInt(plan.Version, 10), Kind: string(req.Kind), Title: actionTitles[req.Kind], Summary: plan.Summary,
 		Effect: plan.Effect, Fields: fields(req, c.FormValue("amount")), Danger: req.Kind == orders.Cancel || req.Kind == orders.Release}
 	if plan.Amount != 0 {

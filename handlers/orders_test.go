@@ -10,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"storefront/internal/reconcile"
 	"storefront/klarna/simulator"
 	"storefront/store"
 )
@@ -201,6 +202,19 @@ func TestOrderActions(t *testing.T) {
 	}
 	if n := e.sim.Snapshot().UnkeyedWrites; len(n) != 0 {
 		t.Errorf("Order Management writes without an idempotency key: %v", n)
+	}
+	// The shop's orders, captures and refunds are Klarna's.
+	placed, _ := e.db.Orders(t.Context(), 100)
+	local, err := reconcile.Local(placed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	money, err := e.db.MoneyTotals(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := reconcile.Compare(reconcile.WithMoney(local, money), reconcile.FromSimulator(e.sim.Orders())); !r.OK() || r.KlarnaCaptured != 5090+3200 {
+		t.Errorf("reconciliation: %s", r)
 	}
 }
 

@@ -20,6 +20,8 @@ type Base struct {
 	Simulator     bool
 	InspectURL    string // simulator inspector, in simulator mode
 	Scripts       []string
+	// Styles are extra stylesheets (the orders area's).
+	Styles []string
 }
 
 // MarketOption is one entry of the market switcher.

@@ -64,6 +64,30 @@ func (c *Client) Add(base, product string) error {
 	return nil
 }
 
+// Submit posts a form as a browser does, with the CSRF token of the last
+// page, follows the redirect, and returns the page it leads to
+// (remembering that page's token). A final status other than 200 is an
+// error, with the body still returned.
+func (c *Client) Submit(u string, form url.Values) (string, error) {
+	form.Set("csrf", c.CSRF)
+	resp, err := c.HTTP.PostForm(u, form)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if m := csrfRe.FindSubmatch(b); m != nil {
+		c.CSRF = string(m[1])
+	}
+	if resp.StatusCode != http.StatusOK {
+		return string(b), fmt.Errorf("POST %s: %d", u, resp.StatusCode)
+	}
+	return string(b), nil
+}
+
 // Place posts an authorization token as the checkout script does, and
 // returns the HTTP status and the shop's answer ({"status": ...}).
 func (c *Client) Place(base, token string) (int, map[string]string, error) {
