@@ -411,3 +411,38 @@ func TestNeedsAttention(t *testing.T) {
 		t.Errorf("unknown order: %d", resp.StatusCode)
 	}
 }
+
+// TestLinkKlarnaOrderForm: an order whose Klarna id the shop never learned
+// (Klarna made it but would not repeat a lost answer) is on hold with a
+// form to link the id; the shop links only the order Klarna confirms is
+// this one.
+func TestLinkKlarnaOrderForm(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	other, _ := buy(t, e, simulator.OutcomeApprove, "brass-pen")
+	e.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultAnswerLost, Times: 1})
+	ref, _ := buy(t, e, simulator.OutcomeApprove, "wool-throw")
+	op := e.shopper(t)
+	_, page := op.get("/admin/orders/" + ref)
+	if page.Find(`[data-testid=link-form]`).Length() != 1 || text(page, "order-hold") == "" || page.Find(`[data-testid=capture-all]`).Length() != 0 {
+		t.Fatalf("an order without its Klarna id: hold %q", text(page, "order-hold"))
+	}
+	version := page.Find(`[data-testid=link-form] input[name=version]`).AttrOr("value", "")
+	link := func(id string) string {
+		t.Helper()
+		resp, _ := op.post("/admin/orders/"+ref+"/link", url.Values{"version": {version}, "klarna_order_id": {id}})
+		_, page := op.get(strings.TrimPrefix(resp.Header.Get("Location"), op.base))
+		version = page.Find(`[data-testid=ship-form] input[name=version]`).AttrOr("value", version)
+		return text(page, "flash")
+	}
+	if f := link(klarnaOrder(t, e, other).ID); !strings.Contains(f, "Not linked") || !strings.Contains(f, other) {
+		t.Errorf("another order's id: %q", f)
+	}
+	if f := link(klarnaOrder(t, e, ref).ID); !strings.HasPrefix(f, "Linked") {
+		t.Errorf("the right id: %q", f)
+	}
+	_, page = op.get("/admin/orders/" + ref)
+	if text(page, "order-klarna-id") != klarnaOrder(t, e, ref).ID || page.Find(`[data-testid=capture-all]`).Length() != 1 || text(page, "order-hold") != "" {
+		t.Errorf("after linking: id %q", text(page, "order-klarna-id"))
+	}
+}
