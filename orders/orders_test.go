@@ -224,6 +224,16 @@ func TestRulesBeforeKlarna(t *testing.T) {
 	pending := f.place(t, "brass-pen:1", simulator.OutcomePending)
 	notAllowed(t, pending.ID, orders.Request{Kind: orders.CaptureAll}, "still reviewing")
 
+	rejected := f.place(t, "brass-pen:1", simulator.OutcomePending)
+	if err := f.sim.Decide(rejected.KlarnaOrderID, "reject"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := f.checkout.Notify(ctx, rejected.ID, rejected.KlarnaOrderID, checkout.EventRejected); err != nil || c.State != store.StateRejected {
+		t.Fatalf("rejection: %v %v", c, err)
+	}
+	// Klarna reports a rejected order as cancelled.
+	notAllowed(t, rejected.ID, orders.Request{Kind: orders.CaptureAll}, "Klarna has cancelled this order")
+
 	held := f.place(t, "brass-pen:1", simulator.OutcomeApprove)
 	hold := "Klarna stopped this order (FRAUD_RISK_STOPPED): do not ship"
 	if ok, _ := f.store.Transition(ctx, held.ID, []store.State{store.StatePlaced}, store.StatePlaced, store.Changes{Hold: &hold}); !ok {
