@@ -164,9 +164,12 @@ func stamp(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04:05 UTC
 
 // requestFrom reads an action request from a form: the order page's forms,
 // and the same fields repeated on the confirmation page.
-func requestFrom(c echo.Context, currency string) (orders.Request, error) {
+func requestFrom(c echo.Context) (orders.Request, error) {
 	req := orders.Request{Kind: orders.Kind(c.FormValue("kind")), Reason: c.FormValue("reason"), Carrier: c.FormValue("carrier"),
 		TrackingNumber: c.FormValue("tracking_number"), TrackingURI: c.FormValue("tracking_uri"), Quantities: map[int]int64{}}
+	if req.Kind == orders.RefundAmount {
+		req.Amount = c.FormValue("amount")
+	}
 	form, err := c.FormParams()
 	if err != nil {
 		return req, err
@@ -185,16 +188,11 @@ func requestFrom(c echo.Context, currency string) (orders.Request, error) {
 			req.Quantities[idx] = n
 		}
 	}
-	if req.Kind == orders.RefundAmount {
-		if req.Amount, err = orders.ParseAmount(c.FormValue("amount"), currency); err != nil {
-			return req, err
-		}
-	}
 	return req, nil
 }
 
 // fields repeats a request as the confirmation page's hidden fields.
-func fields(req orders.Request, amount string) []views.Field {
+func fields(req orders.Request) []views.Field {
 	out := []views.Field{{Name: "kind", Value: string(req.Kind)}}
 	add := func(name, v string) {
 		if v != "" {
@@ -204,7 +202,7 @@ func fields(req orders.Request, amount string) []views.Field {
 	for i, n := range req.Quantities {
 		add("qty-"+strconv.Itoa(i), strconv.FormatInt(n, 10))
 	}
-	add("amount", amount)
+	add("amount", req.Amount)
 	add("reason", req.Reason)
 	add("carrier", req.Carrier)
 	add("tracking_number", req.TrackingNumber)
@@ -223,18 +221,17 @@ func (h *Handler) planAction(c echo.Context) error {
 	s := shopperOf(c)
 	ref := c.Param("ref")
 	ctx := c.Request().Context()
-	o, err := h.orders.Order(ctx, ref)
-	if err != nil {
-		return ordersError(err)
+	req, err := requestFrom(c)
+	var (
+		o    *orders.Order
+		plan *orders.Plan
+	)
+	if err == nil {
+		o, plan, err = h.orders.Plan(ctx, ref, req)
 	}
-	if v := c.FormValue("version"); v != strconv.FormatInt(o.Checkout.Version, 10) {
+	if o != nil && c.FormValue("version") != strconv.FormatInt(o.Checkout.Version, 10) {
 		s.setFlash("The order changed since you looked at it (another operator acted, or Klarna's answer arrived). Nothing was done; here it is as it stands now.")
 		return c.Redirect(http.StatusSeeOther, orderPath(ref))
-	}
-	req, err := requestFrom(c, o.Checkout.Currency)
-	var plan *orders.Plan
-	if err == nil {
-		_, plan, err = h.orders.Plan(ctx, ref, req)
 	}
 	var na *orders.NotAllowedError
 	if errors.As(err, &na) {
@@ -248,7 +245,7 @@ func (h *Handler) planAction(c echo.Context) error {
 	b.Styles = []string{ordersCSS}
 	p := views.ConfirmActionPage{Base: b, Ref: ref, ActionID: plan.ActionID,
 		Version: strconv.FormatInt(plan.Version, 10), Kind: string(req.Kind), Title: actionTitles[req.Kind], Summary: plan.Summary,
-		Effect: plan.Effect, Fields: fields(req, c.FormValue("amount")), Danger: req.Kind == orders.Cancel || req.Kind == orders.Release}
+		Effect: plan.Effect, Fields: fields(req), Danger: req.Kind == orders.Cancel || req.Kind == orders.Release}
 	if plan.Amount != 0 {
 		p.Amount = o.Money(plan.Amount)
 	}
@@ -269,12 +266,8 @@ func (h *Handler) confirmAction(c echo.Context) error {
 	s := shopperOf(c)
 	ref := c.Param("ref")
 	ctx := c.Request().Context()
-	o, err := h.orders.Order(ctx, ref)
-	if err != nil {
-		return ordersError(err)
-	}
 	version, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
-	req, err := requestFrom(c, o.Checkout.Currency)
+	req, err := requestFrom(c)
 	var a *store.Action
 	if err == nil {
 		a, err = h.orders.Confirm(ctx, ref, c.FormValue("action_id"), version, req, operator(c))

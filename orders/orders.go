@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"storefront/klarna"
@@ -445,51 +446,55 @@ func (s *Service) refresh(ctx context.Context, c *store.Checkout) error {
 // one and in total; it says what differs, or "".
 func mismatch(c *store.Checkout, ko *klarna.ManagedOrder, caps []*store.Capture, refunds []*store.Refund) string {
 	money := func(n int64) string { return shop.FormatMoney(n, c.Currency, c.Locale) }
-	var diffs []string
-	klarnaCaps := map[string]int64{}
-	for _, kc := range ko.Captures {
-		klarnaCaps[kc.CaptureID] = kc.CapturedAmount
-	}
-	var captured int64
+	var ourCaps, klarnaCaps, ourRefunds, klarnaRefunds []amountOf
 	for _, cp := range caps {
-		captured += cp.Amount
-		if k, ok := klarnaCaps[cp.ID]; !ok {
-			diffs = append(diffs, fmt.Sprintf("capture %s (%s) is not at Klarna", cp.ID, money(cp.Amount)))
-		} else if k != cp.Amount {
-			diffs = append(diffs, fmt.Sprintf("capture %s is %s here, %s at Klarna", cp.ID, money(cp.Amount), money(k)))
-		}
+		ourCaps = append(ourCaps, amountOf{cp.ID, cp.Amount})
 	}
-	klarnaRefunds := map[string]int64{}
-	for _, kr := range ko.Refunds {
-		klarnaRefunds[kr.RefundID] = kr.RefundedAmount
+	for _, kc := range ko.Captures {
+		klarnaCaps = append(klarnaCaps, amountOf{kc.CaptureID, kc.CapturedAmount})
 	}
-	var refunded int64
 	for _, r := range refunds {
-		refunded += r.Amount
-		if k, ok := klarnaRefunds[r.ID]; !ok {
-			diffs = append(diffs, fmt.Sprintf("refund %s (%s) is not at Klarna", r.ID, money(r.Amount)))
-		} else if k != r.Amount {
-			diffs = append(diffs, fmt.Sprintf("refund %s is %s here, %s at Klarna", r.ID, money(r.Amount), money(k)))
-		}
+		ourRefunds = append(ourRefunds, amountOf{r.ID, r.Amount})
 	}
-	if captured != ko.CapturedAmount {
-		diffs = append(diffs, fmt.Sprintf("captured %s here, %s at Klarna", money(captured), money(ko.CapturedAmount)))
+	for _, kr := range ko.Refunds {
+		klarnaRefunds = append(klarnaRefunds, amountOf{kr.RefundID, kr.RefundedAmount})
 	}
-	if refunded != ko.RefundedAmount {
-		diffs = append(diffs, fmt.Sprintf("refunded %s here, %s at Klarna", money(refunded), money(ko.RefundedAmount)))
-	}
+	diffs := compareAmounts("capture", "captured", ourCaps, klarnaCaps, ko.CapturedAmount, money)
+	diffs = append(diffs, compareAmounts("refund", "refunded", ourRefunds, klarnaRefunds, ko.RefundedAmount, money)...)
 	if c.Amount != ko.OriginalOrderAmount && ko.OriginalOrderAmount != 0 {
 		diffs = append(diffs, fmt.Sprintf("ordered %s here, %s at Klarna", money(c.Amount), money(ko.OriginalOrderAmount)))
 	}
 	sort.Strings(diffs)
-	out := ""
-	for i, d := range diffs {
-		if i > 0 {
-			out += "; "
-		}
-		out += d
+	return strings.Join(diffs, "; ")
+}
+
+// amountOf is one capture or refund: Klarna's id and its amount.
+type amountOf struct {
+	id     string
+	amount int64
+}
+
+// compareAmounts compares the shop's captures (or refunds) with Klarna's,
+// one by one and in total against Klarna's total.
+func compareAmounts(noun, verb string, ours, klarnas []amountOf, klarnaTotal int64, money func(int64) string) []string {
+	theirs := map[string]int64{}
+	for _, k := range klarnas {
+		theirs[k.id] = k.amount
 	}
-	return out
+	var diffs []string
+	var total int64
+	for _, o := range ours {
+		total += o.amount
+		if k, ok := theirs[o.id]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s %s (%s) is not at Klarna", noun, o.id, money(o.amount)))
+		} else if k != o.amount {
+			diffs = append(diffs, fmt.Sprintf("%s %s is %s here, %s at Klarna", noun, o.id, money(o.amount), money(k)))
+		}
+	}
+	if total != klarnaTotal {
+		diffs = append(diffs, fmt.Sprintf("%s %s here, %s at Klarna", verb, money(total), money(klarnaTotal)))
+	}
+	return diffs
 }
 
 func jsonLines(ls []klarna.OrderLine) string {

@@ -244,7 +244,7 @@ func TestRulesBeforeKlarna(t *testing.T) {
 
 	c := f.place(t, "stoneware-mug:2", simulator.OutcomeApprove)
 	notAllowed(t, c.ID, orders.Request{Kind: orders.Release}, "cancel the order instead")
-	notAllowed(t, c.ID, orders.Request{Kind: orders.RefundAmount, Amount: 100, Reason: "x"}, "Nothing captured")
+	notAllowed(t, c.ID, orders.Request{Kind: orders.RefundAmount, Amount: "1.00", Reason: "x"}, "Nothing captured")
 	notAllowed(t, c.ID, orders.Request{Kind: orders.CaptureLines, Quantities: map[int]int64{0: 3}}, "Only 2 of")
 	notAllowed(t, c.ID, orders.Request{Kind: orders.CaptureLines}, "Choose at least one line")
 	notAllowed(t, c.ID, orders.Request{Kind: orders.CaptureAll, TrackingNumber: "123"}, "carrier")
@@ -252,8 +252,8 @@ func TestRulesBeforeKlarna(t *testing.T) {
 		t.Fatal(err)
 	}
 	notAllowed(t, c.ID, orders.Request{Kind: orders.Cancel}, "has captures")
-	notAllowed(t, c.ID, orders.Request{Kind: orders.RefundAmount, Amount: 1801, Reason: "x"}, "£18.00, not £18.01")
-	notAllowed(t, c.ID, orders.Request{Kind: orders.RefundAmount, Amount: 100}, "Say why")
+	notAllowed(t, c.ID, orders.Request{Kind: orders.RefundAmount, Amount: "18.01", Reason: "x"}, "£18.00, not £18.01")
+	notAllowed(t, c.ID, orders.Request{Kind: orders.RefundAmount, Amount: "1.00"}, "Say why")
 	notAllowed(t, c.ID, orders.Request{Kind: orders.RefundLines, Quantities: map[int]int64{0: 2}}, "Only 1 of")
 	if n := f.sim.Count(simulator.OpCapture); n != 1 {
 		t.Errorf("Klarna was asked to capture %d times, want 1", n)

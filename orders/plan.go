@@ -23,8 +23,9 @@ type Request struct {
 	Kind Kind
 	// Quantities are per line index, for CaptureLines and RefundLines.
 	Quantities map[int]int64
-	// Amount is the refund of RefundAmount, in minor units.
-	Amount int64
+	// Amount is the refund of RefundAmount as the operator typed it
+	// ("12.50"), in the order's currency.
+	Amount string
 	// Reason is shown to the customer with a refund (Klarna's description).
 	Reason string
 	// Carrier, TrackingNumber and TrackingURI go with a capture, so that
@@ -151,10 +152,12 @@ func (s *Service) plan(o *Order, req Request, actionID string) (*Plan, error) {
 			if strings.TrimSpace(req.Reason) == "" {
 				return nil, notAllowed("Say why you refund this amount: the reason is shown to the customer.")
 			}
-			if req.Amount <= 0 {
+			if p.Amount, err = ParseAmount(req.Amount, o.Checkout.Currency); err != nil {
+				return nil, err
+			}
+			if p.Amount <= 0 {
 				return nil, notAllowed("Enter the amount to refund.")
 			}
-			p.Amount = req.Amount
 		}
 		if p.Amount > o.Refundable {
 			return nil, notAllowed("Klarna refunds at most what was captured and not yet refunded: %s, not %s.", money(o.Refundable), money(p.Amount))

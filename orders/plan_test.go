@@ -1,10 +1,12 @@
 package orders
 
 import (
+	"strings"
 	"testing"
 
 	"storefront/klarna"
 	"storefront/shop"
+	"storefront/store"
 )
 
 // TestPartsAddUpToTheLine captures and refunds a line unit by unit, and in
@@ -62,6 +64,29 @@ func TestAutoCapturePolicy(t *testing.T) {
 	} {
 		if got := tc.p.AutoCapture(tc.lines); got != tc.want {
 			t.Errorf("%+v %v: %v", tc.p, tc.lines, got)
+		}
+	}
+}
+
+// TestMismatch: the shop's records are compared with Klarna's read one by
+// one and in total.
+func TestMismatch(t *testing.T) {
+	t.Parallel()
+	c := &store.Checkout{Currency: "GBP", Locale: "en-GB", Amount: 5000}
+	ko := &klarna.ManagedOrder{OriginalOrderAmount: 5000, CapturedAmount: 3000, RefundedAmount: 500,
+		Captures: []klarna.Capture{{CaptureID: "c1", CapturedAmount: 1000}, {CaptureID: "c2", CapturedAmount: 2000}},
+		Refunds:  []klarna.Refund{{RefundID: "r1", RefundedAmount: 500}}}
+	caps := []*store.Capture{{ID: "c1", Amount: 1000}, {ID: "c2", Amount: 2000}}
+	refunds := []*store.Refund{{ID: "r1", Amount: 500}}
+	if m := mismatch(c, ko, caps, refunds); m != "" {
+		t.Errorf("equal records: %q", m)
+	}
+	caps[1].Amount = 1500
+	caps = append(caps, &store.Capture{ID: "c9", Amount: 100})
+	m := mismatch(c, ko, caps, nil)
+	for _, want := range []string{"capture c2 is £15.00 here, £20.00 at Klarna", "capture c9 (£1.00) is not at Klarna", "captured £26.00 here, £30.00 at Klarna", "refunded £0.00 here, £5.00 at Klarna"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("mismatch %q lacks %q", m, want)
 		}
 	}
 }

@@ -36,6 +36,11 @@ func (c *Client) Get(u string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return c.page(resp, "GET "+u)
+}
+
+// page reads a response's page and remembers its CSRF token.
+func (c *Client) page(resp *http.Response, what string) (string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
@@ -45,7 +50,7 @@ func (c *Client) Get(u string) (string, error) {
 		c.CSRF = string(m[1])
 	}
 	if resp.StatusCode != http.StatusOK {
-		return string(b), fmt.Errorf("GET %s: %d", u, resp.StatusCode)
+		return string(b), fmt.Errorf("%s: %d", what, resp.StatusCode)
 	}
 	return string(b), nil
 }
@@ -74,18 +79,7 @@ func (c *Client) Submit(u string, form url.Values) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if m := csrfRe.FindSubmatch(b); m != nil {
-		c.CSRF = string(m[1])
-	}
-	if resp.StatusCode != http.StatusOK {
-		return string(b), fmt.Errorf("POST %s: %d", u, resp.StatusCode)
-	}
-	return string(b), nil
+	return c.page(resp, "POST "+u)
 }
 
 // Place posts an authorization token as the checkout script does, and
