@@ -81,7 +81,7 @@ func (h *Handler) orderView(c echo.Context, s *shopper, o *orders.Order) views.O
 		PaymentMethod: paymentMethodLabel(co.PaymentMethod), Version: strconv.FormatInt(co.Version, 10), KlarnaOrderID: co.KlarnaOrderID,
 		FraudStatus: co.FraudStatus, Hold: co.Hold, NeedsLink: co.KlarnaOrderID == "", Currency: co.Currency,
 		Authorized: o.Money(o.Authorized), Captured: o.Money(o.Captured), Refunded: o.Money(o.Refunded), Remaining: o.Money(o.Remaining),
-		Refundable: o.Money(o.Refundable), ExpiryEstimated: o.ExpiryEstimated, ExpiresSoon: o.ExpiresSoon, Why: map[string]string{},
+		ExpiryEstimated: o.ExpiryEstimated, ExpiresSoon: o.ExpiresSoon, Why: map[string]string{},
 		CaptureAllLabel: "Capture everything (" + o.Money(o.Remaining) + ")", RefundAllLabel: "Refund everything (" + o.Money(o.Refundable) + ")"}
 	if co.PlacedAt != nil {
 		p.PlacedAt = stamp(*co.PlacedAt)
@@ -99,16 +99,16 @@ func (h *Handler) orderView(c echo.Context, s *shopper, o *orders.Order) views.O
 		p.Why[string(k)] = why
 	}
 	for i, l := range o.Lines {
-		p.Lines = append(p.Lines, views.OrderLineRow{Index: i, Name: l.Name, Type: string(l.Type), Reference: l.Reference,
+		p.Lines = append(p.Lines, views.OrderLineRow{Index: i, Name: l.Name, Type: string(l.Type),
 			Unit: o.Money(l.UnitPrice), Total: o.Money(l.TotalAmount), Quantity: l.Quantity, Captured: l.Captured, Refunded: l.Refunded,
 			Capturable: l.Capturable(), Refundable: l.Refundable()})
 	}
 	p.Shipments = shipments(o)
 	for _, a := range o.Actions {
-		row := historyRow(o, a)
+		row := historyRow(a)
 		p.History = append(p.History, row)
 		if a.Status == store.ActionPending {
-			p.Pending, p.Refresh = &row, true
+			p.Refresh = true
 		}
 	}
 	// Captures and refunds made outside the shop belong in the history too.
@@ -127,12 +127,9 @@ func (h *Handler) orderView(c echo.Context, s *shopper, o *orders.Order) views.O
 	return p
 }
 
-func historyRow(o *orders.Order, a *store.Action) views.HistoryRow {
+func historyRow(a *store.Action) views.HistoryRow {
 	row := views.HistoryRow{ID: a.ID, When: stamp(a.CreatedAt), Who: a.Actor, What: a.Summary, Status: string(a.Status),
-		Detail: a.Error, CorrelationID: a.CorrelationID, IdempotencyKey: a.IdempotencyKey, Attempts: a.Attempts}
-	if a.Amount != 0 {
-		row.Amount = o.Money(a.Amount)
-	}
+		Detail: a.Error, CorrelationID: a.CorrelationID, IdempotencyKey: a.IdempotencyKey}
 	switch a.Status {
 	case store.ActionSucceeded:
 		row.StatusLabel = "Done"

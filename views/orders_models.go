@@ -22,16 +22,14 @@ type OrderPage struct {
 	// Mismatch says how the shop's amounts differ from Klarna's.
 	Mismatch string
 	// Amounts, formatted.
-	Authorized, Captured, Refunded, Remaining, Refundable string
-	ExpiresAt                                             string
-	ExpiryEstimated, ExpiresSoon                          bool
-	Lines                                                 []OrderLineRow
-	Shipments                                             []ShipmentRow
-	History                                               []HistoryRow
+	Authorized, Captured, Refunded, Remaining string
+	ExpiresAt                                 string
+	ExpiryEstimated, ExpiresSoon              bool
+	Lines                                     []OrderLineRow
+	Shipments                                 []ShipmentRow
+	History                                   []HistoryRow
 	// Outcome is the action just taken, shown at the top.
 	Outcome *HistoryRow
-	// Pending is the action still waiting for Klarna's answer.
-	Pending *HistoryRow
 	// Why says, per kind of action, why it cannot be taken ("" if it can).
 	Why map[string]string
 	// CaptureAllLabel and RefundAllLabel name the amounts on the buttons.
@@ -46,11 +44,10 @@ func (p OrderPage) Can(kind string) bool { return p.Why[kind] == "" }
 
 // OrderLineRow is one line of an order with what was captured and refunded.
 type OrderLineRow struct {
-	Index                                  int
-	Name, Type, Reference, Unit, Total     string
-	Quantity, Captured, Refunded           int64
-	Capturable, Refundable                 int64
-	CapturedAmount, RefundedAmount, Remain string
+	Index                        int
+	Name, Type, Unit, Total      string
+	Quantity, Captured, Refunded int64
+	Capturable, Refundable       int64
 }
 
 // ShipmentRow is a capture, with its tracking.
@@ -65,14 +62,13 @@ type ShipmentRow struct {
 // HistoryRow is one action on an order: who did what when, and Klarna's
 // answer.
 type HistoryRow struct {
-	ID, When, Who, What, Amount string
+	ID, When, Who, What string
 	// Status is pending, succeeded, failed (or klarna, for what Klarna did
 	// outside the shop).
 	Status, StatusLabel string
 	Detail              string
 	CorrelationID       string
 	IdempotencyKey      string
-	Attempts            int
 }
 
 // ConfirmActionPage shows exactly what an action will do before it runs.
@@ -84,7 +80,6 @@ type ConfirmActionPage struct {
 	Amount                 string
 	Lines                  []ConfirmLine
 	Carrier, Tracking      string
-	Reason                 string
 	// Fields repeats the operator's form, to be posted with the
 	// confirmation.
 	Fields []Field
