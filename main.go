@@ -35,6 +35,7 @@ import (
 	"storefront/klarna"
 	"storefront/klarna/simulator"
 	"storefront/metrics"
+	"storefront/orders"
 	"storefront/shop"
 	"storefront/static"
 	"storefront/store"
@@ -166,14 +167,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("TOKEN_KEYS: %w", err)
 	}
 	catalog := shop.DefaultCatalog()
+	// Order management after placement: captures, refunds, cancels.
+	om := orders.NewForMarkets(orders.ByRegion(clients), db, orders.Policy{CaptureDigitalAtOrder: cfg.CaptureDigitalAtOrder},
+		orders.Options{Logger: log.With("component", "orders")})
 	svc := checkout.NewForMarkets(checkout.ByRegion(clients), db, catalog, baseURL, checkout.Options{
 		Logger: log.With("component", "checkout"), Crash: crashHook(getenv), SessionsPerSecond: sessionQuota(cfg.Mode), Vault: tokens,
 		Lease: cfg.PlacementLease, ReviewChecks: cfg.ReviewChecks(), Observer: m,
+		AutoCapture: om.Policy().AutoCapture, AutoCaptured: om.Refresh,
 	})
 	subs := subscriptions.NewForMarkets(subscriptions.ByRegion(clients), db, catalog, tokens, subscriptions.Options{Logger: log.With("component", "subscriptions"), BaseURL: baseURL, Observer: m})
 	hcfg.RequestMetrics = m.Middleware
 	hcfg.LinkKeys = handlers.LinkKeys(cfg.SessionSecrets)
-	h := handlers.New(hcfg, svc, db, catalog, log, subs)
+	h := handlers.New(hcfg, svc, db, catalog, log, handlers.WithOrders(om), handlers.WithSubscriptions(subs))
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -232,6 +237,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var background sync.WaitGroup
 	background.Go(func() { svc.RunRecovery(bgCtx, cfg.RecoveryInterval) })
+	// Order actions whose answer was lost are sent again with their keys.
+	background.Go(func() { om.RunRecovery(bgCtx, cfg.RecoveryInterval) })
 	// Charge subscriptions whose period is due (every RENEWAL_INTERVAL).
 	background.Go(func() { subs.RunRenewals(bgCtx, cfg.RenewalInterval) })
 	background.Go(func() {

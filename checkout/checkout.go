@@ -98,6 +98,9 @@ type Service struct {
 	// vault encrypts customer tokens before they are stored.
 	vault *vault.Vault
 	obs   Observer
+	// autoCapture and autoCaptured: see Options.
+	autoCapture  func(lines []klarna.OrderLine) bool
+	autoCaptured func(ctx context.Context, ref string) error
 
 	// unrecorded holds orders Klarna made that the database refused to
 	// record; a goroutine per order writes them as soon as it can.
@@ -137,6 +140,13 @@ type Options struct {
 	Vault *vault.Vault
 	// Observer is told what checkouts do (metrics); optional.
 	Observer Observer
+	// AutoCapture decides from an order's lines whether Klarna captures it
+	// when it creates it (auto_capture): the order management policy's
+	// AutoCapture. Nil never does.
+	AutoCapture func(lines []klarna.OrderLine) bool
+	// AutoCaptured is told, in the background, of each order created with
+	// auto_capture, so that the capture Klarna made is recorded at once.
+	AutoCaptured func(ctx context.Context, ref string) error
 }
 
 // Observer is told what checkouts and placements do, for metrics. Its
@@ -193,7 +203,8 @@ func New(k Klarna, st store.Store, cat *shop.Catalog, baseURL string, o Options)
 	}
 	svc := &Service{clients: OneClient(k), store: st, catalog: cat, baseURL: strings.TrimRight(baseURL, "/"), log: o.Logger,
 		now: o.Now, instance: randomHex(8), lease: o.Lease, wait: o.Wait, retryWaits: o.RetryWaits, reviewChecks: o.ReviewChecks,
-		crash: o.Crash, vault: o.Vault, obs: o.Observer, unrecorded: map[string]bool{}, nudge: make(chan struct{}, 1), stop: make(chan struct{})}
+		crash: o.Crash, vault: o.Vault, obs: o.Observer, autoCapture: o.AutoCapture, autoCaptured: o.AutoCaptured,
+		unrecorded: map[string]bool{}, nudge: make(chan struct{}, 1), stop: make(chan struct{})}
 	if o.SessionsPerSecond > 0 {
 		svc.sessions = rate.NewLimiter(rate.Limit(o.SessionsPerSecond), max(1, int(o.SessionsPerSecond)))
 	}
@@ -500,7 +511,9 @@ func (s *Service) orderRequest(c *store.Checkout) (*klarna.OrderRequest, error) 
 		// Klarna sends fraud decisions to the notification URL given with
 		// the order, not the session's.
 		MerchantURLs: &klarna.MerchantURLs{Confirmation: urls.Confirmation, Notification: urls.Notification},
-		AutoCapture:  klarna.Bool(false),
+		// Goods are captured when they ship (package orders); only what is
+		// delivered at once may be captured at creation, by policy.
+		AutoCapture: klarna.Bool(s.autoCapture != nil && s.autoCapture(sr.OrderLines)),
 	}, nil
 }
 

@@ -72,12 +72,18 @@ func setupWith(t *testing.T, st store.Store) *fixture {
 	return setupFull(t, st, simulator.Config{})
 }
 
-// setupFull also chooses the simulator's configuration.
-func setupFull(t testing.TB, st store.Store, simCfg simulator.Config) *fixture {
+// setupFull also chooses the simulator's configuration and, optionally, how
+// long one call to it may take (default 300 ms, which keeps the fault
+// matrix's hanging calls short).
+func setupFull(t testing.TB, st store.Store, simCfg simulator.Config, attemptTimeout ...time.Duration) *fixture {
 	t.Helper()
 	simCfg.Username, simCfg.Password, simCfg.DisableCallbacks = "u", "p", true
 	sim, simURL := simtest.Start(t, simCfg)
-	client, err := klarna.NewClient(klarna.WithBaseURL(simURL), klarna.WithCredentials("u", "p"), klarna.WithMaxRetries(0), klarna.WithAttemptTimeout(300*time.Millisecond))
+	timeout := 300 * time.Millisecond
+	if len(attemptTimeout) > 0 {
+		timeout = attemptTimeout[0]
+	}
+	client, err := klarna.NewClient(klarna.WithBaseURL(simURL), klarna.WithCredentials("u", "p"), klarna.WithMaxRetries(0), klarna.WithAttemptTimeout(timeout))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,17 +142,22 @@ func TestBeginReusesUpdatesAndReplacesSessions(t *testing.T) {
 }
 
 // TestConcurrentPlacementsMakeOneOrder: 50 callers, browser posts and
-// Klarna callbacks mixed, on SQLite and on PostgreSQL.
+// Klarna callbacks mixed, on SQLite and on PostgreSQL. Each call to the
+// simulator may take 5 s: 50 callers verifying their token at once took
+// longer than 300 ms under the race detector on two busy cores.
 func TestConcurrentPlacementsMakeOneOrder(t *testing.T) {
 	t.Parallel()
-	t.Run("sqlite", func(t *testing.T) { t.Parallel(); concurrentPlacements(t, setup(t)) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		concurrentPlacements(t, setupFull(t, sqlite(t), simulator.Config{}, 5*time.Second))
+	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
 		pg := storetest.PostgresForTest(t)
 		if pg == nil {
 			t.Skip("no PostgreSQL")
 		}
-		concurrentPlacements(t, setupWith(t, pg))
+		concurrentPlacements(t, setupFull(t, pg, simulator.Config{}, 5*time.Second))
 	})
 }
 

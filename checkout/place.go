@@ -341,6 +341,9 @@ func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order
 		s.obs.Placed(string(out.to))
 	}
 	log.InfoContext(ctx, "order placed", "state", string(out.to), "fraud_status", o.FraudStatus, "correlation_id", corr)
+	if won && req.AutoCapture != nil && *req.AutoCapture {
+		s.recordAutoCapture(ctx, c.ID, log)
+	}
 	placed, err := s.store.Checkout(ctx, c.ID)
 	if err != nil {
 		log.ErrorContext(ctx, "reading the placed checkout failed", "error", err)
@@ -420,6 +423,24 @@ func (s *Service) recordLater(ctx context.Context, id string, out outcome, log *
 				return
 			}
 			wait = min(wait*2, 5*time.Second)
+		}
+	}()
+}
+
+// recordAutoCapture has the capture Klarna made at order creation recorded,
+// in the background: the shopper does not wait for it, and if it fails the
+// order management page records it when it next reads the order.
+func (s *Service) recordAutoCapture(ctx context.Context, ref string, log *slog.Logger) {
+	if s.autoCaptured == nil {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := s.autoCaptured(ctx, ref); err != nil {
+			log.WarnContext(ctx, "recording the capture Klarna made at order creation failed; the orders area records it later", "error", err)
 		}
 	}()
 }

@@ -107,6 +107,11 @@ type Config struct {
 	// otherwise.
 	DebugAddr   string
 	DebugPublic bool
+	// CaptureDigitalAtOrder has Klarna capture an order when it creates it
+	// if the order holds digital goods only, delivered at once
+	// (CAPTURE_DIGITAL_AT_ORDER, default false: every order is captured by
+	// an operator when it ships). See orders.Policy.
+	CaptureDigitalAtOrder bool
 }
 
 // SimulatorUsername is the simulator's API username when none is configured
@@ -292,6 +297,14 @@ func Load(getenv func(string) string) (*Config, error) {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			bad("LOG_LEVEL=%q: want debug, info, warn or error", v)
 		}
+	}
+
+	switch strings.ToLower(env("CAPTURE_DIGITAL_AT_ORDER")) {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		c.CaptureDigitalAtOrder = true
+	default:
+		bad("CAPTURE_DIGITAL_AT_ORDER=%q: want true or false", env("CAPTURE_DIGITAL_AT_ORDER"))
 	}
 
 	if len(problems) > 0 {

@@ -70,7 +70,8 @@ func (h *Handler) admin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := views.AdminPage{Base: h.base(c, s, "Orders"), OpenWarning: h.cfg.AdminPassword == "", Attention: h.attention()}
+	p := views.AdminPage{Base: h.base(c, s, "Orders"), OpenWarning: h.cfg.AdminPassword == "", Attention: h.attention(c), KlarnaAttention: h.klarnaAttention()}
+	p.Styles = []string{ordersCSS}
 	for _, o := range orders {
 		row := views.AdminOrder{Ref: o.ID, State: string(o.State), Market: o.Market, KlarnaOrderID: o.KlarnaOrderID, FraudStatus: o.FraudStatus,
 			PaymentMethod: paymentMethodLabel(o.PaymentMethod), LastError: o.LastError, CorrelationID: o.CorrelationID, Hold: o.Hold,

@@ -16,9 +16,9 @@ type problemReporter interface {
 	Problems() []checkout.Problem
 }
 
-// attention is what the orders area shows the operator about Klarna: recent
+// klarnaAttention is what the orders area shows the operator about Klarna: recent
 // problems that need them, with what to do, and the markets not offered.
-func (h *Handler) attention() views.Attention {
+func (h *Handler) klarnaAttention() views.Attention {
 	a := views.Attention{Notes: h.cfg.MarketNotes}
 	pr, ok := h.checkout.(problemReporter)
 	if !ok {

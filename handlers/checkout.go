@@ -257,6 +257,9 @@ func (h *Handler) confirmation(c echo.Context) error {
 			h.log.ErrorContext(c.Request().Context(), "reading the subscription of an order failed", "checkout", co.ID, "error", err)
 		}
 	}
+	if p.Fulfilment = h.fulfilment(c.Request().Context(), co); p.Fulfilment != nil && p.Fulfilment.Headline != "" {
+		p.StateLabel, p.StateDetail = p.Fulfilment.Headline, p.Fulfilment.Detail
+	}
 	if m, ok := shop.LookupMarket(co.Market); ok {
 		view := &shopper{Market: m, Locale: co.Locale}
 		if cart, err := shop.DecodeCart(co.Cart, h.catalog); err == nil {

@@ -72,3 +72,18 @@ func TestCrossSitePostRefused(t *testing.T) {
 		t.Errorf("same-origin first POST: %d", resp.StatusCode)
 	}
 }
+
+// TestOrderFormsAlwaysNeedAToken: pages that act on orders, payments or
+// subscriptions always run with a session, so their POSTs need its token
+// even from a visitor who has no cookie yet (no first-POST exemption).
+func TestOrderFormsAlwaysNeedAToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	for _, p := range []string{"/admin/orders/KS-X/plan", "/checkout/place", "/checkout/review", "/subscription/SUB-X/cancel"} {
+		s := e.shopper(t)
+		resp, _ := s.post(p, url.Values{"kind": {"capture_all"}})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("POST %s without a session: %d", p, resp.StatusCode)
+		}
+	}
+}

@@ -137,10 +137,13 @@ type Handler struct {
 	// echo is the router Routes mounted the shop on, asked which methods a
 	// path takes (405, OPTIONS).
 	echo *echo.Echo
+	// orders is order management (orders.go); nil leaves it out.
+	orders Orders
 }
 
-// New builds the handlers.
-func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Logger, subs Subscriptions) *Handler {
+// New builds the handlers. Options add the optional parts: order management
+// (WithOrders) and subscriptions (WithSubscriptions).
+func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Logger, opts ...Option) *Handler {
 	cs := sessions.NewCookieStore(cfg.SessionKeys...)
 	cs.Options = &sessions.Options{
 		Path:     "/",
@@ -160,9 +163,13 @@ func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Log
 	if len(cfg.LinkKeys) == 0 {
 		cfg.LinkKeys = [][]byte{cfg.SessionKeys[0]}
 	}
-	return &Handler{cfg: cfg, crossOrigin: http.NewCrossOriginProtection(), checkout: co, db: db, catalog: cat, sessions: cs, log: log, subs: subs,
+	h := &Handler{cfg: cfg, crossOrigin: http.NewCrossOriginProtection(), checkout: co, db: db, catalog: cat, sessions: cs, log: log,
 		hosts: allowedHosts(cfg), markets: newMarkets(cfg.Markets),
 		logins: newLoginGuard(cfg.LoginLimits), adminPassword: sha256.Sum256([]byte(cfg.AdminPassword))}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // base fills the layout's view model.

@@ -23,6 +23,7 @@ import (
 	"storefront/klarna"
 	"storefront/klarna/simulator"
 	"storefront/klarna/simulator/simtest"
+	"storefront/orders"
 	"storefront/shop"
 	"storefront/static"
 	"storefront/store"
@@ -34,6 +35,7 @@ type env struct {
 	srv *httptest.Server
 	sim *simulator.Simulator
 	db  store.Store
+	om  *orders.Service
 }
 
 type options struct {
@@ -76,15 +78,16 @@ func newEnv(t testing.TB, o options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log, Vault: v})
+	om := orders.New(client, db, orders.Policy{}, orders.Options{Logger: log})
+	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log, Vault: v, AutoCapture: om.Policy().AutoCapture, AutoCaptured: om.Refresh})
 	subs := subscriptions.New(client, sqlite, cat, v, subscriptions.Options{Logger: log, BaseURL: srv.URL})
 	h := handlers.New(handlers.Config{
 		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simURL + "/kp/lib/v1/api.js",
 		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits, TrustProxy: o.trustProxy,
-	}, svc, db, cat, log, subs)
+	}, svc, db, cat, log, handlers.WithOrders(om), handlers.WithSubscriptions(subs))
 	h.Routes(e, static.Handler(), nil)
 	t.Cleanup(svc.Wait)
-	return &env{srv: srv, sim: sim, db: db}
+	return &env{srv: srv, sim: sim, db: db, om: om}
 }
 
 // shopper is a browser: a cookie jar that does not follow redirects.

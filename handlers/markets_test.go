@@ -46,7 +46,7 @@ func regionalShop(t *testing.T, clients checkout.ClientFor, cfg handlers.Config)
 	}
 	cfg.Mode, cfg.Simulator, cfg.SessionKeys = "Klarna simulator", true, handlers.SessionKeys(secretsOr(nil))
 	svc := checkout.NewForMarkets(clients, db, cat, cfg.BaseURL, checkout.Options{})
-	h := handlers.New(cfg, svc, db, cat, slog.New(slog.DiscardHandler), nil)
+	h := handlers.New(cfg, svc, db, cat, slog.New(slog.DiscardHandler))
 	h.Routes(e, static.Handler(), nil)
 	t.Cleanup(svc.Wait)
 	return srv, svc
@@ -253,7 +253,7 @@ func TestBuiltInSimulatorFollowsTheOrigin(t *testing.T) {
 	svc := checkout.New(client, db, cat, base, checkout.Options{})
 	t.Cleanup(svc.Wait)
 	h := handlers.New(handlers.Config{BaseURL: base, Mode: "Klarna simulator", Simulator: true, SimulatorBase: base + "/klarna-sim",
-		WidgetScript: "/klarna-sim/kp/lib/v1/api.js", SessionKeys: handlers.SessionKeys(secretsOr(nil))}, svc, db, cat, slog.New(slog.DiscardHandler), nil)
+		WidgetScript: "/klarna-sim/kp/lib/v1/api.js", SessionKeys: handlers.SessionKeys(secretsOr(nil))}, svc, db, cat, slog.New(slog.DiscardHandler))
 	h.Routes(e, static.Handler(), sim)
 
 	for _, origin := range []string{"http://127.0.0.1:" + port, base} {

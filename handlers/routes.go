@@ -83,6 +83,16 @@ func (h *Handler) Routes(e *echo.Echo, assets http.Handler, sim http.Handler) {
 	g.POST("/checkout/review/cancel", h.cancelReview)
 	g.Match(getHead, "/confirmation/:ref", h.confirmation)
 	g.Match(getHead, "/admin", h.admin, h.adminAuth)
+	// Order management (orders.go): a page per order; every action is
+	// planned, shown for confirmation with a one-time id, then confirmed.
+	if h.orders != nil {
+		g.Match(getHead, "/admin/orders/:ref", h.orderPage, h.adminAuth)
+		g.POST("/admin/orders/:ref/plan", h.planAction, h.adminAuth)
+		g.POST("/admin/orders/:ref/confirm", h.confirmAction, h.adminAuth)
+		g.POST("/admin/orders/:ref/retry", h.retryAction, h.adminAuth)
+		g.POST("/admin/orders/:ref/refresh", h.refreshOrder, h.adminAuth)
+		g.POST("/admin/orders/:ref/link", h.linkOrder, h.adminAuth)
+	}
 	if h.subs != nil {
 		// Subscriptions: the shopper's page behind a signed link, and the
 		// operator's pages.

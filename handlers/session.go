@@ -125,7 +125,12 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 		// A visitor who has done nothing yet has no session and gets no
 		// cookie: the page is the same for everyone and may be cached. The
 		// session starts with the first thing that needs one (a cart, a
-		// market, a message), and its CSRF token with it.
+		// market, a message), and its CSRF token with it. Pages whose
+		// forms act on an order, a payment or a subscription always have
+		// one, so those forms always carry a token.
+		if s.CSRF == "" && needsSession(r.URL.Path) {
+			s.CSRF, s.dirty = randomToken(), true
+		}
 		c.Set(shopperKey, s)
 		// Save before the handler writes its response: headers cannot be
 		// added afterwards.
@@ -151,6 +156,17 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 func shopperOf(c echo.Context) *shopper {
 	s, _ := c.Get(shopperKey).(*shopper)
 	return s
+}
+
+// needsSession reports the pages that must run with a session and its CSRF
+// token: the orders area, the checkout, confirmations and subscriptions.
+func needsSession(path string) bool {
+	for _, prefix := range []string{"/admin", "/checkout", "/confirmation/", "/subscription/"} {
+		if strings.HasPrefix(path, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // csrf rejects state-changing requests from other sites. Every POST must

@@ -32,6 +32,10 @@ type Subscriptions interface {
 	ChargeNow(ctx context.Context, id, who string) (*store.Recurring, error)
 }
 
+// WithSubscriptions adds the subscription pages: the shopper's, behind a
+// signed link, and the operator's.
+func WithSubscriptions(s Subscriptions) Option { return func(h *Handler) { h.subs = s } }
+
 // linkLifetime is how long a subscription link from a confirmation page
 // works: long enough to come back from an e-mail, short enough that a
 // forwarded link goes stale.

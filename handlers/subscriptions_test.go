@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -155,13 +154,4 @@ func TestOperatorSubscriptionActions(t *testing.T) {
 			t.Errorf("history lacks %q:\n%s", want, history)
 		}
 	}
-}
-
-// basicAuth signs every request in as the operator.
-type basicAuth struct{ user, password string }
-
-func (b basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.SetBasicAuth(b.user, b.password)
-	return http.DefaultTransport.RoundTrip(r)
 }

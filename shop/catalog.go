@@ -29,6 +29,10 @@ type Product struct {
 	// Plan makes the product a subscription, charged again every interval
 	// with a Klarna customer token.
 	Plan *Plan
+	// Digital goods are delivered at once (a download): they go to Klarna
+	// as "digital" lines, need no shipping, and may be captured when the
+	// order is created (see orders.Policy).
+	Digital bool
 }
 
 // Plan is a subscription's rhythm, in Klarna's terms.
@@ -136,6 +140,9 @@ func DefaultCatalog() *Catalog {
 		{ID: "coffee-book", Name: "The Slow Coffee Book", Category: "Stationery", Brand: "Fika & Form", Art: "book.svg",
 			Summary: "Recipes and rituals, hardback.", Tax: Reduced, Prices: prices(2200, 27900, 2400, 2800, 4200),
 			Description: "Forty recipes from Stockholm, Melbourne and Brooklyn, with notes on grind, water and patience. 208 pages, hardback."},
+		{ID: "coffee-ebook", Name: "The Slow Coffee Book, e-book", Category: "Stationery", Brand: "Fika & Form", Art: "ebook.svg", Digital: true,
+			Summary: "The same forty recipes, as EPUB and PDF.", Tax: Reduced, Prices: prices(1200, 14900, 1400, 1500, 2200),
+			Description: "The whole of The Slow Coffee Book for your e-reader, tablet or phone: forty recipes and the notes on grind, water and patience, with the photographs. A download link arrives by e-mail as soon as you have paid; nothing is posted."},
 		{ID: "wool-throw", Name: "Wool throw", Category: "Home", Brand: "Fika & Form", Art: "throw.svg",
 			Summary: "Lambswool, 130 × 180 cm.", Tax: Standard, Prices: prices(8900, 109900, 9900, 11000, 17900),
 			Description: "Woven in lambswool in a soft herringbone, with fringed ends. Warm enough for winter evenings, light enough for summer ones."},

@@ -96,7 +96,8 @@ func Price(cart Cart, m Market, locale string, cat *Catalog, baseURL string) (*P
 		p.Total += l.Total
 	}
 	if len(p.Lines) > 0 {
-		if p.Total >= m.FreeAbove {
+		if p.Total >= m.FreeAbove || p.digitalOnly() {
+			// A cart of downloads has nothing to post.
 			p.FreeShipping = true
 		} else {
 			p.Shipping = m.Shipping
@@ -123,6 +124,16 @@ func Price(cart Cart, m Market, locale string, cat *Catalog, baseURL string) (*P
 	return p, nil
 }
 
+// digitalOnly reports whether every product in the cart is digital.
+func (p *Priced) digitalOnly() bool {
+	for _, l := range p.Lines {
+		if !l.Product.Digital {
+			return false
+		}
+	}
+	return len(p.Lines) > 0
+}
+
 func (p *Priced) klarnaLines(baseURL string, shippingTax int64) []klarna.OrderLine {
 	vat := p.Market.Regime == TaxIncluded
 	base := strings.TrimRight(baseURL, "/")
@@ -133,8 +144,12 @@ func (p *Priced) klarnaLines(baseURL string, shippingTax int64) []klarna.OrderLi
 	var rates []int64
 	for _, l := range p.Lines {
 		gross := l.Quantity * l.UnitPrice
+		typ := klarna.LinePhysical
+		if l.Product.Digital {
+			typ = klarna.LineDigital
+		}
 		ol := klarna.OrderLine{
-			Type: klarna.LinePhysical, Reference: l.Product.ID, Name: l.Product.Name,
+			Type: typ, Reference: l.Product.ID, Name: l.Product.Name,
 			Quantity: l.Quantity, QuantityUnit: "pcs", UnitPrice: l.UnitPrice, TotalAmount: gross,
 			ProductIdentifiers: &klarna.ProductIdentifiers{Brand: l.Product.Brand, CategoryPath: l.Product.Category},
 		}

@@ -258,3 +258,23 @@ func FuzzDecodeCart(f *testing.F) {
 		}
 	})
 }
+
+// TestDigitalGoods: a download goes to Klarna as a digital line and needs
+// no shipping; beside physical goods, the parcel is charged as usual.
+func TestDigitalGoods(t *testing.T) {
+	t.Parallel()
+	cat := DefaultCatalog()
+	gb, _ := LookupMarket("GB")
+	p, err := Price(Cart{Items: []Item{{"coffee-ebook", 1}}}, gb, "en-GB", cat, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Shipping != 0 || !p.FreeShipping || len(p.OrderLines) != 1 || p.OrderLines[0].Type != klarna.LineDigital || p.Total != 1200 {
+		t.Errorf("e-book alone: shipping %d, lines %+v, total %d", p.Shipping, p.OrderLines, p.Total)
+	}
+	checkKlarnaRules(t, p)
+	p, _ = Price(Cart{Items: []Item{{"coffee-ebook", 1}, {"stoneware-mug", 1}}}, gb, "en-GB", cat, "")
+	if p.Shipping != gb.Shipping || p.OrderLines[0].Type != klarna.LineDigital || p.OrderLines[1].Type != klarna.LinePhysical {
+		t.Errorf("e-book and mug: shipping %d, lines %+v", p.Shipping, p.OrderLines)
+	}
+}

@@ -189,4 +189,6 @@ type Store interface {
 	CheckWrite(ctx context.Context) error
 	Ping(ctx context.Context) error
 	Close() error
+	// OrderStore keeps order management after placement (orders.go).
+	OrderStore
 }

@@ -20,6 +20,8 @@ type Base struct {
 	Simulator     bool
 	InspectURL    string // simulator inspector, in simulator mode
 	Scripts       []string
+	// Styles are extra stylesheets (the orders area's).
+	Styles []string
 }
 
 // MarketOption is one entry of the market switcher.
@@ -123,6 +125,8 @@ type ConfirmationPage struct {
 	SubscriptionDetail string
 	// SubscriptionLink is the signed link to manage the subscription.
 	SubscriptionLink string
+	// Fulfilment, once something happened after the order (orders_models.go).
+	Fulfilment *Fulfilment
 }
 
 // AdminOrder is one row of the orders area.
@@ -137,12 +141,14 @@ type AdminOrder struct {
 // AdminPage is the orders area.
 type AdminPage struct {
 	Base
-	// Attention lists Klarna problems that need the operator.
-	Attention   Attention
-	Orders      []AdminOrder
-	OpenWarning bool
+	// KlarnaAttention lists Klarna problems that need the operator.
+	KlarnaAttention Attention
+	Orders          []AdminOrder
+	OpenWarning     bool
 	// Refresh reloads the page while an order awaits Klarna's review.
 	Refresh bool
+	// Attention lists the orders that need an operator (orders_models.go).
+	Attention []AttentionRow
 }
 
 // ErrorPage is a friendly error.

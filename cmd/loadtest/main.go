@@ -265,8 +265,15 @@ func run(d time.Duration, conns, checkoutConns int, lighthouse bool) error {
 		}
 		return err
 	})
-	peak := peakRSS(shop.Process.Pid)
 	time.Sleep(2 * time.Second) // let Klarna's callbacks finish
+
+	// Order management: operators capture and refund the orders just
+	// placed, several at once, some two operators on the same order.
+	om, err := manageOrders(base, dbPath, checkoutConns, d)
+	if err != nil {
+		return err
+	}
+	peak := peakRSS(shop.Process.Pid)
 	rec, err := reconcileOrders(base, dbPath)
 	if err != nil {
 		return err
@@ -283,8 +290,14 @@ func run(d time.Duration, conns, checkoutConns int, lighthouse bool) error {
 		fmt.Printf("| %s | %.0f req/s | %s | %s | %d |\n", r.name, r.throughput(), ms(r.pct(0.50)), ms(r.pct(0.99)), r.errors)
 	}
 	fmt.Printf("| %s | %.0f checkouts/s | %s | %s | %d |\n", checkouts.name, checkouts.throughput(), ms(checkouts.pct(0.50)), ms(checkouts.pct(0.99)), checkouts.errors)
+	fmt.Printf("| %s | %.0f actions/s | %s | %s | %d |\n", om.name, om.throughput(), ms(om.pct(0.50)), ms(om.pct(0.99)), om.errors)
 	fmt.Printf("\ncatalog page throughput: %.0f%% of the bare handler's\n", 100*catalog.throughput()/bare.throughput())
-	fmt.Printf("reconciled by content (amount, tax, every line): %s\n", rec)
+	fmt.Printf("order management: %d orders, %d captures and %d refunds confirmed, %d actions refused by the shop (a second operator on the same order, told nothing was done)\n",
+		om.orders, om.captures, om.refunds, om.refusals)
+	if om.firstErr != "" {
+		fmt.Printf("first order management error: %s\n", om.firstErr)
+	}
+	fmt.Printf("reconciled by content (amount, tax, every line) and money (captured, refunded): %s\n", rec)
 	if v := firstErr.Load(); v != nil {
 		fmt.Printf("first checkout error: %s\n", v)
 	}
@@ -348,7 +361,11 @@ func reconcileOrders(base, dbPath string) (reconcile.Report, error) {
 	if err != nil {
 		return reconcile.Report{}, err
 	}
-	return reconcile.Compare(local, reconcile.FromSimulator(st.Orders)), nil
+	money, err := db.MoneyTotals(context.Background())
+	if err != nil {
+		return reconcile.Report{}, err
+	}
+	return reconcile.Compare(reconcile.WithMoney(local, money), reconcile.FromSimulator(st.Orders)), nil
 }
 
 type weight struct {

@@ -1,8 +1,9 @@
 // Package reconcile compares the shop's orders with Klarna's, by content:
 // every local order must match exactly one Klarna order in amount, tax,
-// currency and every line, and every Klarna order must belong to exactly one
-// local order. Counting both sides is not enough: a shop can hold as many
-// orders as Klarna and still have recorded a bigger cart than was paid.
+// currency and every line, and in what was captured and refunded of it, and
+// every Klarna order must belong to exactly one local order. Counting both
+// sides is not enough: a shop can hold as many orders as Klarna and still
+// have recorded a bigger cart than was paid, or a capture Klarna never made.
 //
 // The load test, the fault matrix and the crash tests report what it finds.
 package reconcile
@@ -31,6 +32,9 @@ type Order struct {
 	ID, Reference, Currency string
 	Amount, Tax             int64
 	Lines                   []Line
+	// Captured and Refunded are the order's money after placement: what the
+	// shop recorded (WithMoney), and what Klarna holds.
+	Captured, Refunded int64
 	// Inconsistent says how a local record disagrees with itself (the
 	// totals it shows against the order it sent).
 	Inconsistent string
@@ -41,7 +45,10 @@ type Report struct {
 	Local, Klarna int
 	Duplicates    []string // a reference with more than one Klarna order
 	Lost          []string // a local order with no Klarna order, or the reverse
-	Mismatched    []string // matched orders whose content differs
+	Mismatched    []string // matched orders whose content or money differs
+	// Money compared, in minor units of all currencies together: captured
+	// and refunded as the shop recorded them and as Klarna holds them.
+	LocalCaptured, KlarnaCaptured, LocalRefunded, KlarnaRefunded int64
 }
 
 // OK reports whether nothing is wrong.
@@ -50,6 +57,10 @@ func (r Report) OK() bool { return len(r.Duplicates)+len(r.Lost)+len(r.Mismatche
 func (r Report) String() string {
 	s := fmt.Sprintf("orders: %d in the shop, %d at Klarna; duplicates %d, lost %d, mismatched %d",
 		r.Local, r.Klarna, len(r.Duplicates), len(r.Lost), len(r.Mismatched))
+	if r.LocalCaptured+r.KlarnaCaptured+r.LocalRefunded+r.KlarnaRefunded != 0 {
+		s += fmt.Sprintf("; captured %d in the shop, %d at Klarna; refunded %d in the shop, %d at Klarna (minor units)",
+			r.LocalCaptured, r.KlarnaCaptured, r.LocalRefunded, r.KlarnaRefunded)
+	}
 	for _, list := range [][]string{r.Duplicates, r.Lost, r.Mismatched} {
 		for i, p := range list {
 			if i == 5 {
@@ -72,6 +83,12 @@ func Compare(local, remote []Order) Report {
 		o := &remote[i]
 		byID[o.ID] = o
 		byRef[o.Reference] = append(byRef[o.Reference], o)
+		r.KlarnaCaptured += o.Captured
+		r.KlarnaRefunded += o.Refunded
+	}
+	for _, l := range local {
+		r.LocalCaptured += l.Captured
+		r.LocalRefunded += l.Refunded
 	}
 	for ref, os := range byRef {
 		if len(os) > 1 {
@@ -126,6 +143,12 @@ func differences(l, k Order) []string {
 	if l.Tax != k.Tax {
 		d = append(d, fmt.Sprintf("tax %d vs %d", l.Tax, k.Tax))
 	}
+	if l.Captured != k.Captured {
+		d = append(d, fmt.Sprintf("captured %d vs %d", l.Captured, k.Captured))
+	}
+	if l.Refunded != k.Refunded {
+		d = append(d, fmt.Sprintf("refunded %d vs %d", l.Refunded, k.Refunded))
+	}
 	if len(l.Lines) != len(k.Lines) {
 		return append(d, fmt.Sprintf("%d lines vs %d", len(l.Lines), len(k.Lines)))
 	}
@@ -173,7 +196,8 @@ func deref(p *int64) int64 {
 func FromSimulator(orders []simulator.OrderRecord) []Order {
 	out := make([]Order, 0, len(orders))
 	for _, k := range orders {
-		o := Order{ID: k.ID, Reference: k.Reference, Currency: k.Currency, Amount: k.Amount, Tax: k.TaxAmount}
+		o := Order{ID: k.ID, Reference: k.Reference, Currency: k.Currency, Amount: k.Amount, Tax: k.TaxAmount,
+			Captured: k.CapturedAmount, Refunded: k.RefundedAmount}
 		for _, l := range k.Lines {
 			o.Lines = append(o.Lines, Line{Type: l.Type, Reference: l.Reference, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice,
 				TaxRate: l.TaxRate, Total: l.TotalAmount, Discount: l.TotalDiscountAmount, TotalTaxAmount: l.TotalTaxAmount})
@@ -194,4 +218,16 @@ func Local(cs []*store.Checkout) ([]Order, error) {
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// WithMoney adds to local orders what the shop recorded as captured and
+// refunded of each (store.OrderStore.MoneyTotals, by order reference).
+// Without it a local order counts as never captured, which is true of every
+// order until order management acts on it.
+func WithMoney(local []Order, money map[string]store.Money) []Order {
+	for i := range local {
+		m := money[local[i].Reference]
+		local[i].Captured, local[i].Refunded = m.Captured, m.Refunded
+	}
+	return local
 }

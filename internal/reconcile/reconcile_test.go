@@ -3,6 +3,8 @@ package reconcile
 import (
 	"strings"
 	"testing"
+
+	"storefront/store"
 )
 
 func TestCompare(t *testing.T) {
@@ -42,5 +44,19 @@ func TestInconsistentLocalRecordIsAMismatch(t *testing.T) {
 	k.Inconsistent = ""
 	if r := Compare([]Order{l}, []Order{k}); len(r.Mismatched) != 1 {
 		t.Errorf("%s", r)
+	}
+}
+
+// TestMoneyIsCompared: a capture or refund the shop recorded must be
+// Klarna's, to the minor unit.
+func TestMoneyIsCompared(t *testing.T) {
+	k := Order{ID: "k1", Reference: "KS-1", Currency: "GBP", Amount: 1800, Captured: 1800, Refunded: 500}
+	l := WithMoney([]Order{{ID: "k1", Reference: "KS-1", Currency: "GBP", Amount: 1800}}, map[string]store.Money{"KS-1": {Captured: 1800, Refunded: 500}})
+	if r := Compare(l, []Order{k}); !r.OK() || r.LocalCaptured != 1800 || r.KlarnaRefunded != 500 || !strings.Contains(r.String(), "captured 1800 in the shop") {
+		t.Errorf("equal money: %s", r)
+	}
+	l[0].Refunded = 0
+	if r := Compare(l, []Order{k}); len(r.Mismatched) != 1 || !strings.Contains(r.Mismatched[0], "refunded 0 vs 500") {
+		t.Errorf("a refund the shop lacks: %s", r)
 	}
 }

@@ -36,6 +36,11 @@ func (c *Client) Get(u string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return c.page(resp, "GET "+u)
+}
+
+// page reads a response's page and remembers its CSRF token.
+func (c *Client) page(resp *http.Response, what string) (string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
@@ -45,7 +50,7 @@ func (c *Client) Get(u string) (string, error) {
 		c.CSRF = string(m[1])
 	}
 	if resp.StatusCode != http.StatusOK {
-		return string(b), fmt.Errorf("GET %s: %d", u, resp.StatusCode)
+		return string(b), fmt.Errorf("%s: %d", what, resp.StatusCode)
 	}
 	return string(b), nil
 }
@@ -62,6 +67,19 @@ func (c *Client) Add(base, product string) error {
 		return fmt.Errorf("add to cart: %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// Submit posts a form as a browser does, with the CSRF token of the last
+// page, follows the redirect, and returns the page it leads to
+// (remembering that page's token). A final status other than 200 is an
+// error, with the body still returned.
+func (c *Client) Submit(u string, form url.Values) (string, error) {
+	form.Set("csrf", c.CSRF)
+	resp, err := c.HTTP.PostForm(u, form)
+	if err != nil {
+		return "", err
+	}
+	return c.page(resp, "POST "+u)
 }
 
 // Place posts an authorization token as the checkout script does, and
