@@ -27,7 +27,8 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 	}
 	b := h.base(c, s, "Checkout")
 	b.Scripts = []string{static.Path("js/checkout.js"), h.cfg.WidgetScript}
-	co, priced, err := h.checkout.Begin(c.Request().Context(), s.CheckoutID, s.Cart, s.Market, s.Locale)
+	co, priced, err := h.checkout.BeginFor(c.Request().Context(), checkout.Shopper{CheckoutID: s.CheckoutID, BrowserID: s.BrowserID,
+		Established: s.established(time.Now())}, s.Cart, s.Market, s.Locale)
 	var failure *checkout.Failure
 	switch {
 	case errors.Is(err, checkout.ErrInProgress), errors.Is(err, checkout.ErrAlreadyPlaced):

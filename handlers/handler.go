@@ -23,7 +23,7 @@ import (
 
 // Checkout is what the handlers need from the checkout service.
 type Checkout interface {
-	Begin(ctx context.Context, existingID string, cart shop.Cart, m shop.Market, locale string) (*store.Checkout, *shop.Priced, error)
+	BeginFor(ctx context.Context, sh checkout.Shopper, cart shop.Cart, m shop.Market, locale string) (*store.Checkout, *shop.Priced, error)
 	Place(ctx context.Context, sessionID, token string, src checkout.Source, cartHash string) (*store.Checkout, error)
 	PlaceInBackground(ctx context.Context, sessionID, token string)
 	Checkout(ctx context.Context, ref string) (*store.Checkout, error)
