@@ -59,6 +59,10 @@ type shopper struct {
 	dirty     bool
 }
 
+// hasSession reports whether the visitor has a session (or is about to get
+// one with this response): their pages are their own.
+func (s *shopper) hasSession() bool { return s.CSRF != "" || s.dirty }
+
 // establishedAfter is how old a cart must be before its shopper may use the
 // share of Klarna's session quota that new carts cannot take.
 const establishedAfter = 30 * time.Second
