@@ -124,7 +124,7 @@ func (h *Handler) place(c echo.Context) error {
 	if s.Cart.Empty() {
 		hash = "" // the cart was emptied by a confirmation in another tab; the order is what counts
 	}
-	placed, err := h.checkout.Place(ctx, co.SessionID, req.AuthorizationToken, checkout.FromBrowser, hash)
+	placed, err := h.checkout.PlaceCheckout(ctx, co, req.AuthorizationToken, checkout.FromBrowser, hash)
 	var failure *checkout.Failure
 	if errors.As(err, &failure) && (failure.Class == checkout.ClassCredentials || failure.Class == checkout.ClassMarket) {
 		// Klarna refused the shop, not the order: nothing was ordered, and
@@ -325,7 +325,7 @@ func (h *Handler) authorizationCallback(c echo.Context) error {
 	if body.SessionID != co.SessionID {
 		return echo.NewHTTPError(http.StatusBadRequest, "session_id does not belong to this checkout")
 	}
-	h.checkout.PlaceInBackground(c.Request().Context(), co.SessionID, body.AuthorizationToken)
+	h.checkout.PlaceInBackground(c.Request().Context(), co, body.AuthorizationToken)
 	return c.JSON(http.StatusOK, map[string]string{"status": "accepted"})
 }
 
