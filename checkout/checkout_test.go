@@ -73,13 +73,14 @@ func setupWith(t *testing.T, st store.Store) *fixture {
 }
 
 // setupFull also chooses the simulator's configuration and, optionally, how
-// long one call to it may take (default 300 ms, which keeps the fault
-// matrix's hanging calls short).
+// long one call to it may take (default 2 s: generous for a busy machine
+// running the race detector; the fault matrix passes a short one so that
+// its hanging calls end quickly).
 func setupFull(t testing.TB, st store.Store, simCfg simulator.Config, attemptTimeout ...time.Duration) *fixture {
 	t.Helper()
 	simCfg.Username, simCfg.Password, simCfg.DisableCallbacks = "u", "p", true
 	sim, simURL := simtest.Start(t, simCfg)
-	timeout := 300 * time.Millisecond
+	timeout := 2 * time.Second
 	if len(attemptTimeout) > 0 {
 		timeout = attemptTimeout[0]
 	}
