@@ -7,6 +7,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 // OpenPostgres connects to PostgreSQL (a postgres:// URL) and migrates it
@@ -23,7 +24,15 @@ func OpenPostgres(ctx context.Context, url string) (*SQL, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: connecting to PostgreSQL: %w", err)
 	}
-	if err := migrate(ctx, db, goose.DialectPostgres); err != nil {
+	// Instances that start together take turns at the migrations: an
+	// advisory lock held for the session, so that two never apply the same
+	// step at once.
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: preparing the migration lock: %w", err)
+	}
+	if err := migrate(ctx, db, goose.DialectPostgres, goose.WithSessionLocker(locker)); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -158,12 +158,12 @@ func openSQLite(ctx context.Context, driverName, path string) (*SQL, error) {
 	return &SQL{db: db, idle: conns, gate: make(chan struct{}, 1)}, nil
 }
 
-func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect) error {
+func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, opts ...goose.ProviderOption) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(dialect, db, sub)
+	p, err := goose.NewProvider(dialect, db, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("store: preparing migrations: %w", err)
 	}
