@@ -27,7 +27,7 @@ func OpenPostgres(ctx context.Context, url string) (*SQL, error) {
 	// Instances that start together take turns at the migrations: an
 	// advisory lock held for the session, so that two never apply the same
 	// step at once.
-	locker, err := lock.NewPostgresSessionLocker()
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300)) // try each second, for five minutes
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: preparing the migration lock: %w", err)
