@@ -119,10 +119,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			// nobody is given: they answer 401, like a region where the
 			// merchant has no account.
 			BaseURL: simURL, Username: "sim_unused", Password: randomPassword(), Regions: regions,
-			CallbackDelay:        durationEnv(getenv, "KLARNA_SIM_CALLBACK_DELAY", time.Second),
-			PendingDecisionDelay: durationEnv(getenv, "KLARNA_SIM_PENDING_DECISION_DELAY", 0),
-			PendingDecision:      getenv("KLARNA_SIM_PENDING_DECISION"),
-			Faults:               getenv("KLARNA_SIM_FAULTS"),
+			CallbackDelay:        cfg.Simulator.CallbackDelay,
+			PendingDecisionDelay: cfg.Simulator.PendingDecisionDelay,
+			PendingDecision:      cfg.Simulator.PendingDecision,
+			Faults:               cfg.Simulator.Faults,
 			AllowedOrigins:       simulatorOrigins(baseURL, hcfg.AllowedHosts),
 			Logger:               log.With("component", "simulator"),
 		})
@@ -171,7 +171,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	om := orders.NewForMarkets(orders.ByRegion(clients), db, orders.Policy{CaptureDigitalAtOrder: cfg.CaptureDigitalAtOrder},
 		orders.Options{Logger: log.With("component", "orders")})
 	svc := checkout.NewForMarkets(checkout.ByRegion(clients), db, catalog, baseURL, checkout.Options{
-		Logger: log.With("component", "checkout"), Crash: crashHook(getenv), SessionsPerSecond: sessionQuota(cfg.Mode), Vault: tokens,
+		Logger: log.With("component", "checkout"), Crash: crashHook(cfg.CrashAt), SessionsPerSecond: sessionQuota(cfg.Mode), Vault: tokens,
 		Lease: cfg.PlacementLease, ReviewChecks: cfg.ReviewChecks(), Observer: m,
 		AutoCapture: om.Policy().AutoCapture, AutoCaptured: om.Refresh,
 	})
@@ -361,24 +361,11 @@ func openStore(ctx context.Context, cfg *config.Config) (*store.SQL, error) {
 	return store.OpenPostgres(ctx, cfg.DatabaseURL)
 }
 
-func durationEnv(getenv func(string) string, key string, def time.Duration) time.Duration {
-	v := getenv(key)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return def
-	}
-	return d
-}
-
-// crashHook serves the crash tests (e2e/crash_test.go): with
-// STOREFRONT_TEST_CRASH_AT=<step> the process kills itself with SIGKILL at
-// that step of an order placement, as a power cut would. Unset, it does
+// crashHook serves the crash tests (e2e/crash_test.go): at the step of an
+// order placement named by STOREFRONT_TEST_CRASH_AT (config.CrashAt) the
+// process kills itself with SIGKILL, as a power cut would. Unset, it does
 // nothing.
-func crashHook(getenv func(string) string) func(string) {
-	at := getenv("STOREFRONT_TEST_CRASH_AT")
+func crashHook(at string) func(string) {
 	if at == "" {
 		return nil
 	}
