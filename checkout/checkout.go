@@ -231,7 +231,7 @@ var errSessionGone = errors.New("checkout: Klarna no longer has this session")
 // very cart, is returned with ErrInProgress or ErrAlreadyPlaced: the shopper
 // is shown that order instead of paying for the same cart twice.
 func (s *Service) Begin(ctx context.Context, existingID string, cart shop.Cart, m shop.Market, locale string) (*store.Checkout, *shop.Priced, error) {
-	priced, err := shop.Price(cart, m, locale, s.catalog, s.baseURL)
+	priced, err := shop.Price(cart, m, locale, s.catalog)
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkout: pricing cart: %w", err)
 	}
@@ -325,7 +325,7 @@ func (s *Service) sessionRequest(p *shop.Priced, ref, secret string) *klarna.Ses
 	}
 	return &klarna.SessionRequest{
 		PurchaseCountry: p.Market.Code, PurchaseCurrency: p.Market.Currency, Locale: p.Locale,
-		OrderAmount: p.Total, OrderTaxAmount: p.Tax, OrderLines: p.OrderLines,
+		OrderAmount: p.Total, OrderTaxAmount: p.Tax, OrderLines: OrderLines(p, s.baseURL),
 		Intent: intent, MerchantReference1: ref,
 		MerchantURLs: s.merchantURLs(ref, secret),
 		Options:      &klarna.Options{ColorBorderSelected: "#17120F", ColorDetails: "#17120F", RadiusBorder: "10px"},
@@ -389,7 +389,7 @@ func (s *Service) update(ctx context.Context, c *store.Checkout, cart shop.Cart,
 	}
 	req := s.sessionRequest(p, c.ID, c.CallbackSecret)
 	update := &klarna.SessionUpdate{
-		OrderAmount: klarna.Int64(p.Total), OrderTaxAmount: klarna.Int64(p.Tax), OrderLines: p.OrderLines, Locale: p.Locale, Intent: req.Intent,
+		OrderAmount: klarna.Int64(p.Total), OrderTaxAmount: klarna.Int64(p.Tax), OrderLines: req.OrderLines, Locale: p.Locale, Intent: req.Intent,
 	}
 	resp, err := k.UpdateSession(ctx, c.SessionID, update)
 	if err != nil {

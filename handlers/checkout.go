@@ -46,7 +46,7 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		if class == checkout.ClassRateLimited {
 			c.Response().Header().Set("Retry-After", "5")
 		}
-		priced, _ := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, "")
+		priced, _ := shop.Price(s.Cart, s.Market, s.Locale, h.catalog)
 		b.Scripts = nil
 		return render(c, status, views.CheckoutView(views.CheckoutPage{
 			Base: b, Lines: h.lines(priced, s), Summary: h.summary(priced, s),
@@ -115,7 +115,7 @@ func (h *Handler) place(c echo.Context) error {
 		return c.JSON(http.StatusOK, placeResponse{Status: "unavailable",
 			Message: "We could not confirm your order just now. Your approval is kept: press Pay again in a moment. You will not be charged twice."})
 	}
-	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, h.cfg.BaseURL)
+	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog)
 	if err != nil {
 		return err
 	}
@@ -263,7 +263,7 @@ func (h *Handler) confirmation(c echo.Context) error {
 	if m, ok := shop.LookupMarket(co.Market); ok {
 		view := &shopper{Market: m, Locale: co.Locale}
 		if cart, err := shop.DecodeCart(co.Cart, h.catalog); err == nil {
-			if priced, err := shop.Price(cart, m, co.Locale, h.catalog, ""); err == nil {
+			if priced, err := shop.Price(cart, m, co.Locale, h.catalog); err == nil {
 				p.Lines, p.Summary = h.lines(priced, view), h.summary(priced, view)
 				p.Summary.ShippingHint = ""
 			}
@@ -439,7 +439,7 @@ func (h *Handler) reviewPage(c echo.Context) error {
 		s.Review, s.dirty = "", true
 		return c.Redirect(http.StatusSeeOther, "/checkout")
 	}
-	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, "")
+	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog)
 	if err != nil {
 		return err
 	}
