@@ -139,13 +139,14 @@ func (a *app) buildServices() error {
 	a.catalog = shop.DefaultCatalog()
 	a.orders = orders.NewForMarkets(orders.ByRegion(a.clients), a.db, orders.Policy{CaptureDigitalAtOrder: a.cfg.CaptureDigitalAtOrder},
 		orders.Options{Logger: a.log.With("component", "orders")})
-	a.checkout = checkout.NewForMarkets(checkout.ByRegion(a.clients), a.db, a.catalog, a.baseURL, checkout.Options{
+	urls := handlers.NewURLs(a.baseURL)
+	a.checkout = checkout.NewForMarkets(checkout.ByRegion(a.clients), a.db, a.catalog, urls, checkout.Options{
 		Logger: a.log.With("component", "checkout"), Crash: crashHook(a.cfg.CrashAt), SessionsPerSecond: sessionQuota(a.cfg.Mode), Vault: tokens,
 		Lease: a.cfg.PlacementLease, ReviewChecks: a.cfg.ReviewChecks(), Observer: a.metrics,
 		AutoCapture: a.orders.Policy().AutoCapture, AutoCaptured: a.orders.Refresh,
 	})
 	a.subs = subscriptions.NewForMarkets(subscriptions.ByRegion(a.clients), a.db, a.catalog, tokens,
-		subscriptions.Options{Logger: a.log.With("component", "subscriptions"), BaseURL: a.baseURL, Observer: a.metrics})
+		subscriptions.Options{Logger: a.log.With("component", "subscriptions"), URLs: urls, Observer: a.metrics})
 	return nil
 }
 

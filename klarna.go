@@ -19,7 +19,7 @@ import (
 func (a *app) connectKlarna() error {
 	simURL := ""
 	if a.cfg.Mode == config.ModeSimulator && a.cfg.KlarnaAPIURL == "" {
-		simURL = a.baseURL + "/klarna-sim"
+		simURL = a.baseURL + handlers.SimulatorPath
 		if err := a.startSimulator(simURL); err != nil {
 			return err
 		}
@@ -79,7 +79,7 @@ func (a *app) showWidget(simURL string) {
 		// The browser reaches the widget by the name it used for the shop
 		// (localhost, 127.0.0.1, a LAN address): paths, not URLs.
 		w.Mode, w.Simulator, w.SimulatorBase = "Klarna simulator", true, simURL
-		w.InspectorURL, w.WidgetScript = "/klarna-sim/_sim/", "/klarna-sim/kp/lib/v1/api.js"
+		w.InspectorURL, w.WidgetScript = handlers.SimulatorPath+"/_sim/", handlers.SimulatorPath+"/kp/lib/v1/api.js"
 	case a.cfg.Mode == config.ModeSimulator:
 		// A standalone simulator (klarna-sim): its widget, from its origin.
 		standalone := strings.TrimRight(a.cfg.KlarnaAPIURL, "/")

@@ -1,20 +1,24 @@
 package checkout
 
 import (
-	"strings"
-
 	"storefront/klarna"
 	"storefront/shop"
 )
 
+// ProductLinks are the pages Klarna links an order line to: the product's
+// own and its picture.
+type ProductLinks interface {
+	ProductPage(id string) string
+	ProductImage(art string) string
+}
+
 // OrderLines translates a priced cart's order lines into Klarna's: goods
 // by the piece, with their brand, category and subscription and, when
-// baseURL is not empty, links to the product's page and picture; the tax
-// on each line where prices include it (Klarna then checks each line's
-// tax), and on the sales_tax line alone where it is added.
-func OrderLines(p *shop.Priced, baseURL string) []klarna.OrderLine {
+// links is not nil, links to the product's page and picture; the tax on
+// each line where prices include it (Klarna then checks each line's tax),
+// and on the sales_tax line alone where it is added.
+func OrderLines(p *shop.Priced, links ProductLinks) []klarna.OrderLine {
 	vat := p.Market.Regime == shop.TaxIncluded
-	base := strings.TrimRight(baseURL, "/")
 	var out []klarna.OrderLine
 	for _, l := range p.OrderLines {
 		ol := klarna.OrderLine{Type: lineTypes[l.Kind], Reference: l.Reference, Name: l.Name,
@@ -25,9 +29,8 @@ func OrderLines(p *shop.Priced, baseURL string) []klarna.OrderLine {
 		if l.Goods() {
 			ol.QuantityUnit = "pcs"
 			ol.ProductIdentifiers = &klarna.ProductIdentifiers{Brand: l.Brand, CategoryPath: l.Category}
-			if base != "" {
-				ol.ProductURL = base + "/products/" + l.Reference
-				ol.ImageURL = base + "/static/art/" + l.Art
+			if links != nil {
+				ol.ProductURL, ol.ImageURL = links.ProductPage(l.Reference), links.ProductImage(l.Art)
 			}
 		}
 		if pl := l.Plan; pl != nil {

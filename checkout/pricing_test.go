@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"storefront/checkout"
+	"storefront/handlers"
 	"storefront/klarna"
 	"storefront/shop"
 )
@@ -25,13 +26,18 @@ type sent struct {
 }
 
 // price prices a cart with shop.Price and translates its lines with
-// checkout.OrderLines, linking products under baseURL.
+// checkout.OrderLines, linking products to the shop at baseURL (none when
+// it is empty).
 func price(cart shop.Cart, m shop.Market, locale string, cat *shop.Catalog, baseURL string) (*sent, error) {
 	p, err := shop.Price(cart, m, locale, cat)
 	if err != nil {
 		return nil, err
 	}
-	return &sent{Priced: p, OrderLines: checkout.OrderLines(p, baseURL)}, nil
+	var links checkout.ProductLinks
+	if baseURL != "" {
+		links = handlers.NewURLs(baseURL)
+	}
+	return &sent{Priced: p, OrderLines: checkout.OrderLines(p, links)}, nil
 }
 
 // checkKlarnaRules restates Klarna's amount rules independently of Price.

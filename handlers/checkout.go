@@ -35,7 +35,7 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		// callback may have placed it while the browser's request was
 		// lost): show that order rather than take a second payment.
 		s.rememberOrder(co.ID)
-		return c.Redirect(http.StatusSeeOther, "/confirmation/"+co.ID)
+		return c.Redirect(http.StatusSeeOther, confirmationPath(co.ID))
 	case errors.As(err, &failure), errors.Is(err, checkout.ErrUnavailable):
 		// No session: say why, by what kind of failure it was.
 		class := checkout.ClassOutage
@@ -136,12 +136,12 @@ func (h *Handler) place(c echo.Context) error {
 		s.rememberOrder(placed.ID)
 		target := placed.RedirectURL
 		if target == "" || !h.followsKlarnaRedirect(c) {
-			target = "/confirmation/" + placed.ID
+			target = confirmationPath(placed.ID)
 		}
 		return c.JSON(http.StatusOK, placeResponse{Status: "placed", RedirectURL: target})
 	case errors.Is(err, checkout.ErrInProgress):
 		s.rememberOrder(co.ID)
-		return c.JSON(http.StatusOK, placeResponse{Status: "in_progress", RedirectURL: "/confirmation/" + co.ID})
+		return c.JSON(http.StatusOK, placeResponse{Status: "in_progress", RedirectURL: confirmationPath(co.ID)})
 	case errors.Is(err, checkout.ErrCartChanged):
 		return c.JSON(http.StatusOK, placeResponse{Status: "cart_changed", RedirectURL: "/checkout?notice=cart_changed",
 			Message: "Your cart changed while you were paying. Check the new total and pay again."})
@@ -191,10 +191,10 @@ func (h *Handler) checkoutStatus(c echo.Context) error {
 	switch {
 	case co.State.IsOrder():
 		s.rememberOrder(co.ID)
-		return c.JSON(http.StatusOK, statusResponse{Status: "placed", RedirectURL: "/confirmation/" + co.ID})
+		return c.JSON(http.StatusOK, statusResponse{Status: "placed", RedirectURL: confirmationPath(co.ID)})
 	case co.State == store.StatePlacing:
 		s.rememberOrder(co.ID)
-		return c.JSON(http.StatusOK, statusResponse{Status: "placing", RedirectURL: "/confirmation/" + co.ID})
+		return c.JSON(http.StatusOK, statusResponse{Status: "placing", RedirectURL: confirmationPath(co.ID)})
 	case co.State == store.StateFailed:
 		return c.JSON(http.StatusOK, statusResponse{Status: "failed"})
 	}
