@@ -372,13 +372,13 @@ func (s *Service) create(ctx context.Context, cart shop.Cart, p *shop.Priced) (*
 	if err != nil {
 		return nil, fmt.Errorf("checkout: encoding session payload: %w", err)
 	}
-	cats, err := json.Marshal(ms.PaymentMethodCategories)
+	cats, err := encodeCategories(ms.PaymentMethodCategories)
 	if err != nil {
 		return nil, fmt.Errorf("checkout: encoding payment categories: %w", err)
 	}
 	now := s.now()
 	c := &store.Checkout{
-		ID: ref, SessionID: ms.SessionID, ClientToken: ms.ClientToken, Categories: string(cats), Market: p.Market.Code, Locale: p.Locale, Currency: p.Market.Currency,
+		ID: ref, SessionID: ms.SessionID, ClientToken: ms.ClientToken, Categories: cats, Market: p.Market.Code, Locale: p.Locale, Currency: p.Market.Currency,
 		Cart: cart.Encode(), CartHash: p.Hash(), Amount: p.Total, TaxAmount: p.Tax, SessionPayload: redactSecret(string(payload), secret),
 		CallbackSecret: secret, State: store.StateOpen, CorrelationID: resp.CorrelationID,
 		CreatedAt: now, UpdatedAt: now, SessionExpiresAt: now.Add(48 * time.Hour), Version: 1,

@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"storefront/checkout"
-	"storefront/klarna"
 	"storefront/shop"
 	"storefront/static"
 	"storefront/store"
@@ -59,14 +58,8 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		s.CheckoutID, s.dirty = co.ID, true
 	}
 	p := views.CheckoutPage{Base: b, Ref: co.ID, Lines: h.lines(priced, s), Summary: h.summary(priced, s), ClientToken: co.ClientToken}
-	var cats []klarna.PaymentMethodCategory
-	json.Unmarshal([]byte(co.Categories), &cats)
-	for _, pc := range cats {
-		vc := views.PaymentCategory{ID: pc.Identifier, Name: pc.Name}
-		if pc.AssetURLs != nil {
-			vc.Badge = h.sameOriginAsset(pc.AssetURLs.Standard)
-		}
-		p.Categories = append(p.Categories, vc)
+	for _, pc := range checkout.PaymentCategories(co) {
+		p.Categories = append(p.Categories, views.PaymentCategory{ID: pc.ID, Name: pc.Name, Badge: h.sameOriginAsset(pc.Badge)})
 	}
 	switch c.QueryParam("notice") {
 	case "cart_changed":
