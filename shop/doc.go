@@ -7,5 +7,8 @@
 // touches them. Prices always come from the catalog: a cart holds product
 // ids and quantities only, never an amount the browser could change.
 //
-// The package knows no HTTP and no storage.
+// The package knows no HTTP, no storage and no payment provider: it decides
+// every order line (OrderLine), and package checkout translates the lines
+// into Klarna's. Links to a product's page and picture are the web layer's
+// (handlers.URLs).
 package shop
