@@ -150,6 +150,19 @@ func (a *app) buildServices() error {
 	return nil
 }
 
+// sessionQuota is Klarna's documented create-session rate limit per
+// merchant (docs/KLARNA.md, "Payments API v1"); the shop stays under it
+// rather than collect 429s.
+func sessionQuota(m config.Mode) float64 {
+	switch m {
+	case config.ModePlayground:
+		return 5
+	case config.ModeProduction:
+		return 40
+	}
+	return 0 // the simulator has no quota
+}
+
 // buildServer mounts the handlers, the static files and the simulator on
 // the shop's HTTP server.
 func (a *app) buildServer() {

@@ -107,19 +107,6 @@ func simulatorOrigins(baseURL string, hosts []string) []string {
 	return out
 }
 
-// sessionQuota is Klarna's documented create-session rate limit per
-// merchant (docs/KLARNA.md, "Payments API v1"); the shop stays under it
-// rather than collect 429s.
-func sessionQuota(m config.Mode) float64 {
-	switch m {
-	case config.ModePlayground:
-		return 5
-	case config.ModeProduction:
-		return 40
-	}
-	return 0 // the simulator has no quota
-}
-
 // randomPassword is a password nobody is told.
 func randomPassword() string {
 	b := make([]byte, 16)
