@@ -110,6 +110,10 @@ type Service struct {
 	crash func(step string)
 	// sessions paces CreateSession calls under the merchant's Klarna quota.
 	sessions *rate.Limiter
+	// fresh paces sessions for carts made a moment ago, at half the
+	// quota, so that a flood of new carts (a few clients minting cookies)
+	// leaves the other half to shoppers whose cart is older.
+	fresh *rate.Limiter
 	// vault encrypts customer tokens before they are stored.
 	vault *vault.Vault
 	obs   Observer
@@ -222,6 +226,7 @@ func New(k Klarna, st store.Store, cat *shop.Catalog, urls URLs, o Options) *Ser
 		unrecorded: map[string]bool{}, nudge: make(chan struct{}, 1), stop: make(chan struct{})}
 	if o.SessionsPerSecond > 0 {
 		svc.sessions = rate.NewLimiter(rate.Limit(o.SessionsPerSecond), max(1, int(o.SessionsPerSecond)))
+		svc.fresh = rate.NewLimiter(rate.Limit(o.SessionsPerSecond/2), max(1, int(o.SessionsPerSecond/2)))
 	}
 	return svc
 }
@@ -237,18 +242,48 @@ var errStale = errors.New("checkout: changed by another request")
 // errSessionGone: Klarna no longer has the session (expired, or complete).
 var errSessionGone = errors.New("checkout: Klarna no longer has this session")
 
-// Begin prepares the Klarna session for the shopper's cart. It reuses the
-// checkout named by existingID when its session is still valid for this
-// market, updating it if the priced cart changed; otherwise it creates a new
-// session and checkout. No personal data is sent.
+// Shopper is who is checking out, as the web layer knows them.
+type Shopper struct {
+	// CheckoutID is the checkout the browser is on, if it knows one.
+	CheckoutID string
+	// BrowserID identifies the browser (a random id in its cookie
+	// session): a browser whose cookie lost or never had the checkout's
+	// reference (an older cookie sent again) finds its open checkout by it,
+	// instead of opening a Klarna session on every visit.
+	BrowserID string
+	// Established says the cart was made more than a moment ago: such a
+	// shopper may use the half of Klarna's session quota that new carts
+	// cannot take.
+	Established bool
+}
+
+// Begin is BeginFor a shopper known only by the checkout they are on.
+func (s *Service) Begin(ctx context.Context, existingID string, cart shop.Cart, m shop.Market, locale string) (*store.Checkout, *shop.Priced, error) {
+	return s.BeginFor(ctx, Shopper{CheckoutID: existingID, Established: true}, cart, m, locale)
+}
+
+// BeginFor prepares the Klarna session for the shopper's cart. It reuses
+// the checkout the shopper is on (by reference, else the browser's open
+// one) when its session is still valid for this market, updating it if the
+// priced cart changed; otherwise it creates a new session and checkout. No
+// personal data is sent.
 //
 // A checkout that is being placed, or that already became an order for this
 // very cart, is returned with ErrInProgress or ErrAlreadyPlaced: the shopper
 // is shown that order instead of paying for the same cart twice.
-func (s *Service) Begin(ctx context.Context, existingID string, cart shop.Cart, m shop.Market, locale string) (*store.Checkout, *shop.Priced, error) {
+func (s *Service) BeginFor(ctx context.Context, sh Shopper, cart shop.Cart, m shop.Market, locale string) (*store.Checkout, *shop.Priced, error) {
 	priced, err := shop.Price(cart, m, locale, s.catalog)
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkout: pricing cart: %w", err)
+	}
+	existingID := sh.CheckoutID
+	if existingID == "" && sh.BrowserID != "" {
+		switch open, err := s.store.OpenCheckoutFor(ctx, sh.BrowserID); {
+		case err == nil:
+			existingID = open.ID
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, nil, fmt.Errorf("checkout: finding the browser's checkout: %w", err)
+		}
 	}
 	// A few rounds at most: each one follows a change another request
 	// made to the same checkout.
@@ -307,7 +342,7 @@ func (s *Service) Begin(ctx context.Context, existingID string, cart shop.Cart, 
 			return nil, nil, err
 		}
 	}
-	c, err := s.create(ctx, cart, priced)
+	c, err := s.create(ctx, sh, cart, priced)
 	return c, priced, err
 }
 
@@ -347,11 +382,18 @@ func (s *Service) sessionRequest(p *shop.Priced, ref, secret string) *klarna.Ses
 	}
 }
 
-func (s *Service) create(ctx context.Context, cart shop.Cart, p *shop.Priced) (*store.Checkout, error) {
+func (s *Service) create(ctx context.Context, sh Shopper, cart shop.Cart, p *shop.Priced) (*store.Checkout, error) {
 	if s.sessions != nil {
-		// Wait briefly for quota rather than collect 429s from Klarna.
+		// Wait briefly for quota rather than collect 429s from Klarna. A
+		// new cart waits for the new carts' half first.
 		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		err := s.sessions.Wait(wctx)
+		var err error
+		if !sh.Established {
+			err = s.fresh.Wait(wctx)
+		}
+		if err == nil {
+			err = s.sessions.Wait(wctx)
+		}
 		cancel()
 		if err != nil {
 			return nil, s.fail(ctx, s.log, klarnaCreateSession, p.Market.Code, nil, errPacing, nil)
@@ -380,7 +422,7 @@ func (s *Service) create(ctx context.Context, cart shop.Cart, p *shop.Priced) (*
 	c := &store.Checkout{
 		ID: ref, SessionID: ms.SessionID, ClientToken: ms.ClientToken, Categories: cats, Market: p.Market.Code, Locale: p.Locale, Currency: p.Market.Currency,
 		Cart: cart.Encode(), CartHash: p.Hash(), Amount: p.Total, TaxAmount: p.Tax, SessionPayload: redactSecret(string(payload), secret),
-		CallbackSecret: secret, State: store.StateOpen, CorrelationID: resp.CorrelationID,
+		CallbackSecret: secret, State: store.StateOpen, CorrelationID: resp.CorrelationID, BrowserID: sh.BrowserID,
 		CreatedAt: now, UpdatedAt: now, SessionExpiresAt: now.Add(48 * time.Hour), Version: 1,
 	}
 	if err := s.store.CreateCheckout(ctx, c); err != nil {

@@ -74,13 +74,14 @@ func setupWith(t *testing.T, st store.Store) *fixture {
 }
 
 // setupFull also chooses the simulator's configuration and, optionally, how
-// long one call to it may take (default 300 ms, which keeps the fault
-// matrix's hanging calls short).
+// long one call to it may take (default 2 s: generous for a busy machine
+// running the race detector; the fault matrix passes a short one so that
+// its hanging calls end quickly).
 func setupFull(t testing.TB, st store.Store, simCfg simulator.Config, attemptTimeout ...time.Duration) *fixture {
 	t.Helper()
 	simCfg.Username, simCfg.Password, simCfg.DisableCallbacks = "u", "p", true
 	sim, simURL := simtest.Start(t, simCfg)
-	timeout := 300 * time.Millisecond
+	timeout := 2 * time.Second
 	if len(attemptTimeout) > 0 {
 		timeout = attemptTimeout[0]
 	}
@@ -183,6 +184,9 @@ func concurrentPlacements(t *testing.T, f *fixture) {
 				src, hash = checkout.FromCallback, ""
 			}
 			o, err := f.svc.Place(context.Background(), c.SessionID, a.AuthorizationToken, src, hash)
+			if src == checkout.FromCallback && errors.Is(err, checkout.ErrInProgress) {
+				return // a callback leaves the placing to whoever holds it
+			}
 			if err != nil {
 				t.Errorf("caller %d: %v", i, err)
 				return
@@ -194,14 +198,17 @@ func concurrentPlacements(t *testing.T, f *fixture) {
 	if n := f.sim.Count(simulator.OpCreateOrder); n != 1 {
 		t.Errorf("create order called %d times", n)
 	}
-	for i, id := range ids {
-		if id == "" || id != ids[0] {
-			t.Fatalf("caller %d got order %q, caller 0 %q", i, id, ids[0])
-		}
-	}
 	got, _ := f.svc.Checkout(ctx, c.ID)
-	if got.State != store.StatePlaced || got.Amount != p.Total {
-		t.Errorf("stored: %+v", got)
+	if got.State != store.StatePlaced || got.Amount != p.Total || got.KlarnaOrderID == "" {
+		t.Fatalf("stored: %+v", got)
+	}
+	for i, id := range ids {
+		if i%2 == 0 && id != got.KlarnaOrderID {
+			t.Errorf("browser caller %d got order %q, stored %q", i, id, got.KlarnaOrderID)
+		}
+		if i%2 == 1 && id != "" && id != got.KlarnaOrderID {
+			t.Errorf("callback caller %d got order %q, stored %q", i, id, got.KlarnaOrderID)
+		}
 	}
 }
 

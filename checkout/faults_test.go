@@ -105,7 +105,7 @@ func TestFaultMatrix(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				f := setupFull(t, sqlite(t), simulator.Config{ReplayOrders: replay})
+				f := setupFull(t, sqlite(t), simulator.Config{ReplayOrders: replay}, 300*time.Millisecond)
 				ctx := t.Context()
 				c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB")
 				fault := fk

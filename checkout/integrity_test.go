@@ -2,6 +2,8 @@ package checkout_test
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -54,7 +56,9 @@ func TestOneTokenSeveralCheckouts(t *testing.T) {
 		})
 	}
 	wg.Go(func() {
-		if _, err := f.svc.Place(ctx, owner.SessionID, a.AuthorizationToken, checkout.FromCallback, ""); err != nil {
+		// The callback places the order, or leaves it to the owner's
+		// browser if that is placing it already.
+		if _, err := f.svc.Place(ctx, owner.SessionID, a.AuthorizationToken, checkout.FromCallback, ""); err != nil && !errors.Is(err, checkout.ErrInProgress) {
 			t.Errorf("callback: %v", err)
 		}
 	})
@@ -310,5 +314,68 @@ func TestUnavailableKeepsKlarnasError(t *testing.T) {
 	var ke *klarna.Error
 	if !errors.Is(err, checkout.ErrUnavailable) || !errors.As(err, &ke) || ke.StatusCode != 503 || ke.CorrelationID == "" {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestBrowserFindsItsOpenCheckout: a browser that comes back without the
+// checkout's reference (an older cookie sent again, as an attacker replaying
+// one cookie does) reuses its open checkout instead of opening a Klarna
+// session every time.
+func TestBrowserFindsItsOpenCheckout(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	sh := checkout.Shopper{BrowserID: "browser-1", Established: true}
+	first, _, err := f.svc.BeginFor(ctx, sh, cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		again, _, err := f.svc.BeginFor(ctx, sh, cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
+		if err != nil || again.ID != first.ID {
+			t.Fatalf("replayed cookie: %v %v", again, err)
+		}
+	}
+	if n := f.sim.Count(simulator.OpCreateSession); n != 1 {
+		t.Errorf("Klarna sessions: %d, want 1", n)
+	}
+	// Another browser gets its own.
+	other, _, _ := f.svc.BeginFor(ctx, checkout.Shopper{BrowserID: "browser-2"}, cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
+	if other.ID == first.ID {
+		t.Error("two browsers share a checkout")
+	}
+}
+
+// TestNewCartsLeaveQuotaForOlderOnes: a flood of brand-new carts may use at
+// most half of Klarna's session quota; a shopper whose cart is older is
+// served at once from the other half.
+func TestNewCartsLeaveQuotaForOlderOnes(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	svc := checkout.New(f.client, f.store, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{SessionsPerSecond: 2})
+	var mu sync.Mutex
+	var order []string
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			_, _, err := svc.BeginFor(ctx, checkout.Shopper{BrowserID: fmt.Sprint("new-", i)}, cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				order = append(order, "new")
+			}
+		})
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, _, err := svc.BeginFor(ctx, checkout.Shopper{BrowserID: "old", Established: true}, cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB"); err != nil {
+		t.Fatalf("the older cart was refused: %v", err)
+	}
+	mu.Lock()
+	order = append(order, "old")
+	mu.Unlock()
+	wg.Wait()
+	if i := slices.Index(order, "old"); i > 1 {
+		t.Errorf("the older cart waited behind %d new ones: %v", i, order)
 	}
 }

@@ -41,7 +41,21 @@ const (
 // Klarna may have made the order are ErrInProgress, never a bare error: the
 // shopper is then shown the confirmation page, which follows the outcome.
 func (s *Service) Place(ctx context.Context, sessionID, token string, src Source, cartHash string) (*store.Checkout, error) {
-	c, err := s.place(ctx, sessionID, token, src, cartHash)
+	c, err := s.store.CheckoutBySession(ctx, sessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkout: finding checkout for session: %w", err)
+	}
+	return s.PlaceCheckout(ctx, c, token, src, cartHash)
+}
+
+// PlaceCheckout is Place for a checkout the caller has just read (the
+// browser's, found by its reference; the callback's, found to check its
+// secret), which saves reading it again.
+func (s *Service) PlaceCheckout(ctx context.Context, c *store.Checkout, token string, src Source, cartHash string) (*store.Checkout, error) {
+	c, err := s.place(ctx, c, token, src, cartHash)
 	if err != nil {
 		s.obs.Failed(failure(err))
 	}
@@ -62,21 +76,14 @@ func failure(err error) string {
 	return "error"
 }
 
-func (s *Service) place(ctx context.Context, sessionID, token string, src Source, cartHash string) (*store.Checkout, error) {
-	c, err := s.store.CheckoutBySession(ctx, sessionID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("checkout: finding checkout for session: %w", err)
-	}
+func (s *Service) place(ctx context.Context, c *store.Checkout, token string, src Source, cartHash string) (*store.Checkout, error) {
 	log := s.log.With("checkout", c.ID, "source", string(src))
 	s.crash("received")
 	switch {
 	case c.State.IsOrder():
 		return c, nil
 	case c.State == store.StatePlacing:
-		return s.awaitOther(ctx, c.ID)
+		return s.awaitOther(ctx, c.ID, src)
 	}
 	if err := s.verify(ctx, c, token, src, log); err != nil {
 		return c, err
@@ -115,7 +122,7 @@ func (s *Service) place(ctx context.Context, sessionID, token string, src Source
 			s.cancel(ctx, c, token)
 			return now, ErrCartChanged
 		}
-		return s.awaitOther(ctx, c.ID)
+		return s.awaitOther(ctx, c.ID, src)
 	}
 	c.State, c.AuthorizationToken, c.Version = store.StatePlacing, token, c.Version+1
 	log.InfoContext(ctx, "placing order", "amount", c.Amount, "currency", c.Currency)
@@ -445,8 +452,13 @@ func (s *Service) recordAutoCapture(ctx context.Context, ref string, log *slog.L
 	}()
 }
 
-// awaitOther waits for the caller that is placing the order to finish.
-func (s *Service) awaitOther(ctx context.Context, id string) (*store.Checkout, error) {
+// awaitOther waits for the caller that is placing the order to finish. A
+// callback does not wait: Klarna has its answer already, and the caller
+// placing the order finishes it.
+func (s *Service) awaitOther(ctx context.Context, id string, src Source) (*store.Checkout, error) {
+	if src == FromCallback {
+		return nil, ErrInProgress
+	}
 	deadline := time.Now().Add(s.wait)
 	for {
 		c, err := s.store.Checkout(ctx, id)
@@ -475,26 +487,34 @@ func (s *Service) awaitOther(ctx context.Context, id string) (*store.Checkout, e
 // PlaceInBackground places an order for Klarna's authorization callback,
 // which must be answered quickly. It keeps ctx's values (the request id for
 // the logs) but not its cancellation. Close waits for these at shutdown.
-func (s *Service) PlaceInBackground(ctx context.Context, sessionID, token string) {
+func (s *Service) PlaceInBackground(ctx context.Context, c *store.Checkout, token string) {
+	if c.State.IsOrder() {
+		return // the browser's request placed it already
+	}
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		var err error
+	tries:
 		for wait := time.Second; ; wait *= 2 {
 			// Klarna's callback is answered already and will not come again:
 			// a Klarna hiccup while verifying is waited out here.
-			if _, err = s.Place(ctx, sessionID, token, FromCallback, ""); !errors.Is(err, ErrUnavailable) {
+			if _, err = s.PlaceCheckout(ctx, c, token, FromCallback, ""); !errors.Is(err, ErrUnavailable) {
 				break
 			}
 			select {
 			case <-time.After(wait):
-				continue
 			case <-ctx.Done():
+				break tries
 			case <-s.stop:
+				break tries
 			}
-			break
+			// Read it again for the next try: it may have moved on.
+			if c, err = s.Checkout(ctx, c.ID); err != nil || c.State.IsOrder() {
+				break
+			}
 		}
 		switch {
 		case err == nil, errors.Is(err, ErrInProgress):

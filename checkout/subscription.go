@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"storefront/klarna"
@@ -13,6 +14,12 @@ import (
 
 // subscriptionPlan finds the subscription the shopper authorized, if any.
 func subscriptionPlan(sessionPayload string) *klarna.Subscription {
+	// The payload is our own encoding/json output, which writes the intent
+	// as plain text: most orders are not subscriptions, and need not be
+	// decoded a second time to find that out.
+	if !strings.Contains(sessionPayload, `"`+string(klarna.IntentBuyAndTokenize)+`"`) {
+		return nil
+	}
 	var sr klarna.SessionRequest
 	if json.Unmarshal([]byte(sessionPayload), &sr) != nil || sr.Intent != klarna.IntentBuyAndTokenize {
 		return nil

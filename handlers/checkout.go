@@ -26,7 +26,8 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 	}
 	b := h.base(c, s, "Checkout")
 	b.Scripts = []string{static.Path("js/checkout.js"), h.cfg.WidgetScript}
-	co, priced, err := h.checkout.Begin(c.Request().Context(), s.CheckoutID, s.Cart, s.Market, s.Locale)
+	co, priced, err := h.checkout.BeginFor(c.Request().Context(), checkout.Shopper{CheckoutID: s.CheckoutID, BrowserID: s.BrowserID,
+		Established: s.established(time.Now())}, s.Cart, s.Market, s.Locale)
 	var failure *checkout.Failure
 	switch {
 	case errors.Is(err, checkout.ErrInProgress), errors.Is(err, checkout.ErrAlreadyPlaced):
@@ -116,7 +117,7 @@ func (h *Handler) place(c echo.Context) error {
 	if s.Cart.Empty() {
 		hash = "" // the cart was emptied by a confirmation in another tab; the order is what counts
 	}
-	placed, err := h.checkout.Place(ctx, co.SessionID, req.AuthorizationToken, checkout.FromBrowser, hash)
+	placed, err := h.checkout.PlaceCheckout(ctx, co, req.AuthorizationToken, checkout.FromBrowser, hash)
 	var failure *checkout.Failure
 	if errors.As(err, &failure) && (failure.Class == checkout.ClassCredentials || failure.Class == checkout.ClassMarket) {
 		// Klarna refused the shop, not the order: nothing was ordered, and
@@ -317,7 +318,7 @@ func (h *Handler) authorizationCallback(c echo.Context) error {
 	if body.SessionID != co.SessionID {
 		return echo.NewHTTPError(http.StatusBadRequest, "session_id does not belong to this checkout")
 	}
-	h.checkout.PlaceInBackground(c.Request().Context(), co.SessionID, body.AuthorizationToken)
+	h.checkout.PlaceInBackground(c.Request().Context(), co, body.AuthorizationToken)
 	return c.JSON(http.StatusOK, map[string]string{"status": "accepted"})
 }
 

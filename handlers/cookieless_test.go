@@ -87,3 +87,43 @@ func TestOrderFormsAlwaysNeedAToken(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicPagesAreCacheable: the catalog and product pages of a visitor
+// without a session are the same for everyone: a short public cache and a
+// validator that answers 304. A shopper with a session gets private pages.
+func TestPublicPagesAreCacheable(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	for _, p := range []string{"/", "/products/oak-board"} {
+		resp, err := http.Get(e.srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		etag := resp.Header.Get("ETag")
+		if resp.Header.Get("Cache-Control") != "public, max-age=60" || etag == "" || !strings.Contains(resp.Header.Get("Vary"), "Cookie") {
+			t.Fatalf("GET %s: %v", p, resp.Header)
+		}
+		again, _ := http.Get(e.srv.URL + p)
+		again.Body.Close()
+		if again.Header.Get("ETag") != etag {
+			t.Errorf("GET %s: the same page got another ETag", p)
+		}
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+p, nil)
+		req.Header.Set("If-None-Match", etag)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotModified {
+			t.Errorf("revalidating %s: %d", p, resp.StatusCode)
+		}
+	}
+	s := e.shopper(t)
+	s.session()
+	resp, _ := s.get("/")
+	if resp.Header.Get("Cache-Control") != "private, no-cache" || resp.Header.Get("ETag") != "" {
+		t.Errorf("a shopper's page: %v", resp.Header)
+	}
+}

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -31,6 +33,38 @@ func render(c echo.Context, status int, comp templ.Component) error {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderPublic renders a page that is the same for every visitor without a
+// session (the catalog and product pages): it may be kept by browsers and
+// shared caches for a minute, and revalidated with its ETag (a 304 carries
+// no body). A shopper with a session gets the page as usual.
+func renderPublic(c echo.Context, s *shopper, comp templ.Component) error {
+	if s.hasSession() {
+		c.Response().Header().Set("Cache-Control", "private, no-cache")
+		return render(c, http.StatusOK, comp)
+	}
+	buf := buffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 256<<10 {
+			buffers.Put(buf)
+		}
+	}()
+	if err := comp.Render(c.Request().Context(), buf); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	hd := c.Response().Header()
+	hd.Set("Cache-Control", "public, max-age=60")
+	hd.Set("ETag", etag)
+	// A cookie means a session, whose pages differ: caches must key on it.
+	hd.Add("Vary", "Cookie")
+	if match := c.Request().Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
 // wantsJSON reports whether the client expects JSON: the checkout script,

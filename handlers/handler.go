@@ -24,9 +24,11 @@ import (
 
 // Checkout is what the handlers need from the checkout service.
 type Checkout interface {
-	Begin(ctx context.Context, existingID string, cart shop.Cart, m shop.Market, locale string) (*store.Checkout, *shop.Priced, error)
-	Place(ctx context.Context, sessionID, token string, src checkout.Source, cartHash string) (*store.Checkout, error)
-	PlaceInBackground(ctx context.Context, sessionID, token string)
+	BeginFor(ctx context.Context, sh checkout.Shopper, cart shop.Cart, m shop.Market, locale string) (*store.Checkout, *shop.Priced, error)
+	// PlaceCheckout places the order for a checkout already read, which
+	// spares the hot path a second read of the same row.
+	PlaceCheckout(ctx context.Context, c *store.Checkout, token string, src checkout.Source, cartHash string) (*store.Checkout, error)
+	PlaceInBackground(ctx context.Context, c *store.Checkout, token string)
 	Checkout(ctx context.Context, ref string) (*store.Checkout, error)
 	Orders(ctx context.Context, limit int) ([]*store.Checkout, error)
 	Notify(ctx context.Context, ref, orderID, eventType string) (*store.Checkout, error)

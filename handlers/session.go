@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -46,9 +48,28 @@ type shopper struct {
 	// the review page, if any.
 	Review string
 	CSRF   string
-	Orders []string
-	flash  string
-	dirty  bool
+	// BrowserID names this browser's session (random): a cookie sent
+	// again without the checkout's reference still finds its checkout.
+	BrowserID string
+	// CartSince is when the cart got its first item (Unix seconds; 0 when
+	// empty).
+	CartSince int64
+	Orders    []string
+	flash     string
+	dirty     bool
+}
+
+// hasSession reports whether the visitor has a session (or is about to get
+// one with this response): their pages are their own.
+func (s *shopper) hasSession() bool { return s.CSRF != "" || s.dirty }
+
+// establishedAfter is how old a cart must be before its shopper may use the
+// share of Klarna's session quota that new carts cannot take.
+const establishedAfter = 30 * time.Second
+
+// established reports whether the cart was made more than a moment ago.
+func (s *shopper) established(now time.Time) bool {
+	return s.CartSince != 0 && now.Sub(time.Unix(s.CartSince, 0)) >= establishedAfter
 }
 
 func (s *shopper) setFlash(msg string) { s.flash, s.dirty = msg, true }
@@ -114,6 +135,8 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 			s.Locale = m.Locale()
 		}
 		s.CheckoutID, s.CSRF, s.flash, s.Review = str("checkout"), str("csrf"), str("flash"), str("review")
+		s.BrowserID = str("bid")
+		s.CartSince, _ = strconv.ParseInt(str("since"), 10, 64)
 		if o := str("orders"); o != "" {
 			s.Orders = strings.Split(o, ",")
 		}
@@ -141,9 +164,22 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 			if s.CSRF == "" {
 				s.CSRF = randomToken()
 			}
+			if s.BrowserID == "" {
+				s.BrowserID = randomToken()[:24]
+			}
+			switch {
+			case s.Cart.Empty():
+				s.CartSince = 0
+			case s.CartSince == 0:
+				s.CartSince = time.Now().Unix()
+			}
+			since := ""
+			if s.CartSince != 0 {
+				since = strconv.FormatInt(s.CartSince, 10)
+			}
 			sess.Values = map[any]any{
 				"cart": s.Cart.Encode(), "market": s.Market.Code, "locale": s.Locale, "checkout": s.CheckoutID,
-				"csrf": s.CSRF, "orders": strings.Join(s.Orders, ","), "flash": s.flash, "review": s.Review,
+				"csrf": s.CSRF, "orders": strings.Join(s.Orders, ","), "flash": s.flash, "review": s.Review, "bid": s.BrowserID, "since": since,
 			}
 			if err := sess.Save(r, c.Response().Writer); err != nil {
 				h.log.ErrorContext(r.Context(), "saving session cookie failed", "error", err)

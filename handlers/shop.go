@@ -33,7 +33,7 @@ func (h *Handler) catalogPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.CatalogView(views.CatalogPage{
+	return renderPublic(c, s, views.CatalogView(views.CatalogPage{
 		Base: h.base(c, s, "Shop"), Categories: h.catalog.Categories(), Category: cat, Grid: grid, TaxNote: h.taxNote(s.Market),
 	}))
 }
@@ -77,7 +77,7 @@ func (h *Handler) product(c echo.Context) error {
 	if pr.Plan != nil {
 		page.Plan = pr.Plan.Describe()
 	}
-	return render(c, http.StatusOK, views.ProductView(page))
+	return renderPublic(c, s, views.ProductView(page))
 }
 
 // quantity parses a quantity field; a shopper's typo is a 400 with a

@@ -238,6 +238,11 @@ func scanAction(r scanner) (*Action, error) {
 
 // inTx runs fn in a transaction, committing if it returns nil.
 func (s *SQL) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	done, err := s.writing(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

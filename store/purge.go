@@ -39,7 +39,12 @@ func (s *SQL) Purge(ctx context.Context, now time.Time, p PurgePolicy) (int64, e
 	args := []any{string(StateOpen), expired, string(StateFailed), failed}
 	var total int64
 	for {
+		done, err := s.writing(ctx)
+		if err != nil {
+			return total, fmt.Errorf("store: purging checkouts: %w", err)
+		}
 		res, err := s.db.ExecContext(ctx, q, append(append(append([]any{}, args...), args...), purgeBatch)...)
+		done()
 		if err != nil {
 			return total, fmt.Errorf("store: purging checkouts: %w", err)
 		}

@@ -399,6 +399,11 @@ func (s *SQL) ReopenPeriod(ctx context.Context, subscriptionID string, period in
 // charged and changes nothing. next is applied only if the subscription is
 // still at this period.
 func (s *SQL) RecordRenewal(ctx context.Context, p *Period, order *Checkout, next RecurringChanges) error {
+	done, err := s.writing(ctx)
+	if err != nil {
+		return fmt.Errorf("store: recording renewal %s: %w", order.ID, err)
+	}
+	defer done()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: recording renewal %s: %w", order.ID, err)

@@ -32,6 +32,27 @@ type SQL struct {
 	// stmts caches prepared statements by query text: parsing SQL was a
 	// tenth of a placement's CPU.
 	stmts sync.Map
+	// gate lets one of this process's writes at a time into SQLite (nil
+	// for PostgreSQL). SQLite takes one writer anyway, and a writer that
+	// finds the file locked sleeps in SQLite's busy handler, in steps of
+	// up to 100 ms: under load the waits, not the writes, were the time.
+	// A Go channel wakes the next writer the moment the last one is done.
+	// Other processes on the same file still meet busy_timeout.
+	gate chan struct{}
+}
+
+// writing waits for this process's turn to write (see gate) and returns
+// the function that ends it.
+func (s *SQL) writing(ctx context.Context) (done func(), err error) {
+	if s.gate == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.gate <- struct{}{}:
+		return func() { <-s.gate }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("store: waiting to write: %w", ctx.Err())
+	}
 }
 
 // prepared returns the cached prepared statement for a query, preparing it
@@ -134,7 +155,7 @@ func openSQLite(ctx context.Context, driverName, path string) (*SQL, error) {
 		db.Close()
 		return nil, err
 	}
-	return &SQL{db: db, idle: conns}, nil
+	return &SQL{db: db, idle: conns, gate: make(chan struct{}, 1)}, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect) error {
@@ -183,6 +204,11 @@ func (s *SQL) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	if err != nil {
 		return nil, err
 	}
+	done, err := s.writing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	res, err := st.ExecContext(ctx, args...)
 	if err != nil && refused(err) {
 		s.db.SetMaxIdleConns(0) // closes the idle connections
@@ -223,7 +249,7 @@ const columns = `id, session_id, client_token, categories, market, locale, curre
  callback_secret, state, authorization_token, klarna_order_id, fraud_status, payment_method, redirect_url, order_payload,
  last_error, correlation_id, created_at, updated_at, session_expires_at, placed_at,
  subscription_status, subscription_plan, subscription_next, customer_token,
- version, claimed_by, claimed_until, hold, next_check_at, checks, kind, subscription_id`
+ version, claimed_by, claimed_until, hold, next_check_at, checks, kind, subscription_id, browser_id`
 
 // CreateCheckout inserts a new checkout.
 func (s *SQL) CreateCheckout(ctx context.Context, c *Checkout) error {
@@ -251,7 +277,7 @@ func checkoutArgs(c *Checkout) []any {
 		c.CallbackSecret, string(c.State), c.AuthorizationToken, c.KlarnaOrderID, c.FraudStatus, c.PaymentMethod, c.RedirectURL, c.OrderPayload,
 		c.LastError, c.CorrelationID, c.CreatedAt.UTC(), c.UpdatedAt.UTC(), c.SessionExpiresAt.UTC(), utcPtr(c.PlacedAt),
 		string(c.Subscription.Status), c.Subscription.Plan, utcPtr(c.Subscription.Next), c.Subscription.CustomerToken,
-		c.Version, c.ClaimedBy, utcPtr(c.ClaimedUntil), c.Hold, utcPtr(c.NextCheckAt), c.Checks, c.Kind, c.SubscriptionID}
+		c.Version, c.ClaimedBy, utcPtr(c.ClaimedUntil), c.Hold, utcPtr(c.NextCheckAt), c.Checks, c.Kind, c.SubscriptionID, c.BrowserID}
 }
 
 func utcPtr(t *time.Time) any {
@@ -271,7 +297,7 @@ func scan(r scanner) (*Checkout, error) {
 		&c.SessionPayload, &c.CallbackSecret, &state, &c.AuthorizationToken, &c.KlarnaOrderID, &c.FraudStatus, &c.PaymentMethod,
 		&c.RedirectURL, &c.OrderPayload, &c.LastError, &c.CorrelationID, &c.CreatedAt, &c.UpdatedAt, &c.SessionExpiresAt, &placed,
 		&subStatus, &c.Subscription.Plan, &next, &c.Subscription.CustomerToken,
-		&c.Version, &c.ClaimedBy, &claimed, &c.Hold, &check, &c.Checks, &c.Kind, &c.SubscriptionID)
+		&c.Version, &c.ClaimedBy, &claimed, &c.Hold, &check, &c.Checks, &c.Kind, &c.SubscriptionID, &c.BrowserID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -309,6 +335,19 @@ func (s *SQL) CheckoutBySession(ctx context.Context, sessionID string) (*Checkou
 	c, err := scan(s.queryRow(ctx, `SELECT `+columns+` FROM checkouts WHERE session_id = ?`, sessionID))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("store: reading checkout for session: %w", err)
+	}
+	return c, err
+}
+
+// OpenCheckoutFor finds a browser's newest open checkout.
+func (s *SQL) OpenCheckoutFor(ctx context.Context, browserID string) (*Checkout, error) {
+	if browserID == "" {
+		return nil, ErrNotFound
+	}
+	c, err := scan(s.queryRow(ctx, `SELECT `+columns+` FROM checkouts WHERE browser_id = ? AND state = ? ORDER BY created_at DESC LIMIT 1`,
+		browserID, string(StateOpen)))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("store: reading the open checkout of a browser: %w", err)
 	}
 	return c, err
 }

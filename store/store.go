@@ -86,6 +86,9 @@ type Checkout struct {
 	// renewal to its subscription.
 	Kind           string
 	SubscriptionID string
+	// BrowserID is the browser the checkout was opened for (a random id
+	// in its cookie session); empty for renewals.
+	BrowserID string
 }
 
 // Kinds of order.
@@ -161,6 +164,9 @@ type Store interface {
 	CreateCheckout(ctx context.Context, c *Checkout) error
 	Checkout(ctx context.Context, id string) (*Checkout, error)
 	CheckoutBySession(ctx context.Context, sessionID string) (*Checkout, error)
+	// OpenCheckoutFor is the newest open checkout of a browser, or
+	// ErrNotFound.
+	OpenCheckoutFor(ctx context.Context, browserID string) (*Checkout, error)
 	// Transition moves a checkout from one of the given states to another,
 	// atomically: it reports false, changing nothing, when the checkout is
 	// in none of them. This compare-and-set is what keeps two concurrent

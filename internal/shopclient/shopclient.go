@@ -19,6 +19,10 @@ import (
 type Client struct {
 	HTTP *http.Client
 	CSRF string
+	// Simulator is the root of the Klarna simulator whose widget endpoints
+	// Authorize calls; empty means the shop's built-in one
+	// (<base>/klarna-sim).
+	Simulator string
 }
 
 // New makes a client with an empty cookie jar. transport may be nil.
@@ -127,12 +131,16 @@ func ClientToken(page string) (string, bool) {
 	return m[1], true
 }
 
-// Authorize approves a checkout's Klarna session as the built-in
-// simulator's widget does, through its test-data path (no dialog), and
+// Authorize approves a checkout's Klarna session as the simulator's widget
+// does, through its test-data path (no dialog), and
 // returns the authorization token.
 func (c *Client) Authorize(base, clientToken string) (string, error) {
 	body, _ := json.Marshal(map[string]string{"client_token": clientToken, "payment_method_category": "pay_later", "outcome": "approve"})
-	resp, err := c.HTTP.Post(base+"/klarna-sim/browser/authorize", "application/json", strings.NewReader(string(body)))
+	sim := c.Simulator
+	if sim == "" {
+		sim = base + "/klarna-sim"
+	}
+	resp, err := c.HTTP.Post(sim+"/browser/authorize", "application/json", strings.NewReader(string(body)))
 	if err != nil {
 		return "", err
 	}

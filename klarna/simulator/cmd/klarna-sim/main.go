@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	requireKey := fs.Bool("require-idempotency-key", false, "refuse Order Management and Customer Token writes without Klarna-Idempotency-Key")
 	allow := fs.String("allow-origins", os.Getenv("KLARNA_SIM_ALLOW_ORIGINS"),
 		"comma-separated origins that callbacks and redirects may go to, e.g. https://shop.example,http://localhost:* (default: loopback, any port; * allows anywhere)")
+	hosts := fs.String("hosts", "", "comma-separated further host[:port] names to answer to, e.g. klarna-sim:8090 for the shops in a compose network")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,10 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	var origins []string
-	if *allow != "" {
-		origins = strings.Split(*allow, ",")
-	}
+	origins := splitList(*allow)
 	regions := map[string]simulator.Credentials{}
 	for r, u := range regionUser {
 		if *u != "" || *regionPass[r] != "" {
@@ -104,7 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer sim.Close()
-	srv := &http.Server{Handler: hostCheck(sim, base, tcp.Port), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: hostCheck(sim, base, tcp.Port, splitList(*hosts)), ReadHeaderTimeout: 10 * time.Second}
 	shown := *allow
 	if shown == "" {
 		shown = "this machine only (loopback, any port)"
@@ -128,11 +126,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // hostCheck answers 421 to requests for another host name, so that a web
 // page cannot reach the simulator by pointing its own name at this address
 // (DNS rebinding). The public URL's host and the loopback names on the
-// listening port are the simulator's.
-func hostCheck(next http.Handler, base string, port int) http.Handler {
+// listening port are the simulator's, and the names in -hosts (how other
+// machines on a private network reach it).
+func hostCheck(next http.Handler, base string, port int, extra []string) http.Handler {
 	allowed := map[string]bool{}
 	if u, err := url.Parse(base); err == nil {
 		allowed[strings.ToLower(u.Host)] = true
+	}
+	for _, h := range extra {
+		allowed[strings.ToLower(h)] = true
 	}
 	for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
 		allowed[net.JoinHostPort(h, strconv.Itoa(port))] = true
@@ -144,4 +146,15 @@ func hostCheck(next http.Handler, base string, port int) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// splitList reads a comma-separated flag, ignoring blanks around names.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

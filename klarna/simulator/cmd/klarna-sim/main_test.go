@@ -26,7 +26,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 // TestStandaloneIsLocalUnlessProtected: on an address other machines can
 // reach, the standalone simulator needs credentials; it answers only to its
-// own host names.
+// own host names and the ones -hosts adds.
 func TestStandaloneIsLocalUnlessProtected(t *testing.T) {
 	if err := run(t.Context(), []string{"-addr", "0.0.0.0:0"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "-username") {
 		t.Errorf("public address without credentials: %v", err)
@@ -34,7 +34,9 @@ func TestStandaloneIsLocalUnlessProtected(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, &out, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-hosts", " klarna-sim:8090 ,"}, &out, io.Discard)
+	}()
 	defer func() { cancel(); <-done }()
 	re := regexp.MustCompile(`API base URL: (http://\S+)`)
 	var base string
@@ -46,7 +48,8 @@ func TestStandaloneIsLocalUnlessProtected(t *testing.T) {
 	if base == "" {
 		t.Fatal("did not start")
 	}
-	for host, want := range map[string]int{"": 200, "evil.example": 421, "localhost" + base[strings.LastIndex(base, ":"):]: 200} {
+	for host, want := range map[string]int{"": 200, "evil.example": 421, "localhost" + base[strings.LastIndex(base, ":"):]: 200,
+		"klarna-sim:8090": 200, "KLARNA-SIM:8090": 200, "klarna-sim:8091": 421} {
 		req, _ := http.NewRequest("GET", base+"/_sim/state", nil)
 		if host != "" {
 			req.Host = host
