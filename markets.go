@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"slices"
@@ -67,11 +65,4 @@ func (m markets) print(w io.Writer) {
 	for _, n := range m.notes {
 		fmt.Fprintln(w, "  not offered: "+n)
 	}
-}
-
-// randomPassword is a password nobody is told.
-func randomPassword() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return "sim_" + hex.EncodeToString(b)
 }

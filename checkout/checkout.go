@@ -26,6 +26,21 @@ import (
 	"storefront/vault"
 )
 
+// URLs are the shop's addresses that Klarna is given for a checkout: the
+// page it sends the shopper to, the callbacks it makes, and the links of
+// the order lines. The web layer, which owns the routes, builds them
+// (handlers.URLs); the checkout knows no route.
+type URLs interface {
+	// Confirmation is the shopper's page of the order ref.
+	Confirmation(ref string) string
+	// AuthorizationCallback and NotificationCallback are where Klarna
+	// posts a checkout's authorization and its fraud decision; the secret
+	// authenticates the call.
+	AuthorizationCallback(ref, secret string) string
+	NotificationCallback(ref, secret string) string
+	ProductLinks
+}
+
 // Klarna is the part of the Klarna client the checkout needs.
 type Klarna interface {
 	CreateSession(ctx context.Context, req *klarna.SessionRequest) (*klarna.MerchantSession, *klarna.Response, error)
@@ -74,7 +89,7 @@ type Service struct {
 	clients ClientFor
 	store   store.Store
 	catalog *shop.Catalog
-	baseURL string
+	urls    URLs
 	log     *slog.Logger
 	now     func() time.Time
 	// instance names this process in placement leases.
@@ -178,9 +193,9 @@ func (noObserver) InFlight(int)     {}
 func (noObserver) Recovered(string) {}
 
 // New builds a Service whose every market uses the Klarna client k (see
-// NewForMarkets for a client per market's region). baseURL is the shop's
-// public URL, used for the merchant URLs Klarna calls and redirects to.
-func New(k Klarna, st store.Store, cat *shop.Catalog, baseURL string, o Options) *Service {
+// NewForMarkets for a client per market's region). urls are the shop's
+// addresses Klarna calls and sends the shopper to.
+func New(k Klarna, st store.Store, cat *shop.Catalog, urls URLs, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -205,7 +220,7 @@ func New(k Klarna, st store.Store, cat *shop.Catalog, baseURL string, o Options)
 	if o.Observer == nil {
 		o.Observer = noObserver{}
 	}
-	svc := &Service{clients: OneClient(k), store: st, catalog: cat, baseURL: strings.TrimRight(baseURL, "/"), log: o.Logger,
+	svc := &Service{clients: OneClient(k), store: st, catalog: cat, urls: urls, log: o.Logger,
 		now: o.Now, instance: randomHex(8), lease: o.Lease, wait: o.Wait, retryWaits: o.RetryWaits, reviewChecks: o.ReviewChecks,
 		crash: o.Crash, vault: o.Vault, obs: o.Observer, autoCapture: o.AutoCapture, autoCaptured: o.AutoCaptured,
 		unrecorded: map[string]bool{}, nudge: make(chan struct{}, 1), stop: make(chan struct{})}
@@ -257,7 +272,7 @@ func (s *Service) Begin(ctx context.Context, existingID string, cart shop.Cart, 
 // very cart, is returned with ErrInProgress or ErrAlreadyPlaced: the shopper
 // is shown that order instead of paying for the same cart twice.
 func (s *Service) BeginFor(ctx context.Context, sh Shopper, cart shop.Cart, m shop.Market, locale string) (*store.Checkout, *shop.Priced, error) {
-	priced, err := shop.Price(cart, m, locale, s.catalog, s.baseURL)
+	priced, err := shop.Price(cart, m, locale, s.catalog)
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkout: pricing cart: %w", err)
 	}
@@ -346,9 +361,9 @@ func (s *Service) retire(ctx context.Context, c *store.Checkout, why string) (bo
 // one checkout. The secret authenticates Klarna's callbacks.
 func (s *Service) merchantURLs(ref, secret string) *klarna.MerchantURLs {
 	return &klarna.MerchantURLs{
-		Confirmation:  s.baseURL + "/confirmation/" + ref,
-		Authorization: s.baseURL + "/klarna/authorization?checkout=" + ref + "&secret=" + secret,
-		Notification:  s.baseURL + "/klarna/notification?checkout=" + ref + "&secret=" + secret,
+		Confirmation:  s.urls.Confirmation(ref),
+		Authorization: s.urls.AuthorizationCallback(ref, secret),
+		Notification:  s.urls.NotificationCallback(ref, secret),
 	}
 }
 
@@ -360,7 +375,7 @@ func (s *Service) sessionRequest(p *shop.Priced, ref, secret string) *klarna.Ses
 	}
 	return &klarna.SessionRequest{
 		PurchaseCountry: p.Market.Code, PurchaseCurrency: p.Market.Currency, Locale: p.Locale,
-		OrderAmount: p.Total, OrderTaxAmount: p.Tax, OrderLines: p.OrderLines,
+		OrderAmount: p.Total, OrderTaxAmount: p.Tax, OrderLines: OrderLines(p, s.urls),
 		Intent: intent, MerchantReference1: ref,
 		MerchantURLs: s.merchantURLs(ref, secret),
 		Options:      &klarna.Options{ColorBorderSelected: "#17120F", ColorDetails: "#17120F", RadiusBorder: "10px"},
@@ -399,13 +414,13 @@ func (s *Service) create(ctx context.Context, sh Shopper, cart shop.Cart, p *sho
 	if err != nil {
 		return nil, fmt.Errorf("checkout: encoding session payload: %w", err)
 	}
-	cats, err := json.Marshal(ms.PaymentMethodCategories)
+	cats, err := encodeCategories(ms.PaymentMethodCategories)
 	if err != nil {
 		return nil, fmt.Errorf("checkout: encoding payment categories: %w", err)
 	}
 	now := s.now()
 	c := &store.Checkout{
-		ID: ref, SessionID: ms.SessionID, ClientToken: ms.ClientToken, Categories: string(cats), Market: p.Market.Code, Locale: p.Locale, Currency: p.Market.Currency,
+		ID: ref, SessionID: ms.SessionID, ClientToken: ms.ClientToken, Categories: cats, Market: p.Market.Code, Locale: p.Locale, Currency: p.Market.Currency,
 		Cart: cart.Encode(), CartHash: p.Hash(), Amount: p.Total, TaxAmount: p.Tax, SessionPayload: redactSecret(string(payload), secret),
 		CallbackSecret: secret, State: store.StateOpen, CorrelationID: resp.CorrelationID, BrowserID: sh.BrowserID,
 		CreatedAt: now, UpdatedAt: now, SessionExpiresAt: now.Add(48 * time.Hour), Version: 1,
@@ -431,7 +446,7 @@ func (s *Service) update(ctx context.Context, c *store.Checkout, cart shop.Cart,
 	}
 	req := s.sessionRequest(p, c.ID, c.CallbackSecret)
 	update := &klarna.SessionUpdate{
-		OrderAmount: klarna.Int64(p.Total), OrderTaxAmount: klarna.Int64(p.Tax), OrderLines: p.OrderLines, Locale: p.Locale, Intent: req.Intent,
+		OrderAmount: klarna.Int64(p.Total), OrderTaxAmount: klarna.Int64(p.Tax), OrderLines: req.OrderLines, Locale: p.Locale, Intent: req.Intent,
 	}
 	resp, err := k.UpdateSession(ctx, c.SessionID, update)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"storefront/checkout"
+	"storefront/handlers"
 	"storefront/internal/reconcile"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
@@ -93,7 +94,7 @@ func setupFull(t testing.TB, st store.Store, simCfg simulator.Config, attemptTim
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := checkout.New(client, st, cat, "http://shop.test", checkout.Options{RetryWaits: []time.Duration{time.Millisecond, time.Millisecond}, Vault: v})
+	svc := checkout.New(client, st, cat, handlers.NewURLs("http://shop.test"), checkout.Options{RetryWaits: []time.Duration{time.Millisecond, time.Millisecond}, Vault: v})
 	return &fixture{client: client, svc: svc, sim: sim, store: st, cat: cat}
 }
 
@@ -114,7 +115,7 @@ func (f *fixture) restarted(t testing.TB) *checkout.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return checkout.New(f.client, f.store, f.cat, "http://shop.test", checkout.Options{
+	return checkout.New(f.client, f.store, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{
 		Now: func() time.Time { return time.Now().Add(time.Minute) }, Vault: v, RetryWaits: []time.Duration{time.Millisecond},
 	})
 }
@@ -402,12 +403,12 @@ func TestRecoveryWaitsForTheLease(t *testing.T) {
 	if _, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, ""); !errors.Is(err, checkout.ErrInProgress) {
 		t.Fatalf("err = %v", err)
 	}
-	soon := checkout.New(f.client, f.store, f.cat, "http://shop.test", checkout.Options{Now: func() time.Time { return time.Now().Add(30 * time.Second) }})
+	soon := checkout.New(f.client, f.store, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{Now: func() time.Time { return time.Now().Add(30 * time.Second) }})
 	if n, err := soon.Recover(ctx); err != nil || n != 0 {
 		t.Fatalf("another instance took the placement within its lease: %d %v", n, err)
 	}
-	later := checkout.New(f.client, f.store, f.cat, "http://shop.test", checkout.Options{Now: func() time.Time { return time.Now().Add(2 * time.Minute) }})
-	other := checkout.New(f.client, f.store, f.cat, "http://shop.test", checkout.Options{Now: func() time.Time { return time.Now().Add(2 * time.Minute) }})
+	later := checkout.New(f.client, f.store, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{Now: func() time.Time { return time.Now().Add(2 * time.Minute) }})
+	other := checkout.New(f.client, f.store, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{Now: func() time.Time { return time.Now().Add(2 * time.Minute) }})
 	var wg sync.WaitGroup
 	var total atomic.Int32
 	for _, svc := range []*checkout.Service{later, other} {
@@ -429,7 +430,7 @@ func TestRecoveryWaitsForTheLease(t *testing.T) {
 func TestSessionQuota(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	limited := checkout.New(f.client, f.store, f.cat, "http://shop.test", checkout.Options{SessionsPerSecond: 2})
+	limited := checkout.New(f.client, f.store, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{SessionsPerSecond: 2})
 	start := time.Now()
 	for i := range 5 {
 		if _, _, err := limited.Begin(t.Context(), "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB"); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"storefront/checkout"
+	"storefront/handlers"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
 	"storefront/store"
@@ -219,7 +220,7 @@ func TestDecisionsAfterTheShopWasDown(t *testing.T) {
 				t.Fatal(err)
 			}
 			at := func(d time.Duration) *checkout.Service {
-				return checkout.New(f.client, f.store, f.cat, "http://shop.test", checkout.Options{
+				return checkout.New(f.client, f.store, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{
 					Now: func() time.Time { return time.Now().Add(d) }, ReviewChecks: []time.Duration{15 * time.Minute, time.Hour},
 				})
 			}
@@ -257,7 +258,7 @@ func TestReviewStillPendingIsAskedAgainLater(t *testing.T) {
 	c, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
 	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomePending)
 	o, _ := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, "")
-	later := checkout.New(f.client, f.store, f.cat, "http://shop.test", checkout.Options{
+	later := checkout.New(f.client, f.store, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{
 		Now: func() time.Time { return time.Now().Add(20 * time.Minute) }, ReviewChecks: []time.Duration{15 * time.Minute, time.Hour},
 	})
 	if _, err := later.CheckReviews(ctx); err != nil {
@@ -352,7 +353,7 @@ func TestNewCartsLeaveQuotaForOlderOnes(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ctx := t.Context()
-	svc := checkout.New(f.client, f.store, f.cat, "http://shop.test", checkout.Options{SessionsPerSecond: 2})
+	svc := checkout.New(f.client, f.store, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{SessionsPerSecond: 2})
 	var mu sync.Mutex
 	var order []string
 	var wg sync.WaitGroup

@@ -34,8 +34,8 @@ func ByRegion(cs *klarna.Clients) ClientFor {
 // NewForMarkets builds a Service that calls Klarna through the client of
 // each checkout's market (see ClientFor). New is NewForMarkets with one
 // client for every market.
-func NewForMarkets(clients ClientFor, st store.Store, cat *shop.Catalog, baseURL string, o Options) *Service {
-	svc := New(nil, st, cat, baseURL, o)
+func NewForMarkets(clients ClientFor, st store.Store, cat *shop.Catalog, urls URLs, o Options) *Service {
+	svc := New(nil, st, cat, urls, o)
 	svc.clients = clients
 	return svc
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"storefront/checkout"
+	"storefront/handlers"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
 	"storefront/klarna/simulator/simtest"
@@ -45,7 +46,7 @@ func regional(t *testing.T, regions ...klarna.Region) (*checkout.Service, *simul
 		t.Fatal(err)
 	}
 	st := sqlite(t)
-	svc := checkout.NewForMarkets(checkout.ByRegion(cs), st, shopCatalog(), "http://shop.test", checkout.Options{
+	svc := checkout.NewForMarkets(checkout.ByRegion(cs), st, shopCatalog(), handlers.NewURLs("http://shop.test"), checkout.Options{
 		RetryWaits: []time.Duration{time.Millisecond}, Vault: v, ReviewChecks: []time.Duration{time.Millisecond},
 	})
 	return svc, sim, st
@@ -209,7 +210,7 @@ func TestSessionFailureClasses(t *testing.T) {
 			f := setup(t)
 			var logs syncBuffer
 			k := &refusing{Klarna: f.client, session: tc.err}
-			svc := checkout.New(k, f.store, f.cat, "http://shop.test", checkout.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			svc := checkout.New(k, f.store, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			_, _, err := svc.Begin(t.Context(), "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB")
 			var fail *checkout.Failure
 			if !errors.As(err, &fail) || fail.Class != tc.class || fail.Market != "GB" || fail.Op != "create_session" || checkout.Classify(err) != tc.class {
@@ -261,7 +262,7 @@ func TestSessionFailuresFromKlarna(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := checkout.New(client, sqlite(t), shopCatalog(), "http://shop.test", checkout.Options{})
+		svc := checkout.New(client, sqlite(t), shopCatalog(), handlers.NewURLs("http://shop.test"), checkout.Options{})
 		m := market(tc.market)
 		_, _, err = svc.Begin(ctx, "", cart(t, shopCatalog(), "stoneware-mug:1"), m, m.Locale())
 		var f *checkout.Failure
@@ -279,7 +280,7 @@ func TestOrderFailureClasses(t *testing.T) {
 	f := setup(t)
 	ctx := t.Context()
 	k := &refusing{Klarna: f.client, order: klarnaError(401, "UNAUTHORIZED", "Unauthorized")}
-	svc := checkout.New(k, f.store, f.cat, "http://shop.test", checkout.Options{RetryWaits: []time.Duration{time.Millisecond}})
+	svc := checkout.New(k, f.store, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{RetryWaits: []time.Duration{time.Millisecond}})
 	c, _, err := svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB")
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,3 @@
-// Package e2e drives the real shop binary, with its built-in Klarna
-// simulator, in headless Chromium. Without a browser the tests skip, except
-// under CI=true, where they fail.
 package e2e
 
 import (

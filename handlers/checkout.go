@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"storefront/checkout"
-	"storefront/klarna"
 	"storefront/shop"
 	"storefront/static"
 	"storefront/store"
@@ -36,7 +35,7 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		// callback may have placed it while the browser's request was
 		// lost): show that order rather than take a second payment.
 		s.rememberOrder(co.ID)
-		return c.Redirect(http.StatusSeeOther, "/confirmation/"+co.ID)
+		return c.Redirect(http.StatusSeeOther, confirmationPath(co.ID))
 	case errors.As(err, &failure), errors.Is(err, checkout.ErrUnavailable):
 		// No session: say why, by what kind of failure it was.
 		class := checkout.ClassOutage
@@ -47,7 +46,7 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		if class == checkout.ClassRateLimited {
 			c.Response().Header().Set("Retry-After", "5")
 		}
-		priced, _ := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, "")
+		priced, _ := shop.Price(s.Cart, s.Market, s.Locale, h.catalog)
 		b.Scripts = nil
 		return render(c, status, views.CheckoutView(views.CheckoutPage{
 			Base: b, Lines: h.lines(priced, s), Summary: h.summary(priced, s),
@@ -60,14 +59,8 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		s.CheckoutID, s.dirty = co.ID, true
 	}
 	p := views.CheckoutPage{Base: b, Ref: co.ID, Lines: h.lines(priced, s), Summary: h.summary(priced, s), ClientToken: co.ClientToken}
-	var cats []klarna.PaymentMethodCategory
-	json.Unmarshal([]byte(co.Categories), &cats)
-	for _, pc := range cats {
-		vc := views.PaymentCategory{ID: pc.Identifier, Name: pc.Name}
-		if pc.AssetURLs != nil {
-			vc.Badge = h.sameOriginAsset(pc.AssetURLs.Standard)
-		}
-		p.Categories = append(p.Categories, vc)
+	for _, pc := range checkout.PaymentCategories(co) {
+		p.Categories = append(p.Categories, views.PaymentCategory{ID: pc.ID, Name: pc.Name, Badge: h.sameOriginAsset(pc.Badge)})
 	}
 	switch c.QueryParam("notice") {
 	case "cart_changed":
@@ -116,7 +109,7 @@ func (h *Handler) place(c echo.Context) error {
 		return c.JSON(http.StatusOK, placeResponse{Status: "unavailable",
 			Message: "We could not confirm your order just now. Your approval is kept: press Pay again in a moment. You will not be charged twice."})
 	}
-	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, h.cfg.BaseURL)
+	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog)
 	if err != nil {
 		return err
 	}
@@ -137,12 +130,12 @@ func (h *Handler) place(c echo.Context) error {
 		s.rememberOrder(placed.ID)
 		target := placed.RedirectURL
 		if target == "" || !h.followsKlarnaRedirect(c) {
-			target = "/confirmation/" + placed.ID
+			target = confirmationPath(placed.ID)
 		}
 		return c.JSON(http.StatusOK, placeResponse{Status: "placed", RedirectURL: target})
 	case errors.Is(err, checkout.ErrInProgress):
 		s.rememberOrder(co.ID)
-		return c.JSON(http.StatusOK, placeResponse{Status: "in_progress", RedirectURL: "/confirmation/" + co.ID})
+		return c.JSON(http.StatusOK, placeResponse{Status: "in_progress", RedirectURL: confirmationPath(co.ID)})
 	case errors.Is(err, checkout.ErrCartChanged):
 		return c.JSON(http.StatusOK, placeResponse{Status: "cart_changed", RedirectURL: "/checkout?notice=cart_changed",
 			Message: "Your cart changed while you were paying. Check the new total and pay again."})
@@ -192,10 +185,10 @@ func (h *Handler) checkoutStatus(c echo.Context) error {
 	switch {
 	case co.State.IsOrder():
 		s.rememberOrder(co.ID)
-		return c.JSON(http.StatusOK, statusResponse{Status: "placed", RedirectURL: "/confirmation/" + co.ID})
+		return c.JSON(http.StatusOK, statusResponse{Status: "placed", RedirectURL: confirmationPath(co.ID)})
 	case co.State == store.StatePlacing:
 		s.rememberOrder(co.ID)
-		return c.JSON(http.StatusOK, statusResponse{Status: "placing", RedirectURL: "/confirmation/" + co.ID})
+		return c.JSON(http.StatusOK, statusResponse{Status: "placing", RedirectURL: confirmationPath(co.ID)})
 	case co.State == store.StateFailed:
 		return c.JSON(http.StatusOK, statusResponse{Status: "failed"})
 	}
@@ -264,7 +257,7 @@ func (h *Handler) confirmation(c echo.Context) error {
 	if m, ok := shop.LookupMarket(co.Market); ok {
 		view := &shopper{Market: m, Locale: co.Locale}
 		if cart, err := shop.DecodeCart(co.Cart, h.catalog); err == nil {
-			if priced, err := shop.Price(cart, m, co.Locale, h.catalog, ""); err == nil {
+			if priced, err := shop.Price(cart, m, co.Locale, h.catalog); err == nil {
 				p.Lines, p.Summary = h.lines(priced, view), h.summary(priced, view)
 				p.Summary.ShippingHint = ""
 			}
@@ -440,7 +433,7 @@ func (h *Handler) reviewPage(c echo.Context) error {
 		s.Review, s.dirty = "", true
 		return c.Redirect(http.StatusSeeOther, "/checkout")
 	}
-	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, "")
+	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog)
 	if err != nil {
 		return err
 	}

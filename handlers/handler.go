@@ -1,6 +1,7 @@
 // Package handlers is the shop's HTTP layer: Echo handlers that parse
 // requests, call shop and checkout, and render views. routes.go shows the
-// whole surface.
+// whole surface; urls.go is the one place that builds the shop's URLs for
+// others (the addresses Klarna is given, the links of order lines).
 package handlers
 
 import (

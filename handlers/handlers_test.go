@@ -79,8 +79,8 @@ func newEnv(t testing.TB, o options) *env {
 		t.Fatal(err)
 	}
 	om := orders.New(client, db, orders.Policy{}, orders.Options{Logger: log})
-	svc := checkout.New(client, db, cat, srv.URL, checkout.Options{Logger: log, Vault: v, AutoCapture: om.Policy().AutoCapture, AutoCaptured: om.Refresh})
-	subs := subscriptions.New(client, sqlite, cat, v, subscriptions.Options{Logger: log, BaseURL: srv.URL})
+	svc := checkout.New(client, db, cat, handlers.NewURLs(srv.URL), checkout.Options{Logger: log, Vault: v, AutoCapture: om.Policy().AutoCapture, AutoCaptured: om.Refresh})
+	subs := subscriptions.New(client, sqlite, cat, v, subscriptions.Options{Logger: log, URLs: handlers.NewURLs(srv.URL)})
 	h := handlers.New(handlers.Config{
 		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simURL + "/kp/lib/v1/api.js",
 		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits, TrustProxy: o.trustProxy,

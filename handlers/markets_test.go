@@ -45,7 +45,7 @@ func regionalShop(t *testing.T, clients checkout.ClientFor, cfg handlers.Config)
 		cfg.BaseURL = srv.URL
 	}
 	cfg.Mode, cfg.Simulator, cfg.SessionKeys = "Klarna simulator", true, handlers.SessionKeys(secretsOr(nil))
-	svc := checkout.NewForMarkets(clients, db, cat, cfg.BaseURL, checkout.Options{})
+	svc := checkout.NewForMarkets(clients, db, cat, handlers.NewURLs(cfg.BaseURL), checkout.Options{})
 	h := handlers.New(cfg, svc, db, cat, slog.New(slog.DiscardHandler))
 	h.Routes(e, static.Handler(), nil)
 	t.Cleanup(svc.Wait)
@@ -250,7 +250,7 @@ func TestBuiltInSimulatorFollowsTheOrigin(t *testing.T) {
 	db, _ := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
 	t.Cleanup(func() { db.Close() })
 	cat := shop.DefaultCatalog()
-	svc := checkout.New(client, db, cat, base, checkout.Options{})
+	svc := checkout.New(client, db, cat, handlers.NewURLs(base), checkout.Options{})
 	t.Cleanup(svc.Wait)
 	h := handlers.New(handlers.Config{BaseURL: base, Mode: "Klarna simulator", Simulator: true, SimulatorBase: base + "/klarna-sim",
 		WidgetScript: "/klarna-sim/kp/lib/v1/api.js", SessionKeys: handlers.SessionKeys(secretsOr(nil))}, svc, db, cat, slog.New(slog.DiscardHandler))

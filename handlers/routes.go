@@ -17,7 +17,8 @@ import (
 
 // Routes mounts the whole HTTP surface on e. sim, when not nil, is the Klarna
 // simulator, mounted under /klarna-sim/. assets serves the files below
-// /static/ (static.Handler).
+// /static/ (static.Handler). The routes other packages link to are named in
+// urls.go, which builds their URLs.
 func (h *Handler) Routes(e *echo.Echo, assets http.Handler, sim http.Handler) {
 	h.echo = e
 	e.HTTPErrorHandler = h.ErrorHandler
@@ -50,9 +51,9 @@ func (h *Handler) Routes(e *echo.Echo, assets http.Handler, sim http.Handler) {
 	e.Match(getHead, "/robots.txt", func(c echo.Context) error {
 		return c.String(http.StatusOK, "User-agent: *\nDisallow: /admin\n")
 	})
-	e.Match(getHead, "/static/*", echo.WrapHandler(http.StripPrefix("/static", assets)))
+	e.Match(getHead, routeStatic+"/*", echo.WrapHandler(http.StripPrefix(routeStatic, assets)))
 	if sim != nil {
-		e.Any("/klarna-sim/*", echo.WrapHandler(http.StripPrefix("/klarna-sim", sim)))
+		e.Any(SimulatorPath+"/*", echo.WrapHandler(http.StripPrefix(SimulatorPath, sim)))
 	}
 
 	// Klarna's server-to-server callbacks: no cookie, no CSRF token; each is
@@ -60,13 +61,13 @@ func (h *Handler) Routes(e *echo.Echo, assets http.Handler, sim http.Handler) {
 	// Limits per client protect the shop and the merchant's Klarna quota.
 	limits := h.cfg.Limits.orDefault()
 	callbacks := h.rateLimit(limits.Callbacks, limits.Burst*4)
-	e.POST("/klarna/authorization", h.authorizationCallback, callbacks)
-	e.POST("/klarna/notification", h.notificationCallback, callbacks)
+	e.POST(routeAuthorizationCallback, h.authorizationCallback, callbacks)
+	e.POST(routeNotificationCallback, h.notificationCallback, callbacks)
 
 	// The shop: a cookie session for everything, CSRF on every form.
 	g := e.Group("", h.withShopper, h.csrf)
 	g.Match(getHead, "/", h.catalogPage)
-	g.Match(getHead, "/products/:id", h.product)
+	g.Match(getHead, routeProduct, h.product)
 	g.Match(getHead, "/cart", h.cart)
 	g.POST("/cart/add", h.addToCart)
 	g.POST("/cart/update", h.updateCart)
@@ -80,7 +81,7 @@ func (h *Handler) Routes(e *echo.Echo, assets http.Handler, sim http.Handler) {
 	g.POST("/checkout/review", h.startReview)
 	g.Match(getHead, "/checkout/review", h.reviewPage)
 	g.POST("/checkout/review/cancel", h.cancelReview)
-	g.Match(getHead, "/confirmation/:ref", h.confirmation)
+	g.Match(getHead, routeConfirmation, h.confirmation)
 	g.Match(getHead, "/admin", h.admin, h.adminAuth)
 	// Order management (orders.go): a page per order; every action is
 	// planned, shown for confirmation with a one-time id, then confirmed.
@@ -133,13 +134,13 @@ func (h *Handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		if strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/healthz" {
+		if strings.HasPrefix(r.URL.Path, routeStatic+"/") || r.URL.Path == "/healthz" {
 			return nil
 		}
 		path := r.URL.Path
-		if strings.HasPrefix(path, "/klarna-sim/") {
+		if strings.HasPrefix(path, SimulatorPath+"/") {
 			// The simulator's paths carry authorization tokens, as Klarna's do.
-			path = "/klarna-sim/…"
+			path = SimulatorPath + "/…"
 		}
 		h.log.LogAttrs(ctx, slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", path), slog.Int("status", c.Response().Status),

@@ -166,7 +166,7 @@ func (h *Handler) cart(c echo.Context) error { return h.renderCart(c, http.Statu
 
 func (h *Handler) renderCart(c echo.Context, status int, errs []string) error {
 	s := shopperOf(c)
-	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog, "")
+	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog)
 	if err != nil {
 		return err
 	}

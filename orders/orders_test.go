@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"storefront/checkout"
+	"storefront/handlers"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
 	"storefront/klarna/simulator/simtest"
@@ -58,7 +59,7 @@ func setup(t *testing.T, cfg config) *fixture {
 	}
 	svc := orders.New(client, st, cfg.policy, orders.Options{Now: cfg.now})
 	cat := shop.DefaultCatalog()
-	co := checkout.New(client, st, cat, "http://shop.test", checkout.Options{
+	co := checkout.New(client, st, cat, handlers.NewURLs("http://shop.test"), checkout.Options{
 		RetryWaits: []time.Duration{time.Millisecond}, AutoCapture: svc.Policy().AutoCapture, AutoCaptured: svc.Refresh,
 	})
 	t.Cleanup(co.Wait)

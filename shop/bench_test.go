@@ -28,7 +28,7 @@ func BenchmarkPrice(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/lines=%d", code, n), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := Price(c, m, m.Locale(), cat, "https://shop.example"); err != nil {
+					if _, err := Price(c, m, m.Locale(), cat); err != nil {
 						b.Fatal(err)
 					}
 				}

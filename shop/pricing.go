@@ -5,9 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strings"
-
-	"storefront/klarna"
 )
 
 // Line is a priced cart line.
@@ -22,7 +19,7 @@ type Line struct {
 }
 
 // Priced is a cart priced for a market: what the shopper sees and exactly
-// what Klarna receives. All amounts are minor units.
+// what the payment is for. All amounts are minor units.
 type Priced struct {
 	Market       Market
 	Locale       string
@@ -35,11 +32,51 @@ type Priced struct {
 	SalesTax     int64 // US only: the sales_tax line
 	Tax          int64 // order_tax_amount
 	Total        int64 // order_amount
-	OrderLines   []klarna.OrderLine
+	// OrderLines are the order as it is charged, line by line; their
+	// totals add up to Total and their tax to Tax.
+	OrderLines []OrderLine
 	// Plan is the subscription in the cart, if any: the checkout then asks
 	// Klarna for a customer token too (intent buy_and_tokenize).
 	Plan *Plan
 }
+
+// LineKind is what an order line charges for.
+type LineKind string
+
+// Kinds of order lines.
+const (
+	LinePhysical LineKind = "physical"  // goods that are posted
+	LineDigital  LineKind = "digital"   // goods delivered at once (a download)
+	LineDiscount LineKind = "discount"  // a discount code's share, negative
+	LineShipping LineKind = "shipping"  // the shipping fee
+	LineSalesTax LineKind = "sales_tax" // the tax added on top (TaxAdded)
+)
+
+// OrderLine is one line of the order as it is charged: goods at full
+// price, then the discount (negative, one line per tax rate, so that each
+// removes exactly the tax it covers), shipping, and in a TaxAdded market
+// the sales tax. Pricing decides every field; a payment adapter (package
+// checkout for Klarna) only translates them.
+type OrderLine struct {
+	Kind      LineKind
+	Reference string // product id, discount code, "shipping" or "sales-tax"
+	Name      string
+	Quantity  int64
+	UnitPrice int64
+	Total     int64 // Quantity × UnitPrice
+	// TaxRate (2000 = 20%) and Tax, the tax contained in Total, are set in
+	// TaxIncluded markets; in TaxAdded markets lines carry no tax and the
+	// LineSalesTax line adds it.
+	TaxRate int64
+	Tax     int64
+	// Brand, Category and Art (a file under static/art/) describe the
+	// product of a goods line; Plan is its subscription, if it is one.
+	Brand, Category, Art string
+	Plan                 *Plan
+}
+
+// Goods reports whether the line is a product.
+func (l OrderLine) Goods() bool { return l.Kind == LinePhysical || l.Kind == LineDigital }
 
 // roundDiv divides a non-negative numerator, rounding halves up: the one
 // rounding rule used for discounts and sales tax.
@@ -49,9 +86,8 @@ func roundDiv(num, den int64) int64 { return (num + den/2) / den }
 // amount, truncating toward zero like Klarna's own check.
 func TaxIncludedIn(total, rate int64) int64 { return total - total*10000/(10000+rate) }
 
-// Price turns a cart into Klarna order lines for a market. baseURL (the
-// shop's public URL) makes product and image links; it may be empty.
-func Price(cart Cart, m Market, locale string, cat *Catalog, baseURL string) (*Priced, error) {
+// Price turns a cart into the order lines and amounts charged in a market.
+func Price(cart Cart, m Market, locale string, cat *Catalog) (*Priced, error) {
 	if !m.HasLocale(locale) {
 		locale = m.Locale()
 	}
@@ -113,12 +149,12 @@ func Price(cart Cart, m Market, locale string, cat *Catalog, baseURL string) (*P
 		p.Tax = p.SalesTax
 		p.Total += p.SalesTax
 	}
-	p.OrderLines = p.klarnaLines(baseURL, shippingTax)
+	p.OrderLines = p.orderLines(shippingTax)
 	if m.Regime == TaxIncluded {
-		// order_tax_amount is the sum of the lines as sent, so that it
-		// matches them exactly whatever the rounding of the discount lines.
+		// order_tax_amount is the sum of the lines, so that it matches them
+		// exactly whatever the rounding of the discount lines.
 		for _, l := range p.OrderLines {
-			p.Tax += *l.TotalTaxAmount
+			p.Tax += l.Tax
 		}
 	}
 	return p, nil
@@ -134,34 +170,25 @@ func (p *Priced) digitalOnly() bool {
 	return len(p.Lines) > 0
 }
 
-func (p *Priced) klarnaLines(baseURL string, shippingTax int64) []klarna.OrderLine {
+// orderLines lists the goods at full price, then the discount, one
+// negative line per tax rate, then shipping and, where tax is added, the
+// sales tax.
+func (p *Priced) orderLines(shippingTax int64) []OrderLine {
 	vat := p.Market.Regime == TaxIncluded
-	base := strings.TrimRight(baseURL, "/")
-	var out []klarna.OrderLine
-	// Products go at full price; the discount follows as negative lines,
-	// one per tax rate, so that each carries exactly the tax it removes.
+	var out []OrderLine
 	discountByRate := map[int64]int64{}
 	var rates []int64
 	for _, l := range p.Lines {
 		gross := l.Quantity * l.UnitPrice
-		typ := klarna.LinePhysical
-		if l.Product.Digital {
-			typ = klarna.LineDigital
+		ol := OrderLine{
+			Kind: LinePhysical, Reference: l.Product.ID, Name: l.Product.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, Total: gross,
+			Brand: l.Product.Brand, Category: l.Product.Category, Art: l.Product.Art, Plan: l.Product.Plan,
 		}
-		ol := klarna.OrderLine{
-			Type: typ, Reference: l.Product.ID, Name: l.Product.Name,
-			Quantity: l.Quantity, QuantityUnit: "pcs", UnitPrice: l.UnitPrice, TotalAmount: gross,
-			ProductIdentifiers: &klarna.ProductIdentifiers{Brand: l.Product.Brand, CategoryPath: l.Product.Category},
+		if l.Product.Digital {
+			ol.Kind = LineDigital
 		}
 		if vat {
-			ol.TaxRate, ol.TotalTaxAmount = klarna.Int64(l.TaxRate), klarna.Int64(TaxIncludedIn(gross, l.TaxRate))
-		}
-		if pl := l.Product.Plan; pl != nil {
-			ol.Subscription = &klarna.Subscription{Name: pl.Name, Interval: klarna.SubscriptionInterval(pl.Interval), IntervalCount: pl.IntervalCount}
-		}
-		if base != "" {
-			ol.ProductURL = base + "/products/" + l.Product.ID
-			ol.ImageURL = base + "/static/art/" + l.Product.Art
+			ol.TaxRate, ol.Tax = l.TaxRate, TaxIncludedIn(gross, l.TaxRate)
 		}
 		out = append(out, ol)
 		if l.Discount > 0 {
@@ -177,33 +204,34 @@ func (p *Priced) klarnaLines(baseURL string, shippingTax int64) []klarna.OrderLi
 		if vat && len(rates) > 1 {
 			name += fmt.Sprintf(" (%d%% %s)", rate/100, p.Market.TaxName)
 		}
-		ol := klarna.OrderLine{Type: klarna.LineDiscount, Reference: p.DiscountCode.Code, Name: name, Quantity: 1, UnitPrice: amount, TotalAmount: amount}
+		ol := OrderLine{Kind: LineDiscount, Reference: p.DiscountCode.Code, Name: name, Quantity: 1, UnitPrice: amount, Total: amount}
 		if vat {
-			ol.TaxRate, ol.TotalTaxAmount = klarna.Int64(rate), klarna.Int64(TaxIncludedIn(amount, rate))
+			ol.TaxRate, ol.Tax = rate, TaxIncludedIn(amount, rate)
 		}
 		out = append(out, ol)
 	}
 	if p.Shipping > 0 {
-		ol := klarna.OrderLine{Type: klarna.LineShippingFee, Reference: "shipping", Name: "Shipping", Quantity: 1, UnitPrice: p.Shipping, TotalAmount: p.Shipping}
+		ol := OrderLine{Kind: LineShipping, Reference: "shipping", Name: "Shipping", Quantity: 1, UnitPrice: p.Shipping, Total: p.Shipping}
 		if vat {
-			ol.TaxRate, ol.TotalTaxAmount = klarna.Int64(p.Market.Standard), klarna.Int64(shippingTax)
+			ol.TaxRate, ol.Tax = p.Market.Standard, shippingTax
 		}
 		out = append(out, ol)
 	}
 	if !vat && len(p.Lines) > 0 {
-		out = append(out, klarna.OrderLine{Type: klarna.LineSalesTax, Reference: "sales-tax", Name: "Sales Tax", Quantity: 1, UnitPrice: p.SalesTax, TotalAmount: p.SalesTax})
+		out = append(out, OrderLine{Kind: LineSalesTax, Reference: "sales-tax", Name: "Sales Tax", Quantity: 1, UnitPrice: p.SalesTax, Total: p.SalesTax})
 	}
 	return out
 }
 
-// Hash identifies what Klarna would be told: two pricings with the same
-// hash need no session update, and an authorization made for one hash is
-// valid only for that hash.
+// Hash identifies what the shopper would pay for: the market, the language,
+// the amounts and every order line. Two pricings with the same hash need no
+// Klarna session update, and an authorization made for one hash is valid
+// only for that hash.
 func (p *Priced) Hash() string {
 	b, _ := json.Marshal(struct {
 		Country, Currency, Locale string
 		Amount, Tax               int64
-		Lines                     []klarna.OrderLine
+		Lines                     []OrderLine
 	}{p.Market.Code, p.Market.Currency, p.Locale, p.Total, p.Tax, p.OrderLines})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"storefront/checkout"
+	"storefront/handlers"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
 	"storefront/klarna/simulator/simtest"
@@ -35,8 +36,8 @@ func TestRenewalsUseTheMarketsRegion(t *testing.T) {
 	st := sqliteStore(t)
 	cat := shop.DefaultCatalog()
 	clk := &clock{sim: sim}
-	co := checkout.NewForMarkets(checkout.ByRegion(cs), st, cat, "http://shop.test", checkout.Options{Vault: v})
-	subs := subscriptions.NewForMarkets(subscriptions.ByRegion(cs), st, cat, v, subscriptions.Options{Now: clk.now, BaseURL: "http://shop.test"})
+	co := checkout.NewForMarkets(checkout.ByRegion(cs), st, cat, handlers.NewURLs("http://shop.test"), checkout.Options{Vault: v})
+	subs := subscriptions.NewForMarkets(subscriptions.ByRegion(cs), st, cat, v, subscriptions.Options{Now: clk.now, URLs: handlers.NewURLs("http://shop.test")})
 	ctx := context.Background()
 
 	var ids []string

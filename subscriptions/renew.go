@@ -235,20 +235,19 @@ func (s *Service) price(r *store.Recurring, plan Plan, p *store.Period) (*shop.P
 	if !ok {
 		return nil, nil, fmt.Errorf("unknown market %q", r.Market)
 	}
-	priced, err := shop.Price(cart, m, r.Locale, s.catalog, s.baseURL)
+	priced, err := shop.Price(cart, m, r.Locale, s.catalog)
 	if err != nil {
 		return nil, nil, err
 	}
 	sub := &klarna.Subscription{Name: plan.Name, Interval: klarna.SubscriptionInterval(plan.Interval), IntervalCount: plan.IntervalCount}
-	lines := make([]klarna.OrderLine, len(priced.OrderLines))
-	for i, l := range priced.OrderLines {
-		l.Subscription = sub
-		lines[i] = l
+	lines := checkout.OrderLines(priced, s.urls)
+	for i := range lines {
+		lines[i].Subscription = sub
 	}
 	req := &klarna.TokenOrderRequest{
 		PurchaseCurrency: m.Currency, OrderAmount: priced.Total, OrderTaxAmount: priced.Tax, OrderLines: lines,
 		AutoCapture: klarna.Bool(false), MerchantReference1: p.OrderRef, MerchantReference2: r.ID,
-		MerchantURLs: &klarna.TokenOrderURLs{Confirmation: s.baseURL + "/confirmation/" + p.OrderRef},
+		MerchantURLs: &klarna.TokenOrderURLs{Confirmation: s.urls.Confirmation(p.OrderRef)},
 	}
 	return priced, req, nil
 }

@@ -33,11 +33,20 @@ import (
 
 	"github.com/google/uuid"
 
+	"storefront/checkout"
 	"storefront/klarna"
 	"storefront/shop"
 	"storefront/store"
 	"storefront/vault"
 )
+
+// URLs are the shop's addresses a renewal gives Klarna; the web layer
+// builds them (handlers.URLs).
+type URLs interface {
+	// Confirmation is the shopper's page of the order ref.
+	Confirmation(ref string) string
+	checkout.ProductLinks
+}
 
 // Klarna is the part of the Klarna client subscriptions need.
 type Klarna interface {
@@ -110,7 +119,7 @@ type Service struct {
 	dunning  []time.Duration
 	retry    time.Duration
 	crash    func(step string)
-	baseURL  string
+	urls     URLs
 	obs      Observer
 }
 
@@ -142,9 +151,9 @@ type Options struct {
 	// Crash, for crash tests only, is called after each step of a charge:
 	// "claimed", "charged" (Klarna answered, nothing recorded), "recorded".
 	Crash func(step string)
-	// BaseURL is the shop's public URL, for the confirmation URL Klarna
-	// requires on a token order.
-	BaseURL string
+	// URLs are the addresses a renewal gives Klarna: the confirmation page
+	// a token order requires, and the links of its lines. Required.
+	URLs URLs
 	// Observer is told each renewal's outcome; optional.
 	Observer Observer
 }
@@ -184,7 +193,7 @@ func New(k Klarna, st Store, cat *shop.Catalog, v *vault.Vault, o Options) *Serv
 	b := make([]byte, 8)
 	rand.Read(b)
 	return &Service{clients: func(string) (Klarna, error) { return k, nil }, store: st, catalog: cat, vault: v, log: o.Logger, now: o.Now, instance: hex.EncodeToString(b),
-		lease: o.Lease, dunning: o.Dunning, retry: o.RetryUnreachable, crash: o.Crash, baseURL: strings.TrimRight(o.BaseURL, "/"), obs: o.Observer}
+		lease: o.Lease, dunning: o.Dunning, retry: o.RetryUnreachable, crash: o.Crash, urls: o.URLs, obs: o.Observer}
 }
 
 // Plan is a subscription's rhythm and name, as stored ("MONTH:1:Name").

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"storefront/checkout"
+	"storefront/handlers"
 	"storefront/internal/reconcile"
 	"storefront/klarna"
 	"storefront/klarna/simulator"
@@ -79,7 +80,7 @@ func newFixture(t testing.TB, st *store.SQL) *fixture {
 		t.Fatal(err)
 	}
 	cat := shop.DefaultCatalog()
-	co := checkout.New(client, st, cat, "http://shop.test", checkout.Options{Vault: v})
+	co := checkout.New(client, st, cat, handlers.NewURLs("http://shop.test"), checkout.Options{Vault: v})
 	ctx := context.Background()
 	cart, _ := shop.DecodeCart("coffee-subscription:2,stoneware-mug:1", cat)
 	gb, _ := shop.LookupMarket("GB")
@@ -106,7 +107,7 @@ func (f *fixture) service(o subscriptions.Options) *subscriptions.Service {
 	if o.Now == nil {
 		o.Now = f.clock.now
 	}
-	o.BaseURL = "http://shop.test"
+	o.URLs = handlers.NewURLs("http://shop.test")
 	return subscriptions.New(f.client, f.st, f.cat, f.vault, o)
 }
 

@@ -213,12 +213,12 @@ func check(ctx context.Context, k *klarna.Client, m shop.Market) result {
 		if err != nil {
 			return nil, err
 		}
-		p, err := shop.Price(cart, m, m.Locale(), cat, "")
+		p, err := shop.Price(cart, m, m.Locale(), cat)
 		if err != nil {
 			return nil, err
 		}
 		return &klarna.SessionRequest{PurchaseCountry: m.Code, PurchaseCurrency: m.Currency, Locale: p.Locale, OrderAmount: p.Total,
-			OrderTaxAmount: p.Tax, OrderLines: p.OrderLines, Intent: klarna.IntentBuy, MerchantReference1: "klarna-check"}, nil
+			OrderTaxAmount: p.Tax, OrderLines: checkout.OrderLines(p, nil), Intent: klarna.IntentBuy, MerchantReference1: "klarna-check"}, nil
 	}
 	one, err := priced(1)
 	if err != nil {

@@ -327,9 +327,9 @@ func (s *Simulator) updateSession(r *http.Request, body []byte) result {
 		return *res
 	}
 	if ss.Status == "complete" {
-		// Choice: FACTS lists 404 SESSION_COMPLETED among Klarna's codes;
+		// Choice: 404 SESSION_COMPLETED is among Klarna's listed codes;
 		// the simulator uses it for any change to a session whose order has
-		// been placed.
+		// been placed (docs/KLARNA.md, open question 1).
 		return errorResult(http.StatusNotFound, "SESSION_COMPLETED", "Session is completed")
 	}
 	merged := ss.Data
@@ -496,7 +496,7 @@ func categoryByID(cats []category, id string) category {
 
 // mismatches compares an order with the data that was authorized, in
 // Klarna's words. Choice: the fields compared are the market, the amounts and
-// each line's quantity and amounts (FACTS open question 4).
+// each line's quantity and amounts (docs/KLARNA.md, open question 4).
 func mismatches(auth, req *wireSession) []string {
 	var diff []string
 	if !strings.EqualFold(str(auth.PurchaseCountry), str(req.PurchaseCountry)) {

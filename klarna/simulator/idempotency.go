@@ -20,7 +20,7 @@ import (
 // included; answers the operation never produced (injected 5xx, 429, drops)
 // are not, so a retry after them runs the operation. The Payments endpoints
 // ignore the header: Klarna documents it for Order Management and the
-// Customer Token API only (FACTS open question 2).
+// Customer Token API only (docs/KLARNA.md, open question 2).
 
 const maxKeys = 100_000
 

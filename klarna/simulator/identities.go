@@ -7,7 +7,7 @@ import (
 )
 
 // Klarna's playground decides an authorization by the shopper's e-mail
-// (FACTS-after-payment §4). The simulator accepts the same test identities
+// (docs/KLARNA.md, "Playground test data"). The simulator accepts the same test identities
 // beside its own tags (anna+decline@example.com), so that a merchant moving
 // from the simulator to the playground keeps the test data:
 //

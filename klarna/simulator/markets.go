@@ -9,10 +9,10 @@ type market struct {
 	region   string
 }
 
-// markets is Klarna's country/currency/locale table (FACTS §3). Only the
-// local currency is accepted for each country. The region is the one whose
-// API host serves the country (FACTS-after-payment §5.2): eu (api), na
-// (api-na: US, CA, MX) or oc (api-oc: AU, NZ).
+// markets is Klarna's country/currency/locale table (docs/KLARNA.md,
+// "Markets"). Only the local currency is accepted for each country. The
+// region is the one whose API host serves the country (docs/KLARNA.md,
+// "Regions"): eu (api), na (api-na: US, CA, MX) or oc (api-oc: AU, NZ).
 var markets = map[string]market{
 	"AU": {"AUD", []string{"en-AU"}, "oc"},
 	"AT": {"EUR", []string{"de-AT", "en-AT"}, "eu"},

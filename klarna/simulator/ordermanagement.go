@@ -116,7 +116,8 @@ const (
 	StatusClosed       = "CLOSED"
 )
 
-// Markets where a refund may keep a return fee (FACTS: D-refund's list).
+// Markets where a refund may keep a return fee (docs/KLARNA.md, "Refunds
+// with a return fee").
 var returnFeeCountries = set("AT", "DE", "DK", "FI", "FR", "NL", "NO", "SE", "IT", "ES", "IE", "PT", "CZ", "AU", "GR")
 
 var shippingMethods = set("PickUpStore", "Home", "BoxReg", "BoxUnreg", "PickUpPoint", "Own", "Postal", "DHLPackstation",
@@ -210,12 +211,13 @@ func (m *managed) refunded() int64 {
 
 // status is the order's Order Management status at now.
 //
-// Choice: what CLOSED means is not documented (FACTS 6.1). Here an order
-// whose remaining authorization was released after a partial capture is
-// CLOSED, so that an integration meets the status it must handle anyway; an
-// order that expired after a partial capture stays PART_CAPTURED (with
-// nothing left to capture); only an order with no capture becomes EXPIRED.
-// An order whose fraud review was rejected is CANCELLED.
+// Choice: what CLOSED means is not documented (docs/KLARNA.md, open
+// question 5). Here an order whose remaining authorization was released
+// after a partial capture is CLOSED, so that an integration meets the
+// status it must handle anyway; an order that expired after a partial
+// capture stays PART_CAPTURED (with nothing left to capture); only an order
+// with no capture becomes EXPIRED. An order whose fraud review was rejected
+// is CANCELLED.
 func (o *order) status(now time.Time) string {
 	m := &o.om
 	captured := m.captured()
@@ -260,10 +262,11 @@ func (s *Simulator) managedOrder(r *http.Request) (*order, *result) {
 
 // omCheck validates the body of a capture or refund. Choice: Klarna does not
 // document its validation answers for Order Management beyond "422
-// UNPROCESSABLE_ENTITY" for a shipping_company over 100 characters (FACTS
-// 1.1). The simulator answers 422 UNPROCESSABLE_ENTITY for every field over
-// its length limit, and 400 BAD_REQUEST ("Bad value: <field>") for missing
-// or out-of-range amounts, bad lines and bad shipping methods. It is
+// UNPROCESSABLE_ENTITY" for a shipping_company over 100 characters
+// (docs/KLARNA.md, open question 6). The simulator answers 422
+// UNPROCESSABLE_ENTITY for every field over its length limit, and 400
+// BAD_REQUEST ("Bad value: <field>") for missing or out-of-range amounts,
+// bad lines and bad shipping methods. It is
 // stricter than the published schema in two ways: an amount of 0 is refused
 // (a capture or refund of nothing is a bug), and when order_lines are sent
 // their total_amount must add up to the amount (Klarna requires it for

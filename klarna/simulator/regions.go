@@ -23,13 +23,13 @@ import (
 //
 //   - it takes its own region's credentials only (Config.Regions, else the
 //     root's Username and Password): another region's are 401, as Klarna
-//     answers credentials from another region's portal (FACTS-after-payment
-//     §5.3);
+//     answers credentials from another region's portal (docs/KLARNA.md,
+//     "Regions");
 //   - it makes sessions and token orders for its region's countries only.
 //     Choice: a session for another region's country (a US session on the
 //     Europe host, with that host's valid credentials) is 400 BAD_VALUE
-//     naming purchase_country. Klarna does not document this case (§5.3
-//     and §6.7 "unsettled"); a country missing from the merchant's contract
+//     naming purchase_country. Klarna does not document this case
+//     (docs/KLARNA.md, open question 8); a country missing from the merchant's contract
 //     is documented as 400 BAD_VALUE naming purchase_currency or
 //     purchase_country, and that is the stricter of the plausible answers
 //     (the others being 403, or a session with no payment methods, which

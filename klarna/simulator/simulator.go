@@ -5,8 +5,8 @@
 // inspector. It is an http.Handler, usable by any integration: mount it under
 // a prefix of your own server, or run it alone with cmd/klarna-sim.
 //
-// Where Klarna's behaviour is not documented (FACTS.md "Open questions") the
-// simulator makes a choice, the stricter one by default, and says so in a
+// Where Klarna's behaviour is not documented (docs/KLARNA.md, "Open
+// questions") the simulator makes a choice, the stricter one by default, and says so in a
 // comment starting "Choice:".
 //
 // # Regions
@@ -156,7 +156,7 @@ type Config struct {
 	PendingDecision      string
 	// ReplayOrders makes a repeated create order with a token that already
 	// made an order return that order again. Klarna does not document what
-	// it does (FACTS open question 1), so by default the simulator takes the
+	// it does (docs/KLARNA.md, open question 1), so by default the simulator takes the
 	// stricter answer and refuses the repeat with 404, as for a spent token;
 	// integrations must survive both.
 	ReplayOrders bool

@@ -82,7 +82,7 @@ func (s *Simulator) customerTokenRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST "+p+"/order", s.api(OpCreateTokenOrder, s.checkMerchantURLs(s.idempotent(OpCreateTokenOrder, s.createTokenOrder))))
 	m.HandleFunc("GET "+p, s.api(OpGetCustomerToken, s.getCustomerToken))
 	// Choice: Klarna does not declare an idempotency key for the status
-	// update (FACTS 6.4); cancelling is idempotent by itself, so a repeat
+	// update (docs/KLARNA.md, open question 7); cancelling is idempotent by itself, so a repeat
 	// answers 202 again.
 	m.HandleFunc("PATCH "+p+"/status", s.api(OpCancelCustomerToken, s.cancelCustomerToken))
 }
