@@ -155,20 +155,6 @@ func get(c *http.Client, u string) error {
 	return nil
 }
 
-// checkout is one whole purchase over HTTP: browse, add, open the checkout
-// (Klarna session), authorize through the simulator's test-data path, place.
-func checkout(base string, transport http.RoundTripper) error {
-	s := shopclient.New(transport, 15*time.Second)
-	status, err := s.Buy(base, "stoneware-mug")
-	if err != nil {
-		return err
-	}
-	if status != "placed" {
-		return fmt.Errorf("place: %s", status)
-	}
-	return nil
-}
-
 // peakRSS is a process's peak resident memory, from /proc.
 func peakRSS(pid int) string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
