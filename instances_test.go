@@ -281,7 +281,15 @@ func TestDeploymentLayout(t *testing.T) {
 	sim, klarnaURL := simtest.Start(t, simulator.Config{CallbackDelay: 5 * time.Millisecond, CallbackBackoff: 20 * time.Millisecond})
 	var backends []*url.URL
 	var next atomic.Int64
+	simTarget := mustParse(t, klarnaURL)
 	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		if rest, ok := strings.CutPrefix(r.In.URL.Path, "/klarna-sim/"); ok {
+			// The Caddyfile's handle_path: browsers reach the simulator
+			// through the proxy, the shops directly.
+			r.SetURL(simTarget)
+			r.Out.URL.Path, r.Out.URL.RawPath = "/"+rest, ""
+			return
+		}
 		r.SetURL(backends[next.Add(1)%int64(len(backends))])
 		r.Out.Host = r.In.Host // the shops answer only to their public host
 		r.SetXForwarded()
@@ -290,6 +298,7 @@ func TestDeploymentLayout(t *testing.T) {
 	env := map[string]string{
 		"DATABASE_URL": storetest.PostgresSchemaURL(schema), "KLARNA_API_URL": klarnaURL, "LOG_LEVEL": "warn", "BASE_URL": proxy.URL,
 		"SESSION_SECRET": "deploy-secret-0123456789abcdef-0123456789abcdef", "TRUST_PROXY": "true", "RATE_LIMITS": "off",
+		"KLARNA_SIM_PUBLIC_URL": proxy.URL + "/klarna-sim",
 	}
 	for range 2 {
 		inst := start(t, env)
@@ -303,6 +312,12 @@ func TestDeploymentLayout(t *testing.T) {
 			shopper.get(proxy.URL + "/")
 			shopper.add(proxy.URL, []string{"wool-throw", "oak-board", "brass-pen"}[i%3])
 			page := shopper.get(proxy.URL + "/checkout")
+			widget := proxy.URL + "/klarna-sim/kp/lib/v1/api.js"
+			if !strings.Contains(page, `src="`+widget+`"`) {
+				t.Errorf("shopper %d: the checkout does not load the widget from %s", i, widget)
+			} else if js := shopper.get(widget); !strings.Contains(js, "Klarna") {
+				t.Errorf("shopper %d: the widget through the proxy: %.80q", i, js)
+			}
 			ref := regexp.MustCompile(`<small>(KS-[A-Z0-9]+)</small>`).FindStringSubmatch(page)
 			if ref == nil {
 				t.Errorf("shopper %d: no checkout", i)

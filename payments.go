@@ -81,8 +81,9 @@ func (a *app) showWidget(simURL string) {
 		w.Mode, w.Simulator, w.SimulatorBase = "Klarna simulator", true, simURL
 		w.InspectorURL, w.WidgetScript = handlers.SimulatorPath+"/_sim/", handlers.SimulatorPath+"/kp/lib/v1/api.js"
 	case a.cfg.Mode == config.ModeSimulator:
-		// A standalone simulator (klarna-sim): its widget, from its origin.
-		standalone := strings.TrimRight(a.cfg.KlarnaAPIURL, "/")
+		// A standalone simulator (klarna-sim): its widget, from the origin
+		// browsers reach it at.
+		standalone := strings.TrimRight(a.cfg.KlarnaSimPublicURL, "/")
 		u, _ := url.Parse(standalone)
 		w.Mode, w.Simulator = "Klarna simulator (standalone)", true
 		w.InspectorURL, w.WidgetScript = standalone+"/_sim/", standalone+"/kp/lib/v1/api.js"

@@ -51,6 +51,11 @@ type Config struct {
 	// standalone simulator (its regional hosts are <url>/eu, /na and /oc);
 	// otherwise the host of the one configured region (a proxy).
 	KlarnaAPIURL string
+	// KlarnaSimPublicURL is KLARNA_SIM_PUBLIC_URL: the address browsers
+	// reach that standalone simulator at, when the shop reaches it by
+	// another (a private network name behind a proxy). Default:
+	// KlarnaAPIURL.
+	KlarnaSimPublicURL string
 	// Accounts are the Klarna accounts the shop has, one per region, in
 	// the order of klarna.Regions: a market is offered only when its
 	// region has one.

@@ -90,6 +90,15 @@ func (c *Config) readKlarna(s *settings) {
 	if c.KlarnaAPIURL != "" && !absoluteHTTP(c.KlarnaAPIURL) {
 		s.bad("KLARNA_API_URL=%q is not an absolute http(s) URL", c.KlarnaAPIURL)
 	}
+	c.KlarnaSimPublicURL = s.get("KLARNA_SIM_PUBLIC_URL")
+	switch {
+	case c.KlarnaSimPublicURL == "":
+		c.KlarnaSimPublicURL = c.KlarnaAPIURL
+	case !absoluteHTTP(c.KlarnaSimPublicURL):
+		s.bad("KLARNA_SIM_PUBLIC_URL=%q is not an absolute http(s) URL", c.KlarnaSimPublicURL)
+	case c.Mode != ModeSimulator || c.KlarnaAPIURL == "":
+		s.bad("KLARNA_SIM_PUBLIC_URL is for a standalone simulator: it needs KLARNA_ENV=simulator and KLARNA_API_URL")
+	}
 	regions := regionalSettings(s)
 	if c.Mode == ModeSimulator && !credentialsGiven(s) {
 		c.simulatorAccounts()

@@ -58,3 +58,27 @@ func TestCrashAt(t *testing.T) {
 		t.Errorf("an unknown step: %v", err)
 	}
 }
+
+// TestStandaloneSimulatorPublicURL: browsers may reach a standalone
+// simulator at another address than the shop does (compose: klarna-sim:8090
+// for the shop, the proxy's https address for browsers).
+func TestStandaloneSimulatorPublicURL(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"KLARNA_API_URL": "http://klarna-sim:8090"}))
+	if err != nil || c.KlarnaSimPublicURL != "http://klarna-sim:8090" {
+		t.Errorf("default: %q %v", c.KlarnaSimPublicURL, err)
+	}
+	c, err = Load(env(map[string]string{"KLARNA_API_URL": "http://klarna-sim:8090", "KLARNA_SIM_PUBLIC_URL": "https://localhost:8443/klarna-sim"}))
+	if err != nil || c.KlarnaSimPublicURL != "https://localhost:8443/klarna-sim" {
+		t.Errorf("set: %q %v", c.KlarnaSimPublicURL, err)
+	}
+	for name, vars := range map[string]map[string]string{
+		"not a URL":             {"KLARNA_API_URL": "http://klarna-sim:8090", "KLARNA_SIM_PUBLIC_URL": "klarna-sim"},
+		"no standalone":         {"KLARNA_SIM_PUBLIC_URL": "https://localhost:8443/klarna-sim"},
+		"not in simulator mode": {"KLARNA_ENV": "playground", "KLARNA_USERNAME": "PK_1", "KLARNA_PASSWORD": "klarna_test_api_x", "KLARNA_API_URL": "https://proxy.example", "KLARNA_SIM_PUBLIC_URL": "https://x.example"},
+	} {
+		if _, err := Load(env(vars)); err == nil || !strings.Contains(err.Error(), "KLARNA_SIM_PUBLIC_URL") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
