@@ -66,6 +66,12 @@ func (s *Service) Confirm(ctx context.Context, ref, actionID string, version int
 	}
 	p, err := s.plan(o, req, actionID)
 	if err != nil {
+		// The order's captures and refunds were read after its version:
+		// another operator's action that finished in between can leave
+		// nothing to do. That is a changed order, not a refusal.
+		if now, cerr := s.checkout(ctx, ref); cerr == nil && now.Version != version {
+			return taken(ErrChanged)
+		}
 		return taken(err)
 	}
 	body, err := json.Marshal(p.body())
