@@ -270,12 +270,23 @@ func (flatSerializer) Deserialize(src []byte, dst any) error {
 	if !ok {
 		return fmt.Errorf("session: cannot deserialize into %T", dst)
 	}
-	v, err := url.ParseQuery(string(src))
-	if err != nil {
-		return err
-	}
-	for k := range v {
-		(*m)[k] = v.Get(k)
+	// Straight into the session's map: url.ParseQuery would build a
+	// map of slices first, on every page.
+	for q := string(src); q != ""; {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return fmt.Errorf("session: %w", err)
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			return fmt.Errorf("session: %w", err)
+		}
+		if _, seen := (*m)[key]; !seen { // the first value wins, as with url.Values.Get
+			(*m)[key] = val
+		}
 	}
 	return nil
 }
