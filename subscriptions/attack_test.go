@@ -71,3 +71,51 @@ func TestAttackStopAfterTheJobListedDue(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackStopAfterALostRenewalAnswer: Klarna made the renewal order but
+// its answer was lost (the period stays claimed, to be asked again with the
+// same key in 5 minutes). Before the retry the shopper cancels, or pauses
+// and resumes days later. The order Klarna made must end up recorded, once:
+// never lost, and never charged a second time because the idempotency key
+// has expired at Klarna (24 hours) by the time the period is retried.
+func TestAttackStopAfterALostRenewalAnswer(t *testing.T) {
+	t.Parallel()
+	for _, stop := range []string{"cancel", "pause-resume"} {
+		t.Run(stop, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, sqliteStore(t))
+			ctx := context.Background()
+			svc := f.service(subscriptions.Options{})
+			svc.Renew(ctx)
+			id := f.sub(ctx).ID
+			f.sim.InjectFault(simulator.Fault{Operation: "create_token_order", Kind: simulator.FaultAnswerLost, Times: 1})
+			if res := f.renewOnce(svc, month); res.Deferred != 1 {
+				t.Fatalf("first run: %+v", res)
+			}
+			switch stop {
+			case "cancel":
+				if _, err := svc.Cancel(ctx, id, "shopper"); err != nil {
+					t.Fatal(err)
+				}
+			case "pause-resume":
+				if _, err := svc.Pause(ctx, id, "shopper"); err != nil {
+					t.Fatal(err)
+				}
+				f.renewOnce(svc, 3*24*time.Hour)
+				if _, err := svc.Resume(ctx, id, "shopper"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 3 {
+				f.renewOnce(svc, 6*time.Minute)
+			}
+			r := f.sub(ctx)
+			p, _ := f.st.Period(ctx, id, 1)
+			t.Logf("subscription %s period %d; period 1 %s attempt %d; Klarna renewal orders %d", r.Status, r.Period, p.Status, p.Attempt, len(f.renewals()))
+			if n := len(f.renewals()); n != 1 {
+				t.Errorf("Klarna made %d renewal orders for one period", n)
+			}
+			f.reconciled()
+		})
+	}
+}
