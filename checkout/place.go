@@ -94,8 +94,34 @@ func (s *Service) place(ctx context.Context, c *store.Checkout, token string, sr
 		return c, ErrRefused
 	}
 	if cartHash != "" && cartHash != c.CartHash {
+		// c may be older than this request (the browser's is read before
+		// the cart is priced): Klarna's callback may have placed the
+		// approved cart since, or be placing it. Release the approval only
+		// while the checkout is still open as read, and move its version
+		// on so that no placement starts from that row meanwhile.
+		still, err := s.store.Transition(ctx, c.ID, []store.State{store.StateOpen}, store.StateOpen, store.Changes{AtVersion: c.Version})
+		if err != nil {
+			// Nothing was sent to Klarna: the approval stands.
+			return nil, fmt.Errorf("checkout: releasing the approval of %s: %w", c.ID, err)
+		}
+		if !still {
+			now, err := s.store.Checkout(ctx, c.ID)
+			if err != nil {
+				return nil, fmt.Errorf("checkout: reading checkout %s: %w", c.ID, err)
+			}
+			switch {
+			case now.State.IsOrder():
+				return now, nil
+			case now.State == store.StatePlacing:
+				return s.awaitOther(ctx, c.ID, src)
+			}
+			c = now
+		}
 		log.InfoContext(ctx, "cart changed after authorization; releasing it")
 		s.cancel(ctx, c, token)
+		if c.State == store.StateFailed {
+			return c, ErrRefused
+		}
 		return c, ErrCartChanged
 	}
 	until := s.now().Add(s.lease)
