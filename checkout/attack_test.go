@@ -103,3 +103,43 @@ func TestAttackChangedCartWhileCallbackPlaces(t *testing.T) {
 	}
 	f.reconciled(t)
 }
+
+// TestAttackCallbackWhileTheDatabaseRefusesWrites: Klarna's authorization
+// callback is answered at once and never sent again, and the shopper's
+// browser is gone (closed tab, lost request). The database refuses writes
+// for a moment just as the callback's placement starts. Once it takes
+// writes again the authorization must still become the order: nothing else
+// will ever place it.
+func TestAttackCallbackWhileTheDatabaseRefusesWrites(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewRefusing(sqlite(t))
+	f := setupWith(t, db)
+	ctx := t.Context()
+	c, _, err := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := f.svc.Checkout(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Refuse(true)
+	f.svc.PlaceInBackground(ctx, read, a.AuthorizationToken)
+	storetest.Eventually(2*time.Second, func() bool { return db.Refused.Load() > 0 })
+	time.Sleep(200 * time.Millisecond)
+	db.Refuse(false)
+	placed := storetest.Eventually(8*time.Second, func() bool {
+		now, err := f.svc.Checkout(ctx, c.ID)
+		return err == nil && now.State.IsOrder()
+	})
+	f.svc.Wait()
+	if !placed {
+		now, _ := f.svc.Checkout(ctx, c.ID)
+		t.Errorf("the callback's authorization never became an order: checkout %s, Klarna orders %d, refused writes %d", now.State, len(f.sim.Orders()), db.Refused.Load())
+	}
+	f.reconciled(t)
+}

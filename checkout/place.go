@@ -526,8 +526,9 @@ func (s *Service) PlaceInBackground(ctx context.Context, c *store.Checkout, toke
 	tries:
 		for wait := time.Second; ; wait *= 2 {
 			// Klarna's callback is answered already and will not come again:
-			// a Klarna hiccup while verifying is waited out here.
-			if _, err = s.PlaceCheckout(ctx, c, token, FromCallback, ""); !errors.Is(err, ErrUnavailable) {
+			// a Klarna hiccup while verifying, or a database that refuses
+			// to record the start of the placement, is waited out here.
+			if _, err = s.PlaceCheckout(ctx, c, token, FromCallback, ""); !retryCallback(err) {
 				break
 			}
 			select {
@@ -538,8 +539,13 @@ func (s *Service) PlaceInBackground(ctx context.Context, c *store.Checkout, toke
 				break tries
 			}
 			// Read it again for the next try: it may have moved on.
-			if c, err = s.Checkout(ctx, c.ID); err != nil || c.State.IsOrder() {
+			fresh, rerr := s.Checkout(ctx, c.ID)
+			if rerr == nil && fresh.State.IsOrder() {
+				err = nil
 				break
+			}
+			if rerr == nil {
+				c = fresh
 			}
 		}
 		switch {
@@ -550,6 +556,22 @@ func (s *Service) PlaceInBackground(ctx context.Context, c *store.Checkout, toke
 			s.log.ErrorContext(ctx, "callback placement failed", "error", err)
 		}
 	}()
+}
+
+// retryCallback reports a callback placement worth trying again: Klarna
+// could not be reached, or the database failed before Klarna was asked for
+// the order (Place reports every failure after that as ErrInProgress), so
+// nothing was done.
+func retryCallback(err error) bool {
+	var f *Failure
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		return true
+	case err == nil, errors.As(err, &f), errors.Is(err, ErrInProgress), errors.Is(err, ErrCartChanged), errors.Is(err, ErrReauthorize),
+		errors.Is(err, ErrRefused), errors.Is(err, ErrForeignToken), errors.Is(err, ErrNotFound):
+		return false
+	}
+	return true
 }
 
 // Close stops background work: it waits for placements in flight and lets
