@@ -7,6 +7,7 @@ import (
 
 	"storefront/klarna/simulator"
 	"storefront/store"
+	"storefront/store/storetest"
 	"storefront/subscriptions"
 )
 
@@ -35,18 +36,25 @@ func (l *listedThen) DueRecurring(ctx context.Context, now time.Time, limit int)
 // came before the period's charge started.
 func TestAttackStopAfterTheJobListedDue(t *testing.T) {
 	t.Parallel()
-	for _, stop := range []string{"cancel", "pause"} {
-		t.Run(stop, func(t *testing.T) {
+	for _, c := range []struct{ stop, db string }{{"cancel", "sqlite"}, {"pause", "sqlite"}, {"cancel", "postgres"}} {
+		stop := c.stop
+		t.Run(c.stop+"/"+c.db, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, sqliteStore(t))
+			st := sqliteStore(t)
+			if c.db == "postgres" {
+				if st = storetest.PostgresForTest(t); st == nil {
+					t.Skip("no PostgreSQL")
+				}
+			}
+			f := newFixture(t, st)
 			ctx := context.Background()
 			manage := f.service(subscriptions.Options{})
 			if _, err := manage.Renew(ctx); err != nil { // adopts the sign-up
 				t.Fatal(err)
 			}
 			id := f.sub(ctx).ID
-			st := &listedThen{SQL: f.st}
-			st.after = func() {
+			wrapped := &listedThen{SQL: f.st}
+			wrapped.after = func() {
 				var err error
 				switch stop {
 				case "cancel":
@@ -59,7 +67,7 @@ func TestAttackStopAfterTheJobListedDue(t *testing.T) {
 					t.Errorf("%s: %v", stop, err)
 				}
 			}
-			job := subscriptions.New(f.client, st, f.cat, f.vault, subscriptions.Options{Now: f.clock.now, BaseURL: "http://shop.test"})
+			job := subscriptions.New(f.client, wrapped, f.cat, f.vault, subscriptions.Options{Now: f.clock.now, BaseURL: "http://shop.test"})
 			f.clock.advance(month)
 			res, err := job.Renew(ctx)
 			t.Logf("renew: %+v %v", res, err)
