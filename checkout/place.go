@@ -94,8 +94,34 @@ func (s *Service) place(ctx context.Context, c *store.Checkout, token string, sr
 		return c, ErrRefused
 	}
 	if cartHash != "" && cartHash != c.CartHash {
+		// c may be older than this request (the browser's is read before
+		// the cart is priced): Klarna's callback may have placed the
+		// approved cart since, or be placing it. Release the approval only
+		// while the checkout is still open as read, and move its version
+		// on so that no placement starts from that row meanwhile.
+		still, err := s.store.Transition(ctx, c.ID, []store.State{store.StateOpen}, store.StateOpen, store.Changes{AtVersion: c.Version})
+		if err != nil {
+			// Nothing was sent to Klarna: the approval stands.
+			return nil, fmt.Errorf("checkout: releasing the approval of %s: %w", c.ID, err)
+		}
+		if !still {
+			now, err := s.store.Checkout(ctx, c.ID)
+			if err != nil {
+				return nil, fmt.Errorf("checkout: reading checkout %s: %w", c.ID, err)
+			}
+			switch {
+			case now.State.IsOrder():
+				return now, nil
+			case now.State == store.StatePlacing:
+				return s.awaitOther(ctx, c.ID, src)
+			}
+			c = now
+		}
 		log.InfoContext(ctx, "cart changed after authorization; releasing it")
 		s.cancel(ctx, c, token)
+		if c.State == store.StateFailed {
+			return c, ErrRefused
+		}
 		return c, ErrCartChanged
 	}
 	until := s.now().Add(s.lease)
@@ -500,8 +526,9 @@ func (s *Service) PlaceInBackground(ctx context.Context, c *store.Checkout, toke
 	tries:
 		for wait := time.Second; ; wait *= 2 {
 			// Klarna's callback is answered already and will not come again:
-			// a Klarna hiccup while verifying is waited out here.
-			if _, err = s.PlaceCheckout(ctx, c, token, FromCallback, ""); !errors.Is(err, ErrUnavailable) {
+			// a Klarna hiccup while verifying, or a database that refuses
+			// to record the start of the placement, is waited out here.
+			if _, err = s.PlaceCheckout(ctx, c, token, FromCallback, ""); !retryCallback(err) {
 				break
 			}
 			select {
@@ -512,8 +539,13 @@ func (s *Service) PlaceInBackground(ctx context.Context, c *store.Checkout, toke
 				break tries
 			}
 			// Read it again for the next try: it may have moved on.
-			if c, err = s.Checkout(ctx, c.ID); err != nil || c.State.IsOrder() {
+			fresh, rerr := s.Checkout(ctx, c.ID)
+			if rerr == nil && fresh.State.IsOrder() {
+				err = nil
 				break
+			}
+			if rerr == nil {
+				c = fresh
 			}
 		}
 		switch {
@@ -524,6 +556,22 @@ func (s *Service) PlaceInBackground(ctx context.Context, c *store.Checkout, toke
 			s.log.ErrorContext(ctx, "callback placement failed", "error", err)
 		}
 	}()
+}
+
+// retryCallback reports a callback placement worth trying again: Klarna
+// could not be reached, or the database failed before Klarna was asked for
+// the order (Place reports every failure after that as ErrInProgress), so
+// nothing was done.
+func retryCallback(err error) bool {
+	var f *Failure
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		return true
+	case err == nil, errors.As(err, &f), errors.Is(err, ErrInProgress), errors.Is(err, ErrCartChanged), errors.Is(err, ErrReauthorize),
+		errors.Is(err, ErrRefused), errors.Is(err, ErrForeignToken), errors.Is(err, ErrNotFound):
+		return false
+	}
+	return true
 }
 
 // Close stops background work: it waits for placements in flight and lets

@@ -316,16 +316,20 @@ func (s *SQL) EnsurePeriod(ctx context.Context, p *Period) (*Period, error) {
 // ClaimPeriod takes a period for charging, by compare-and-set: an open
 // period, a declined one whose retry is due (the attempt moves on), or one
 // whose claim ran out (a crashed process; the attempt stays, so the retry
-// uses the same idempotency key). It reports false when another process
-// holds it or it needs nothing.
+// uses the same idempotency key). Only a subscription still active and at
+// this period may be claimed: the list of due subscriptions the caller read
+// may be older than a cancel or a pause. It reports false when another
+// process holds it or it needs nothing.
 func (s *SQL) ClaimPeriod(ctx context.Context, subscriptionID string, period int, owner string, now, until time.Time) (*Period, bool, error) {
 	res, err := s.exec(ctx, `UPDATE subscription_periods SET
 		attempt = CASE WHEN status = ? OR attempt = 0 THEN attempt + 1 ELSE attempt END,
 		status = ?, claimed_by = ?, claimed_until = ?, updated_at = ?
 		WHERE subscription_id = ? AND period = ? AND (
-			status = ? OR (status = ? AND (claimed_until IS NULL OR claimed_until < ?)) OR (status = ? AND retry_at IS NOT NULL AND retry_at <= ?))`,
+			status = ? OR (status = ? AND (claimed_until IS NULL OR claimed_until < ?)) OR (status = ? AND retry_at IS NOT NULL AND retry_at <= ?))
+		AND EXISTS (SELECT 1 FROM subscriptions WHERE subscriptions.id = subscription_periods.subscription_id
+			AND subscriptions.status = ? AND subscriptions.period = subscription_periods.period)`,
 		string(PeriodDeclined), string(PeriodClaimed), owner, until.UTC(), now.UTC(),
-		subscriptionID, period, string(PeriodOpen), string(PeriodClaimed), now.UTC(), string(PeriodDeclined), now.UTC())
+		subscriptionID, period, string(PeriodOpen), string(PeriodClaimed), now.UTC(), string(PeriodDeclined), now.UTC(), string(RecurringActive))
 	if err != nil {
 		return nil, false, fmt.Errorf("store: claiming period %d of %s: %w", period, subscriptionID, err)
 	}

@@ -1,0 +1,145 @@
+package checkout_test
+
+import (
+	"errors"
+	"storefront/store/storetest"
+	"testing"
+	"time"
+
+	"storefront/checkout"
+	"storefront/klarna/simulator"
+	"storefront/store"
+)
+
+// TestAttackStaleRowAfterCallbackPlaced: the browser's /checkout/place
+// reads the checkout, prices the cookie's cart (which another tab has
+// changed meanwhile) and hands the row it read to PlaceCheckout. Between
+// the read and the placement Klarna's callback places the order for the
+// cart the shopper approved. The browser must be shown that order: telling
+// the shopper "your cart changed, pay again" while Klarna holds an order
+// sends them to pay a second time without knowing of the first.
+func TestAttackStaleRowAfterCallbackPlaced(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, _, err := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The browser's request reads its checkout...
+	read, err := f.svc.Checkout(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ...Klarna's callback places the approved cart...
+	if placed, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromCallback, ""); err != nil || !placed.State.IsOrder() {
+		t.Fatalf("callback: %+v %v", placed, err)
+	}
+	// ...and the browser's request goes on with the row it read and the
+	// cart its cookie holds now (a mug added in another tab).
+	_, other, err := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:2"), market("GB"), "en-GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.svc.PlaceCheckout(ctx, read, a.AuthorizationToken, checkout.FromBrowser, other.Hash())
+	if errors.Is(err, checkout.ErrCartChanged) {
+		t.Errorf("the browser was told the cart changed (pay again) though Klarna's callback placed the order")
+	} else if err != nil || got == nil || got.State != store.StatePlaced {
+		t.Errorf("browser: %+v %v, want the placed order", got, err)
+	}
+	if n := f.sim.Count(simulator.OpCancelAuthorization); n != 0 {
+		t.Errorf("the shop asked Klarna %d time(s) to release an authorization that is an order", n)
+	}
+	f.reconciled(t)
+}
+
+// TestAttackChangedCartWhileCallbackPlaces: Klarna's callback is placing
+// the approved cart (Klarna slow to answer) when the browser's request
+// arrives with a changed cart and the row it read before. The browser must
+// not release the authorization the callback is turning into an order:
+// it waits for that placement and shows its outcome.
+func TestAttackChangedCartWhileCallbackPlaces(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, _, err := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, other, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:2"), market("GB"), "en-GB")
+	read, err := f.svc.Checkout(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultLatency, Latency: 300 * time.Millisecond, Times: 1})
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromCallback, "")
+		done <- err
+	}()
+	storetest.Eventually(2*time.Second, func() bool {
+		now, err := f.svc.Checkout(ctx, c.ID)
+		return err == nil && now.State == store.StatePlacing
+	})
+	got, err := f.svc.PlaceCheckout(ctx, read, a.AuthorizationToken, checkout.FromBrowser, other.Hash())
+	if cerr := <-done; cerr != nil {
+		t.Logf("callback: %v", cerr)
+	}
+	final, _ := f.svc.Checkout(ctx, c.ID)
+	t.Logf("browser: %v; checkout %s; Klarna orders %d, cancels %d", err, final.State, len(f.sim.Orders()), f.sim.Count(simulator.OpCancelAuthorization))
+	if len(f.sim.Orders()) == 1 && (err != nil || got == nil || !got.State.IsOrder()) {
+		t.Errorf("Klarna made the order but the browser was told %v", err)
+	}
+	if f.sim.Count(simulator.OpCancelAuthorization) != 0 {
+		t.Errorf("the browser released an authorization another caller was placing")
+	}
+	f.reconciled(t)
+}
+
+// TestAttackCallbackWhileTheDatabaseRefusesWrites: Klarna's authorization
+// callback is answered at once and never sent again, and the shopper's
+// browser is gone (closed tab, lost request). The database refuses writes
+// for a moment just as the callback's placement starts. Once it takes
+// writes again the authorization must still become the order: nothing else
+// will ever place it.
+func TestAttackCallbackWhileTheDatabaseRefusesWrites(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewRefusing(sqlite(t))
+	f := setupWith(t, db)
+	ctx := t.Context()
+	c, _, err := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := f.svc.Checkout(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Refuse(true)
+	f.svc.PlaceInBackground(ctx, read, a.AuthorizationToken)
+	storetest.Eventually(2*time.Second, func() bool { return db.Refused.Load() > 0 })
+	time.Sleep(200 * time.Millisecond)
+	db.Refuse(false)
+	placed := storetest.Eventually(8*time.Second, func() bool {
+		now, err := f.svc.Checkout(ctx, c.ID)
+		return err == nil && now.State.IsOrder()
+	})
+	f.svc.Wait()
+	if !placed {
+		now, _ := f.svc.Checkout(ctx, c.ID)
+		t.Errorf("the callback's authorization never became an order: checkout %s, Klarna orders %d, refused writes %d", now.State, len(f.sim.Orders()), db.Refused.Load())
+	}
+	f.reconciled(t)
+}
