@@ -66,7 +66,11 @@ type Period struct {
 	// Attempt counts charges tried after definite refusals: 1 is the first
 	// charge, 2-4 the dunning retries. The Klarna idempotency key derives
 	// from it, so a retry after a lost answer reuses the key.
-	Attempt       int
+	Attempt int
+	// SentAt is when the current attempt was first sent to Klarna (set
+	// when it is claimed, kept when a crashed or unanswered attempt is
+	// claimed again).
+	SentAt        *time.Time
 	Status        PeriodStatus
 	RetryAt       *time.Time
 	ClaimedBy     string
@@ -89,6 +93,11 @@ const (
 	PeriodCharged  PeriodStatus = "charged"  // Klarna made the order; final
 	PeriodDeclined PeriodStatus = "declined" // refused; retried at RetryAt
 	PeriodFailed   PeriodStatus = "failed"   // given up; the subscription is paused
+	// PeriodUnknown: Klarna did not say, within the life of the attempt's
+	// idempotency key, whether it charged. Sending the charge again could
+	// charge twice, so it waits for an operator, who looks the order
+	// reference up at Klarna and settles the period either way.
+	PeriodUnknown PeriodStatus = "unknown"
 )
 
 // RecurringEvent is one line of a subscription's history.
@@ -130,7 +139,7 @@ const recurringColumns = `id, checkout_id, status, attention, market, locale, cu
  anchor_at, period, next_charge_at, version, created_at, updated_at, cancelled_at`
 
 const periodColumns = `subscription_id, period, due_at, order_ref, attempt, status, retry_at, claimed_by, claimed_until,
- amount, tax_amount, klarna_order_id, error, correlation_id, updated_at`
+ amount, tax_amount, klarna_order_id, error, correlation_id, updated_at, sent_at`
 
 // CreateRecurring stores a new subscription; ErrDuplicate if its checkout
 // already has one.
@@ -258,9 +267,9 @@ func (s *SQL) UpdateRecurring(ctx context.Context, id string, version int64, ch 
 func scanPeriod(row scanner) (*Period, error) {
 	var p Period
 	var status string
-	var retry, claimed sql.NullTime
+	var retry, claimed, sent sql.NullTime
 	err := row.Scan(&p.SubscriptionID, &p.Period, &p.DueAt, &p.OrderRef, &p.Attempt, &status, &retry, &p.ClaimedBy, &claimed,
-		&p.Amount, &p.TaxAmount, &p.KlarnaOrderID, &p.Error, &p.CorrelationID, &p.UpdatedAt)
+		&p.Amount, &p.TaxAmount, &p.KlarnaOrderID, &p.Error, &p.CorrelationID, &p.UpdatedAt, &sent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -268,7 +277,7 @@ func scanPeriod(row scanner) (*Period, error) {
 		return nil, err
 	}
 	p.Status = PeriodStatus(status)
-	p.RetryAt, p.ClaimedUntil = timePtr(retry), timePtr(claimed)
+	p.RetryAt, p.ClaimedUntil, p.SentAt = timePtr(retry), timePtr(claimed), timePtr(sent)
 	return &p, nil
 }
 
@@ -303,10 +312,10 @@ func (s *SQL) Periods(ctx context.Context, subscriptionID string) ([]*Period, er
 // EnsurePeriod makes the period's row unless it exists, and returns the row
 // as stored: the first caller's order reference and due date stand.
 func (s *SQL) EnsurePeriod(ctx context.Context, p *Period) (*Period, error) {
-	_, err := s.exec(ctx, `INSERT INTO subscription_periods (`+periodColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	_, err := s.exec(ctx, `INSERT INTO subscription_periods (`+periodColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (subscription_id, period) DO NOTHING`,
 		p.SubscriptionID, p.Period, p.DueAt.UTC(), p.OrderRef, p.Attempt, string(PeriodOpen), utcPtr(p.RetryAt), "", nil,
-		int64(0), int64(0), "", "", "", time.Now().UTC())
+		int64(0), int64(0), "", "", "", time.Now().UTC(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: making period %d of %s: %w", p.Period, p.SubscriptionID, err)
 	}
@@ -315,21 +324,26 @@ func (s *SQL) EnsurePeriod(ctx context.Context, p *Period) (*Period, error) {
 
 // ClaimPeriod takes a period for charging, by compare-and-set: an open
 // period, a declined one whose retry is due (the attempt moves on), or one
-// whose claim ran out (a crashed process; the attempt stays, so the retry
-// uses the same idempotency key). Only a subscription still active and at
-// this period may be claimed: the list of due subscriptions the caller read
-// may be older than a cancel or a pause. It reports false when another
-// process holds it or it needs nothing.
+// whose claim ran out (a crashed process, or Klarna's answer was lost; the
+// attempt stays, so the retry uses the same idempotency key). A new attempt
+// needs the subscription still active and at this period: the list of due
+// subscriptions the caller read may be older than a cancel or a pause. An
+// attempt already sent is claimed again whatever the subscription's status,
+// because Klarna may have charged it and only asking again with its key
+// tells. It reports false when another process holds it or it needs
+// nothing.
 func (s *SQL) ClaimPeriod(ctx context.Context, subscriptionID string, period int, owner string, now, until time.Time) (*Period, bool, error) {
 	res, err := s.exec(ctx, `UPDATE subscription_periods SET
 		attempt = CASE WHEN status = ? OR attempt = 0 THEN attempt + 1 ELSE attempt END,
+		sent_at = CASE WHEN status = ? AND sent_at IS NOT NULL THEN sent_at ELSE ? END,
 		status = ?, claimed_by = ?, claimed_until = ?, updated_at = ?
 		WHERE subscription_id = ? AND period = ? AND (
-			status = ? OR (status = ? AND (claimed_until IS NULL OR claimed_until < ?)) OR (status = ? AND retry_at IS NOT NULL AND retry_at <= ?))
-		AND EXISTS (SELECT 1 FROM subscriptions WHERE subscriptions.id = subscription_periods.subscription_id
-			AND subscriptions.status = ? AND subscriptions.period = subscription_periods.period)`,
-		string(PeriodDeclined), string(PeriodClaimed), owner, until.UTC(), now.UTC(),
-		subscriptionID, period, string(PeriodOpen), string(PeriodClaimed), now.UTC(), string(PeriodDeclined), now.UTC(), string(RecurringActive))
+			(status = ? AND (claimed_until IS NULL OR claimed_until < ?))
+			OR ((status = ? OR (status = ? AND retry_at IS NOT NULL AND retry_at <= ?))
+				AND EXISTS (SELECT 1 FROM subscriptions WHERE subscriptions.id = subscription_periods.subscription_id
+					AND subscriptions.status = ? AND subscriptions.period = subscription_periods.period)))`,
+		string(PeriodDeclined), string(PeriodClaimed), now.UTC(), string(PeriodClaimed), owner, until.UTC(), now.UTC(),
+		subscriptionID, period, string(PeriodClaimed), now.UTC(), string(PeriodOpen), string(PeriodDeclined), now.UTC(), string(RecurringActive))
 	if err != nil {
 		return nil, false, fmt.Errorf("store: claiming period %d of %s: %w", period, subscriptionID, err)
 	}
@@ -380,6 +394,55 @@ func (s *SQL) UpdatePeriod(ctx context.Context, subscriptionID string, period in
 	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("store: updating period %d of %s: %w", period, subscriptionID, err)
+	}
+	return n == 1, nil
+}
+
+// UnsettledPeriods lists periods whose charge was sent and whose claim ran
+// out without an answer, of subscriptions no longer active (the due list
+// covers the active ones): a cancel or a pause does not undo a charge
+// Klarna may already have made, so these are asked again.
+func (s *SQL) UnsettledPeriods(ctx context.Context, now time.Time, limit int) ([]*Period, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+prefixed("p.", periodColumns)+` FROM subscription_periods p JOIN subscriptions r ON r.id = p.subscription_id
+		WHERE p.status = ? AND p.claimed_until < ? AND r.status <> ? ORDER BY p.claimed_until LIMIT ?`),
+		string(PeriodClaimed), now.UTC(), string(RecurringActive), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: listing unsettled periods: %w", err)
+	}
+	defer rows.Close()
+	var out []*Period
+	for rows.Next() {
+		p, err := scanPeriod(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: listing unsettled periods: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// prefixed qualifies each of a comma-separated column list.
+func prefixed(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// SettleUnknownPeriod is the operator's answer that Klarna did not charge a
+// period whose outcome was unknown: it becomes a declined period due at at,
+// whose next claim is a new attempt with a new key.
+func (s *SQL) SettleUnknownPeriod(ctx context.Context, subscriptionID string, period int, at time.Time) (bool, error) {
+	res, err := s.exec(ctx, `UPDATE subscription_periods SET status = ?, retry_at = ?, claimed_by = '', claimed_until = NULL, updated_at = ?
+		WHERE subscription_id = ? AND period = ? AND status = ?`,
+		string(PeriodDeclined), at.UTC(), time.Now().UTC(), subscriptionID, period, string(PeriodUnknown))
+	if err != nil {
+		return false, fmt.Errorf("store: settling period %d of %s: %w", period, subscriptionID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: settling period %d of %s: %w", period, subscriptionID, err)
 	}
 	return n == 1, nil
 }
@@ -436,7 +499,10 @@ func (s *SQL) RecordRenewal(ctx context.Context, p *Period, order *Checkout, nex
 	set := []string{"period = ?", "updated_at = ?", "version = version + 1"}
 	args := []any{p.Period + 1, time.Now().UTC()}
 	if next.NextChargeAt != nil {
-		set, args = append(set, "next_charge_at = ?"), append(args, utcPtr(*next.NextChargeAt))
+		// A paused or cancelled subscription (whose charge was already under
+		// way) moves on to its next period but keeps no next date.
+		set = append(set, "next_charge_at = CASE WHEN status = ? THEN ? ELSE next_charge_at END")
+		args = append(args, string(RecurringActive), utcPtr(*next.NextChargeAt))
 	}
 	if next.Attention != nil {
 		set, args = append(set, "attention = ?"), append(args, *next.Attention)

@@ -3,8 +3,11 @@ package subscriptions
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
+	"storefront/klarna"
 	"storefront/shop"
 	"storefront/store"
 )
@@ -62,7 +65,7 @@ func (s *Service) Cancel(ctx context.Context, id, who string) (*store.Recurring,
 	if err != nil {
 		return nil, err
 	}
-	s.event(ctx, id, who, "cancelled; no further charges", 0, "")
+	s.event(ctx, id, who, "cancelled; no further charges"+s.inFlight(ctx, id), 0, "")
 	r, err := s.store.Recurring(ctx, id)
 	if err != nil {
 		return nil, err
@@ -86,7 +89,7 @@ func (s *Service) Pause(ctx context.Context, id, who string) (*store.Recurring, 
 	if err != nil {
 		return nil, err
 	}
-	s.event(ctx, id, who, "paused", 0, "")
+	s.event(ctx, id, who, "paused"+s.inFlight(ctx, id), 0, "")
 	return s.store.Recurring(ctx, id)
 }
 
@@ -119,7 +122,11 @@ func (s *Service) reschedule(ctx context.Context, id, who, what string, now bool
 	if now || at.Before(s.now()) {
 		at = s.now()
 	}
-	if p, err := s.store.Period(ctx, id, cur.Period); err == nil && (p.Status == store.PeriodDeclined || p.Status == store.PeriodFailed) {
+	p, err := s.store.Period(ctx, id, cur.Period)
+	if err == nil && p.Status == store.PeriodUnknown {
+		return nil, ErrUnsettled
+	}
+	if err == nil && (p.Status == store.PeriodDeclined || p.Status == store.PeriodFailed) {
 		if err := s.store.ReopenPeriod(ctx, id, cur.Period, at); err != nil {
 			return nil, err
 		}
@@ -143,4 +150,97 @@ func (s *Service) reschedule(ctx context.Context, id, who, what string, now bool
 // Amount formats an amount in the subscription's currency and locale.
 func Amount(r *store.Recurring, minor int64) string {
 	return shop.FormatMoney(minor, r.Currency, r.Locale)
+}
+
+// inFlight notes a charge already sent to Klarna for the current period,
+// which a cancel or a pause does not undo: the renewal job finishes it.
+func (s *Service) inFlight(ctx context.Context, id string) string {
+	r, err := s.store.Recurring(ctx, id)
+	if err != nil {
+		return ""
+	}
+	p, err := s.store.Period(ctx, id, r.Period)
+	if err != nil || p.Status != store.PeriodClaimed {
+		return ""
+	}
+	return fmt.Sprintf(" (the charge for period %d was already sent to Klarna; it is confirmed and shown here)", p.Period)
+}
+
+// SettleCharged is an operator's answer for a period whose outcome was
+// unknown: Klarna made the order klarnaOrderID. The order is read from
+// Klarna and must carry the period's order reference and amount; it is
+// then recorded as the period's renewal, exactly as if Klarna had
+// answered. The subscription stays paused until resumed.
+func (s *Service) SettleCharged(ctx context.Context, id, klarnaOrderID, who string) (*store.Recurring, error) {
+	r, p, err := s.unknownPeriod(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := ParsePlan(r.Plan)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.clients(r.Market)
+	if err != nil {
+		return nil, err
+	}
+	o, resp, err := k.GetOrder(ctx, strings.TrimSpace(klarnaOrderID))
+	if err != nil {
+		return nil, fmt.Errorf("subscriptions: reading Klarna order %q: %w", klarnaOrderID, err)
+	}
+	priced, req, err := s.price(r, plan, p)
+	if err != nil {
+		return nil, err
+	}
+	if o.MerchantReference1 != p.OrderRef || o.OriginalOrderAmount != priced.Total {
+		return nil, fmt.Errorf("%w: Klarna order %s has reference %q and amount %d; period %d is %q for %d",
+			ErrMismatch, o.OrderID, o.MerchantReference1, o.OriginalOrderAmount, p.Period, p.OrderRef, priced.Total)
+	}
+	order := &klarna.Order{OrderID: o.OrderID, FraudStatus: o.FraudStatus}
+	if err := s.record(ctx, r, plan, p, priced, req, order, correlation(resp, nil)); err != nil {
+		return nil, err
+	}
+	s.event(ctx, id, who, fmt.Sprintf("settled period %d: Klarna charged it (order %s)", p.Period, o.OrderID), p.Period, correlation(resp, nil))
+	return s.store.Recurring(ctx, id)
+}
+
+// SettleNotCharged is an operator's answer for a period whose outcome was
+// unknown: Klarna has no order for it. The period is charged again at
+// once, as a new attempt with a new key, and the subscription resumes.
+func (s *Service) SettleNotCharged(ctx context.Context, id, who string) (*store.Recurring, error) {
+	r, p, err := s.unknownPeriod(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.store.SettleUnknownPeriod(ctx, id, p.Period, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrBusy
+	}
+	s.event(ctx, id, who, fmt.Sprintf("settled period %d: Klarna did not charge it; charging again", p.Period), p.Period, "")
+	if r.Status == store.RecurringCancelled {
+		return s.store.Recurring(ctx, id)
+	}
+	return s.reschedule(ctx, id, who, "resumed", true)
+}
+
+// unknownPeriod is a subscription whose current period awaits settling.
+func (s *Service) unknownPeriod(ctx context.Context, id string) (*store.Recurring, *store.Period, error) {
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.store.Period(ctx, id, r.Period)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrState
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Status != store.PeriodUnknown {
+		return nil, nil, ErrState
+	}
+	return r, p, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"storefront/checkout"
@@ -86,19 +87,23 @@ func (s *Service) Renew(ctx context.Context) (Result, error) {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("subscriptions: renewing %s: %w", r.ID, err))
 		}
-		switch out {
-		case charged:
-			res.Charged++
-			s.obs.Renewal("charged")
-		case declined:
-			res.Declined++
-			s.obs.Renewal("declined")
-		case paused:
-			res.Paused++
-			s.obs.Renewal("paused")
-		case deferred:
-			res.Deferred++
-			s.obs.Renewal("deferred")
+		res.count(out, s.obs)
+	}
+	// Charges already sent for subscriptions since paused or cancelled:
+	// Klarna may have made them, so they are finished, not dropped.
+	unsettled, err := s.store.UnsettledPeriods(ctx, s.now(), 100)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, p := range unsettled {
+		r, err := s.store.Recurring(ctx, p.SubscriptionID)
+		if err == nil {
+			var out outcome
+			out, err = s.renew(ctx, r)
+			res.count(out, s.obs)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("subscriptions: settling period %d of %s: %w", p.Period, p.SubscriptionID, err))
 		}
 	}
 	if err := s.cancelTokens(ctx); err != nil {
@@ -122,6 +127,24 @@ func (s *Service) RunRenewals(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// count adds one renewal's outcome.
+func (res *Result) count(out outcome, obs Observer) {
+	switch out {
+	case charged:
+		res.Charged++
+		obs.Renewal("charged")
+	case declined:
+		res.Declined++
+		obs.Renewal("declined")
+	case paused:
+		res.Paused++
+		obs.Renewal("paused")
+	case deferred:
+		res.Deferred++
+		obs.Renewal("deferred")
 	}
 }
 
@@ -156,6 +179,12 @@ func (s *Service) renew(ctx context.Context, r *store.Recurring) (outcome, error
 		return nothing, err
 	}
 	log := s.log.With("subscription", r.ID, "period", p.Period, "attempt", p.Attempt)
+	if p.SentAt != nil && now.Sub(*p.SentAt) > s.keyLife {
+		// Klarna has not answered this attempt for nearly a day: it is
+		// about to forget the key, and sending the charge again could
+		// charge twice. Only a person looking at Klarna's records can say.
+		return s.unknown(ctx, r, p, log)
+	}
 	s.crash("claimed")
 	priced, req, err := s.price(r, plan, p)
 	if err != nil {
@@ -296,18 +325,49 @@ func (s *Service) giveUp(ctx context.Context, r *store.Recurring, p *store.Perio
 	if _, err := s.store.UpdatePeriod(ctx, r.ID, p.Period, s.instance, store.PeriodChanges{Status: &st, Error: &why, CorrelationID: &corr}); err != nil {
 		return nothing, err
 	}
+	wasActive := false
 	if err := s.update(ctx, r.ID, func(cur *store.Recurring) (store.RecurringChanges, error) {
 		if cur.Status != store.RecurringActive {
 			return store.RecurringChanges{}, errNoChange
 		}
+		wasActive = true
 		ps := store.RecurringPaused
 		var none *time.Time
 		return store.RecurringChanges{Status: &ps, Attention: &why, NextChargeAt: &none}, nil
 	}); err != nil && !errors.Is(err, errNoChange) {
 		return paused, err
 	}
-	s.event(ctx, r.ID, "renewal job", "paused: "+why, p.Period, corr)
+	what := "paused: " + why
+	if !wasActive {
+		what = "period not charged: " + why
+	}
+	s.event(ctx, r.ID, "renewal job", what, p.Period, corr)
 	s.log.ErrorContext(ctx, "subscription paused; needs an operator", "subscription", r.ID, "period", p.Period, "reason", why, "correlation_id", corr)
+	return paused, nil
+}
+
+// unknown puts a period whose charge Klarna never confirmed before an
+// operator, and pauses the subscription until it is settled.
+func (s *Service) unknown(ctx context.Context, r *store.Recurring, p *store.Period, log *slog.Logger) (outcome, error) {
+	st := store.PeriodUnknown
+	why := fmt.Sprintf("Klarna did not confirm within a day whether it charged period %d (order reference %s, sent %s). Look the reference up in Klarna's merchant portal, then settle the period: charged (with Klarna's order id) or not charged.",
+		p.Period, p.OrderRef, p.SentAt.Format(time.DateTime))
+	if _, err := s.store.UpdatePeriod(ctx, r.ID, p.Period, s.instance, store.PeriodChanges{Status: &st, Error: &why}); err != nil {
+		return nothing, err
+	}
+	if err := s.update(ctx, r.ID, func(cur *store.Recurring) (store.RecurringChanges, error) {
+		ch := store.RecurringChanges{Attention: &why}
+		if cur.Status == store.RecurringActive {
+			ps := store.RecurringPaused
+			var none *time.Time
+			ch.Status, ch.NextChargeAt = &ps, &none
+		}
+		return ch, nil
+	}); err != nil {
+		return paused, err
+	}
+	s.event(ctx, r.ID, "renewal job", "charge outcome unknown; waiting for an operator: "+why, p.Period, "")
+	log.ErrorContext(ctx, "renewal outcome unknown after a day; an operator must settle it", "order_ref", p.OrderRef)
 	return paused, nil
 }
 

@@ -52,6 +52,9 @@ type URLs interface {
 type Klarna interface {
 	CreateTokenOrder(ctx context.Context, customerToken, idempotencyKey string, req *klarna.TokenOrderRequest) (*klarna.Order, *klarna.Response, error)
 	CancelCustomerToken(ctx context.Context, customerToken string) (*klarna.Response, error)
+	// GetOrder reads an order (Order Management), to check the one an
+	// operator says Klarna made for a period whose outcome was unknown.
+	GetOrder(ctx context.Context, orderID string) (*klarna.ManagedOrder, *klarna.Response, error)
 }
 
 // Store is the persistence subscriptions need (store.SQL has it).
@@ -71,6 +74,8 @@ type Store interface {
 	ClaimPeriod(ctx context.Context, subscriptionID string, period int, owner string, now, until time.Time) (*store.Period, bool, error)
 	UpdatePeriod(ctx context.Context, subscriptionID string, period int, owner string, ch store.PeriodChanges) (bool, error)
 	ReopenPeriod(ctx context.Context, subscriptionID string, period int, at time.Time) error
+	UnsettledPeriods(ctx context.Context, now time.Time, limit int) ([]*store.Period, error)
+	SettleUnknownPeriod(ctx context.Context, subscriptionID string, period int, at time.Time) (bool, error)
 	RecordRenewal(ctx context.Context, p *store.Period, order *store.Checkout, next store.RecurringChanges) error
 	AddRecurringEvent(ctx context.Context, e store.RecurringEvent) error
 	RecurringEvents(ctx context.Context, subscriptionID string, limit int) ([]store.RecurringEvent, error)
@@ -84,6 +89,13 @@ var (
 	ErrState = errors.New("subscriptions: not possible in the subscription's current state")
 	// ErrBusy: the subscription changed while the action ran; look again.
 	ErrBusy = errors.New("subscriptions: changed by someone else meanwhile")
+	// ErrUnsettled: a period's charge has an unknown outcome; an operator
+	// must settle it (SettleCharged or SettleNotCharged) before it charges
+	// again.
+	ErrUnsettled = errors.New("subscriptions: a charge's outcome is unknown; settle it first")
+	// ErrMismatch: the Klarna order an operator named is not the period's
+	// (another reference or amount).
+	ErrMismatch = errors.New("subscriptions: that Klarna order is not this period's")
 )
 
 // maxAttempts is the first charge of a period and three dunning retries.
@@ -118,6 +130,7 @@ type Service struct {
 	lease    time.Duration
 	dunning  []time.Duration
 	retry    time.Duration
+	keyLife  time.Duration
 	crash    func(step string)
 	urls     URLs
 	obs      Observer
@@ -148,6 +161,11 @@ type Options struct {
 	// RetryUnreachable is the wait before trying again, with the same key,
 	// when Klarna could not be reached (default 5 minutes).
 	RetryUnreachable time.Duration
+	// KeyLifetime is how long after an attempt was first sent it may be
+	// sent again with the same idempotency key (default 23 hours: Klarna
+	// keeps a key for 24). Past it the outcome is unknown and the period
+	// waits for an operator instead of risking a second charge.
+	KeyLifetime time.Duration
 	// Crash, for crash tests only, is called after each step of a charge:
 	// "claimed", "charged" (Klarna answered, nothing recorded), "recorded".
 	Crash func(step string)
@@ -184,6 +202,9 @@ func New(k Klarna, st Store, cat *shop.Catalog, v *vault.Vault, o Options) *Serv
 	if o.RetryUnreachable == 0 {
 		o.RetryUnreachable = 5 * time.Minute
 	}
+	if o.KeyLifetime == 0 {
+		o.KeyLifetime = 23 * time.Hour
+	}
 	if o.Crash == nil {
 		o.Crash = func(string) {}
 	}
@@ -193,7 +214,7 @@ func New(k Klarna, st Store, cat *shop.Catalog, v *vault.Vault, o Options) *Serv
 	b := make([]byte, 8)
 	rand.Read(b)
 	return &Service{clients: func(string) (Klarna, error) { return k, nil }, store: st, catalog: cat, vault: v, log: o.Logger, now: o.Now, instance: hex.EncodeToString(b),
-		lease: o.Lease, dunning: o.Dunning, retry: o.RetryUnreachable, crash: o.Crash, urls: o.URLs, obs: o.Observer}
+		lease: o.Lease, dunning: o.Dunning, retry: o.RetryUnreachable, keyLife: o.KeyLifetime, crash: o.Crash, urls: o.URLs, obs: o.Observer}
 }
 
 // Plan is a subscription's rhythm and name, as stored ("MONTH:1:Name").
