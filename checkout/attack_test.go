@@ -105,11 +105,12 @@ func TestAttackChangedCartWhileCallbackPlaces(t *testing.T) {
 }
 
 // TestAttackCallbackWhileTheDatabaseRefusesWrites: Klarna's authorization
-// callback is answered at once and never sent again, and the shopper's
-// browser is gone (closed tab, lost request). The database refuses writes
-// for a moment just as the callback's placement starts. Once it takes
-// writes again the authorization must still become the order: nothing else
-// will ever place it.
+// callback is never sent again once answered, and the shopper's browser is
+// gone (closed tab, lost request). The database refuses writes as the
+// callback arrives: the shop cannot keep the token, so it answers with an
+// error, and Klarna's next attempt, once writes work again, places the
+// order. The database then refuses writes again just as the placement
+// starts: the kept token is placed once writes come back.
 func TestAttackCallbackWhileTheDatabaseRefusesWrites(t *testing.T) {
 	t.Parallel()
 	db := storetest.NewRefusing(sqlite(t))
@@ -128,8 +129,15 @@ func TestAttackCallbackWhileTheDatabaseRefusesWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Refuse(true)
-	f.svc.PlaceInBackground(ctx, read, a.AuthorizationToken)
-	storetest.Eventually(2*time.Second, func() bool { return db.Refused.Load() > 0 })
+	if err := f.svc.PlaceInBackground(ctx, read, a.AuthorizationToken); err == nil {
+		t.Fatal("the callback was accepted although its token could not be kept")
+	}
+	db.Refuse(false)
+	// Klarna's next attempt; writes fail again once the token is kept.
+	if err := f.svc.PlaceInBackground(ctx, read, a.AuthorizationToken); err != nil {
+		t.Fatal(err)
+	}
+	db.Refuse(true)
 	time.Sleep(200 * time.Millisecond)
 	db.Refuse(false)
 	placed := storetest.Eventually(8*time.Second, func() bool {
@@ -140,6 +148,53 @@ func TestAttackCallbackWhileTheDatabaseRefusesWrites(t *testing.T) {
 	if !placed {
 		now, _ := f.svc.Checkout(ctx, c.ID)
 		t.Errorf("the callback's authorization never became an order: checkout %s, Klarna orders %d, refused writes %d", now.State, len(f.sim.Orders()), db.Refused.Load())
+	}
+	f.reconciled(t)
+}
+
+// TestKeptCallbackPlacedByRecovery: the instance that answered Klarna's
+// callback stopped before placing the order (a deploy, a crash), and the
+// browser never came back. Recovery on another instance finds the kept
+// token and places the order once; a kept token that is not the
+// checkout's is verified, refused and forgotten.
+func TestKeptCallbackPlacedByRecovery(t *testing.T) {
+	t.Parallel()
+	st := sqlite(t)
+	f := setupWith(t, st)
+	ctx := t.Context()
+	mine, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB")
+	other, _, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB")
+	a, _ := f.sim.Authorize(mine.SessionID, "pay_later", simulator.OutcomeApprove)
+	b, _ := f.sim.Authorize(other.SessionID, "pay_later", simulator.OutcomeApprove)
+	long := time.Now().Add(-time.Hour)
+	// What the stopped instance left: tokens kept, nothing placed. The
+	// other checkout's kept token is this shopper's (a replayed callback
+	// body under the other checkout's secret).
+	if err := st.NoteCallback(ctx, mine.ID, a.AuthorizationToken, long); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.NoteCallback(ctx, other.ID, a.AuthorizationToken, long); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := f.svc.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := f.svc.Checkout(ctx, mine.ID)
+	if !got.State.IsOrder() {
+		t.Fatalf("the kept callback was not placed: %s", got.State)
+	}
+	them, _ := f.svc.Checkout(ctx, other.ID)
+	if them.State != store.StateOpen || them.CallbackToken != "" {
+		t.Errorf("the other checkout: %s, kept token %v", them.State, them.CallbackToken != "")
+	}
+	if n := f.sim.Count(simulator.OpCreateOrder); n != 1 {
+		t.Errorf("create order called %d times", n)
+	}
+	// The other shopper can still pay with their own approval.
+	if _, err := f.svc.Place(ctx, other.SessionID, b.AuthorizationToken, checkout.FromBrowser, other.CartHash); err != nil {
+		t.Errorf("the other shopper's own approval: %v", err)
 	}
 	f.reconciled(t)
 }

@@ -511,11 +511,21 @@ func (s *Service) awaitOther(ctx context.Context, id string, src Source) (*store
 }
 
 // PlaceInBackground places an order for Klarna's authorization callback,
-// which must be answered quickly. It keeps ctx's values (the request id for
-// the logs) but not its cancellation. Close waits for these at shutdown.
-func (s *Service) PlaceInBackground(ctx context.Context, c *store.Checkout, token string) {
+// which must be answered quickly. It first keeps the token on the checkout,
+// because Klarna does not send an answered callback again: should this
+// process stop, or Klarna stay unreachable, before the order is placed,
+// recovery on any instance finishes it. It returns an error only when the
+// token could not be kept; the caller then answers Klarna with an error so
+// that Klarna tries again. The placement keeps ctx's values (the request id
+// for the logs) but not its cancellation. Close waits for it at shutdown.
+func (s *Service) PlaceInBackground(ctx context.Context, c *store.Checkout, token string) error {
 	if c.State.IsOrder() {
-		return // the browser's request placed it already
+		return nil // the browser's request placed it already
+	}
+	if c.State == store.StateOpen {
+		if err := s.store.NoteCallback(ctx, c.ID, token, s.now()); err != nil {
+			return fmt.Errorf("checkout: keeping the callback of %s: %w", c.ID, err)
+		}
 	}
 	s.bg.Add(1)
 	go func() {
@@ -525,9 +535,9 @@ func (s *Service) PlaceInBackground(ctx context.Context, c *store.Checkout, toke
 		var err error
 	tries:
 		for wait := time.Second; ; wait *= 2 {
-			// Klarna's callback is answered already and will not come again:
-			// a Klarna hiccup while verifying, or a database that refuses
-			// to record the start of the placement, is waited out here.
+			// A Klarna hiccup while verifying, or a database that refuses
+			// to record the start of the placement, is waited out here, and
+			// after that by recovery.
 			if _, err = s.PlaceCheckout(ctx, c, token, FromCallback, ""); !retryCallback(err) {
 				break
 			}
@@ -548,14 +558,28 @@ func (s *Service) PlaceInBackground(ctx context.Context, c *store.Checkout, toke
 				c = fresh
 			}
 		}
-		switch {
-		case err == nil, errors.Is(err, ErrInProgress):
-		case errors.Is(err, ErrReauthorize), errors.Is(err, ErrRefused), errors.Is(err, ErrCartChanged):
-			s.log.InfoContext(ctx, "callback placement made no order", "reason", err)
-		default:
-			s.log.ErrorContext(ctx, "callback placement failed", "error", err)
-		}
+		s.settleCallback(ctx, c.ID, err, s.log)
 	}()
+	return nil
+}
+
+// settleCallback logs how a callback's placement ended and forgets the
+// kept token when it can never become this checkout's order.
+func (s *Service) settleCallback(ctx context.Context, id string, err error, log *slog.Logger) {
+	switch {
+	case err == nil, errors.Is(err, ErrInProgress):
+		return
+	case retryCallback(err):
+		log.WarnContext(ctx, "callback placement not finished yet; recovery tries again", "checkout", id, "error", err)
+		return
+	case errors.Is(err, ErrReauthorize), errors.Is(err, ErrRefused), errors.Is(err, ErrCartChanged), errors.Is(err, ErrForeignToken):
+		log.InfoContext(ctx, "callback placement made no order", "checkout", id, "reason", err)
+	default:
+		log.ErrorContext(ctx, "callback placement failed", "checkout", id, "error", err)
+	}
+	if ferr := s.store.NoteCallback(ctx, id, "", s.now()); ferr != nil {
+		log.WarnContext(ctx, "forgetting a callback token failed; recovery will find it refused again", "checkout", id, "error", ferr)
+	}
 }
 
 // retryCallback reports a callback placement worth trying again: Klarna

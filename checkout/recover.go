@@ -17,6 +17,8 @@ import (
 //   - placements whose lease has run out are taken over (a compare-and-set
 //     on the lease, so one instance at a time) and Klarna is asked again with
 //     the stored authorization;
+//   - Klarna's authorization callbacks kept for checkouts still open that
+//     no instance finished placing (see PlaceInBackground);
 //   - subscriptions whose order is placed but whose token was not made;
 //   - orders pending fraud review whose next check is due (see CheckReviews).
 //
@@ -49,6 +51,32 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 		if _, err := s.createOrder(ctx, c, c.AuthorizationToken, log, true); !errors.Is(err, ErrInProgress) {
 			settled++
 			s.obs.Recovered("placement")
+		}
+	}
+	// Klarna's callbacks kept for checkouts still open, whose placement
+	// the instance that took them did not finish.
+	pending, err := s.store.PendingCallbacks(ctx, s.now().Add(-s.lease), 100)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("checkout: listing callbacks to place: %w", err))
+	}
+	for _, c := range pending {
+		if s.recording(c.ID) {
+			continue
+		}
+		log := s.log.With("checkout", c.ID, "source", string(FromRecovery))
+		log.InfoContext(ctx, "placing from a callback an instance did not finish")
+		_, err := s.PlaceCheckout(ctx, c, c.CallbackToken, FromCallback, "")
+		if retryCallback(err) {
+			// Try again later, not at every run.
+			if nerr := s.store.NoteCallback(ctx, c.ID, c.CallbackToken, s.now()); nerr != nil {
+				errs = append(errs, nerr)
+			}
+			continue
+		}
+		s.settleCallback(ctx, c.ID, err, log)
+		if err == nil {
+			settled++
+			s.obs.Recovered("callback")
 		}
 	}
 	waiting, err := s.store.SubscriptionsIn(ctx, store.SubscriptionPending, 100)

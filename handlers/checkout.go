@@ -318,7 +318,12 @@ func (h *Handler) authorizationCallback(c echo.Context) error {
 	if body.SessionID != co.SessionID {
 		return echo.NewHTTPError(http.StatusBadRequest, "session_id does not belong to this checkout")
 	}
-	h.checkout.PlaceInBackground(c.Request().Context(), co, body.AuthorizationToken)
+	if err := h.checkout.PlaceInBackground(c.Request().Context(), co, body.AuthorizationToken); err != nil {
+		// Not kept: answering 200 would lose it, as Klarna does not send an
+		// answered callback again. An error makes Klarna try again.
+		h.log.ErrorContext(c.Request().Context(), "could not keep Klarna's authorization callback; asking Klarna to send it again", "checkout", co.ID, "error", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "accepted"})
 }
 

@@ -28,7 +28,7 @@ type Checkout interface {
 	// PlaceCheckout places the order for a checkout already read, which
 	// spares the hot path a second read of the same row.
 	PlaceCheckout(ctx context.Context, c *store.Checkout, token string, src checkout.Source, cartHash string) (*store.Checkout, error)
-	PlaceInBackground(ctx context.Context, c *store.Checkout, token string)
+	PlaceInBackground(ctx context.Context, c *store.Checkout, token string) error
 	Checkout(ctx context.Context, ref string) (*store.Checkout, error)
 	Orders(ctx context.Context, limit int) ([]*store.Checkout, error)
 	Notify(ctx context.Context, ref, orderID, eventType string) (*store.Checkout, error)

@@ -439,3 +439,40 @@ func TestCallbackPlacementKeepsTheRequestID(t *testing.T) {
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestCallbackKeptOrRefused: Klarna does not send an answered callback
+// again, so the shop answers 200 only once it has kept the token. While the
+// database refuses writes it answers 503 (Klarna tries again), and Klarna's
+// next attempt places the order, with the shopper's browser gone.
+func TestCallbackKeptOrRefused(t *testing.T) {
+	t.Parallel()
+	var db *storetest.Refusing
+	e := newEnv(t, options{limits: noLimits, wrap: func(s store.Store) store.Store { db = storetest.NewRefusing(s); return db }})
+	s := e.shopper(t)
+	s.get("/")
+	s.post("/cart/add", url.Values{"product": {"linen-notebook"}})
+	ref := refOf(t, s)
+	sid := e.sessionOf(t, ref)
+	a, _ := e.sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
+	callback := func() int {
+		body := `{"authorization_token":"` + a.AuthorizationToken + `","session_id":"` + sid + `"}`
+		resp, err := http.Post(e.srv.URL+"/klarna/authorization?checkout="+ref+"&secret="+e.callbackSecret(t, sid), "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	db.Refuse(true)
+	if got := callback(); got != http.StatusServiceUnavailable {
+		t.Errorf("callback while writes are refused: %d, want 503 so that Klarna sends it again", got)
+	}
+	db.Refuse(false)
+	if got := callback(); got != http.StatusOK {
+		t.Fatalf("Klarna's next attempt: %d", got)
+	}
+	if !storetest.Eventually(5*time.Second, func() bool { return len(e.sim.Snapshot().Orders) == 1 }) {
+		t.Fatal("no order from the kept callback")
+	}
+	e.reconciled(t)
+}

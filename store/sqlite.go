@@ -249,7 +249,7 @@ const columns = `id, session_id, client_token, categories, market, locale, curre
  callback_secret, state, authorization_token, klarna_order_id, fraud_status, payment_method, redirect_url, order_payload,
  last_error, correlation_id, created_at, updated_at, session_expires_at, placed_at,
  subscription_status, subscription_plan, subscription_next, customer_token,
- version, claimed_by, claimed_until, hold, next_check_at, checks, kind, subscription_id, browser_id`
+ version, claimed_by, claimed_until, hold, next_check_at, checks, kind, subscription_id, browser_id, callback_token, callback_at`
 
 // CreateCheckout inserts a new checkout.
 func (s *SQL) CreateCheckout(ctx context.Context, c *Checkout) error {
@@ -277,7 +277,8 @@ func checkoutArgs(c *Checkout) []any {
 		c.CallbackSecret, string(c.State), c.AuthorizationToken, c.KlarnaOrderID, c.FraudStatus, c.PaymentMethod, c.RedirectURL, c.OrderPayload,
 		c.LastError, c.CorrelationID, c.CreatedAt.UTC(), c.UpdatedAt.UTC(), c.SessionExpiresAt.UTC(), utcPtr(c.PlacedAt),
 		string(c.Subscription.Status), c.Subscription.Plan, utcPtr(c.Subscription.Next), c.Subscription.CustomerToken,
-		c.Version, c.ClaimedBy, utcPtr(c.ClaimedUntil), c.Hold, utcPtr(c.NextCheckAt), c.Checks, c.Kind, c.SubscriptionID, c.BrowserID}
+		c.Version, c.ClaimedBy, utcPtr(c.ClaimedUntil), c.Hold, utcPtr(c.NextCheckAt), c.Checks, c.Kind, c.SubscriptionID, c.BrowserID,
+		c.CallbackToken, utcPtr(c.CallbackAt)}
 }
 
 func utcPtr(t *time.Time) any {
@@ -292,12 +293,12 @@ type scanner interface{ Scan(...any) error }
 func scan(r scanner) (*Checkout, error) {
 	var c Checkout
 	var state, subStatus string
-	var placed, next, claimed, check sql.NullTime
+	var placed, next, claimed, check, callback sql.NullTime
 	err := r.Scan(&c.ID, &c.SessionID, &c.ClientToken, &c.Categories, &c.Market, &c.Locale, &c.Currency, &c.Cart, &c.CartHash, &c.Amount, &c.TaxAmount,
 		&c.SessionPayload, &c.CallbackSecret, &state, &c.AuthorizationToken, &c.KlarnaOrderID, &c.FraudStatus, &c.PaymentMethod,
 		&c.RedirectURL, &c.OrderPayload, &c.LastError, &c.CorrelationID, &c.CreatedAt, &c.UpdatedAt, &c.SessionExpiresAt, &placed,
 		&subStatus, &c.Subscription.Plan, &next, &c.Subscription.CustomerToken,
-		&c.Version, &c.ClaimedBy, &claimed, &c.Hold, &check, &c.Checks, &c.Kind, &c.SubscriptionID, &c.BrowserID)
+		&c.Version, &c.ClaimedBy, &claimed, &c.Hold, &check, &c.Checks, &c.Kind, &c.SubscriptionID, &c.BrowserID, &c.CallbackToken, &callback)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -310,6 +311,7 @@ func scan(r scanner) (*Checkout, error) {
 	c.Subscription.Next = timePtr(next)
 	c.ClaimedUntil = timePtr(claimed)
 	c.NextCheckAt = timePtr(check)
+	c.CallbackAt = timePtr(callback)
 	return &c, nil
 }
 
@@ -350,6 +352,24 @@ func (s *SQL) OpenCheckoutFor(ctx context.Context, browserID string) (*Checkout,
 		return nil, fmt.Errorf("store: reading the open checkout of a browser: %w", err)
 	}
 	return c, err
+}
+
+// NoteCallback implements Store.
+func (s *SQL) NoteCallback(ctx context.Context, id, token string, at time.Time) error {
+	var when any = at.UTC()
+	if token == "" {
+		when = nil
+	}
+	if _, err := s.exec(ctx, `UPDATE checkouts SET callback_token = ?, callback_at = ? WHERE id = ? AND state = ?`, token, when, id, string(StateOpen)); err != nil {
+		return fmt.Errorf("store: noting the callback of %s: %w", id, err)
+	}
+	return nil
+}
+
+// PendingCallbacks implements Store.
+func (s *SQL) PendingCallbacks(ctx context.Context, before time.Time, limit int) ([]*Checkout, error) {
+	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE callback_token <> '' AND callback_at < ? AND state = ? ORDER BY callback_at LIMIT ?`,
+		before.UTC(), string(StateOpen), limit)
 }
 
 // Transition is the compare-and-set on a checkout's state.

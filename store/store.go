@@ -89,6 +89,11 @@ type Checkout struct {
 	// BrowserID is the browser the checkout was opened for (a random id
 	// in its cookie session); empty for renewals.
 	BrowserID string
+	// CallbackToken is the authorization token Klarna's callback brought
+	// while the checkout was open, kept until it is placed (see
+	// NoteCallback); CallbackAt is when it came or was last tried.
+	CallbackToken string
+	CallbackAt    *time.Time
 }
 
 // Kinds of order.
@@ -182,6 +187,13 @@ type Store interface {
 	// Unclaimed lists checkouts in a state whose lease ended before now (or
 	// that have none), oldest first: placements a process left behind.
 	Unclaimed(ctx context.Context, s State, now time.Time, limit int) ([]*Checkout, error)
+	// NoteCallback keeps the token of Klarna's authorization callback on a
+	// checkout that is still open (token "" forgets it), without moving
+	// its version: it is a hint for recovery, verified before any use.
+	NoteCallback(ctx context.Context, id, token string, at time.Time) error
+	// PendingCallbacks lists open checkouts with a callback token noted
+	// before the given time, oldest first.
+	PendingCallbacks(ctx context.Context, before time.Time, limit int) ([]*Checkout, error)
 	// DueChecks lists pending reviews whose next check is due at now.
 	DueChecks(ctx context.Context, now time.Time, limit int) ([]*Checkout, error)
 	// SetSubscription records a subscription's state, moving it only from

@@ -68,6 +68,14 @@ func (r *Refusing) SetSubscription(ctx context.Context, id string, from []store.
 	return r.Store.SetSubscription(ctx, id, from, sub)
 }
 
+// NoteCallback implements store.Store.
+func (r *Refusing) NoteCallback(ctx context.Context, id, token string, at time.Time) error {
+	if err := r.fail(); err != nil {
+		return err
+	}
+	return r.Store.NoteCallback(ctx, id, token, at)
+}
+
 // CheckWrite implements store.Store.
 func (r *Refusing) CheckWrite(ctx context.Context) error {
 	if err := r.fail(); err != nil {
