@@ -69,6 +69,8 @@ func Price(cart Cart, m Market, locale string, cat *Catalog, baseURL string) (*P
 		if !ok {
 			return nil, fmt.Errorf("pricing: %w: %s", ErrUnknownProduct, it.ProductID)
 		}
+		// Klarna shows the lines in the session's language, as the page does.
+		prod = prod.In(locale)
 		unit, ok := prod.Price(m.Currency)
 		if !ok {
 			return nil, fmt.Errorf("pricing: %s has no %s price", prod.ID, m.Currency)
@@ -173,7 +175,7 @@ func (p *Priced) klarnaLines(baseURL string, shippingTax int64) []klarna.OrderLi
 	}
 	for _, rate := range rates {
 		amount := -discountByRate[rate]
-		name := p.DiscountCode.Label
+		name := p.DiscountCode.LabelIn(p.Locale)
 		if vat && len(rates) > 1 {
 			name += fmt.Sprintf(" (%d%% %s)", rate/100, p.Market.TaxName)
 		}
@@ -184,14 +186,14 @@ func (p *Priced) klarnaLines(baseURL string, shippingTax int64) []klarna.OrderLi
 		out = append(out, ol)
 	}
 	if p.Shipping > 0 {
-		ol := klarna.OrderLine{Type: klarna.LineShippingFee, Reference: "shipping", Name: "Shipping", Quantity: 1, UnitPrice: p.Shipping, TotalAmount: p.Shipping}
+		ol := klarna.OrderLine{Type: klarna.LineShippingFee, Reference: "shipping", Name: lineName("shipping", p.Locale), Quantity: 1, UnitPrice: p.Shipping, TotalAmount: p.Shipping}
 		if vat {
 			ol.TaxRate, ol.TotalTaxAmount = klarna.Int64(p.Market.Standard), klarna.Int64(shippingTax)
 		}
 		out = append(out, ol)
 	}
 	if !vat && len(p.Lines) > 0 {
-		out = append(out, klarna.OrderLine{Type: klarna.LineSalesTax, Reference: "sales-tax", Name: "Sales Tax", Quantity: 1, UnitPrice: p.SalesTax, TotalAmount: p.SalesTax})
+		out = append(out, klarna.OrderLine{Type: klarna.LineSalesTax, Reference: "sales-tax", Name: lineName("sales_tax", p.Locale), Quantity: 1, UnitPrice: p.SalesTax, TotalAmount: p.SalesTax})
 	}
 	return out
 }
