@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/gorilla/securecookie"
@@ -16,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"storefront/checkout"
+	"storefront/i18n"
 	"storefront/shop"
 	"storefront/store"
 	"storefront/views"
@@ -55,6 +55,9 @@ type Config struct {
 	// Klarna's answers are served to the browser on the browser's origin.
 	SimulatorBase string
 	KlarnaHosts   CSPHosts
+	// OSM is Klarna's on-site messaging library; its zero value shows no
+	// placements.
+	OSM           OSM
 	AdminPassword string
 	Secure        bool // public URL is https
 	SessionKeys   [][]byte
@@ -118,16 +121,20 @@ func (l Limits) orDefault() Limits {
 
 // Handler holds the handlers' dependencies.
 type Handler struct {
-	cfg      Config
-	checkout Checkout
-	subs     Subscriptions
-	db       Readiness
-	catalog  *shop.Catalog
-	sessions *sessions.CookieStore
-	log      *slog.Logger
-	grids    sync.Map // gridKey -> rendered product grid
-	hosts    hostSet
-	markets  markets
+	cfg       Config
+	checkout  Checkout
+	subs      Subscriptions
+	db        Readiness
+	catalog   *shop.Catalog
+	sessions  *sessions.CookieStore
+	log       *slog.Logger
+	cardCache sync.Map // cardsKey -> the catalog's product cards
+	hosts     hostSet
+	// i18n is every language's messages; matcher matches a browser's
+	// Accept-Language against the offered markets' locales.
+	i18n    *i18n.Catalog
+	matcher *i18n.Matcher
+	markets markets
 	// logins limits failed logins to the orders area; adminPassword is the
 	// SHA-256 of ADMIN_PASSWORD.
 	logins        *loginGuard
@@ -164,8 +171,9 @@ func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Log
 		cfg.LinkKeys = [][]byte{cfg.SessionKeys[0]}
 	}
 	h := &Handler{cfg: cfg, crossOrigin: http.NewCrossOriginProtection(), checkout: co, db: db, catalog: cat, sessions: cs, log: log,
-		hosts: allowedHosts(cfg), markets: newMarkets(cfg.Markets),
+		hosts: allowedHosts(cfg), markets: newMarkets(cfg.Markets), i18n: i18n.MustLoad(),
 		logins: newLoginGuard(cfg.LoginLimits), adminPassword: sha256.Sum256([]byte(cfg.AdminPassword))}
+	h.matcher = i18n.NewMatcher(offeredLocales(h.markets))
 	for _, o := range opts {
 		o(h)
 	}
@@ -175,15 +183,27 @@ func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Log
 // base fills the layout's view model.
 func (h *Handler) base(c echo.Context, s *shopper, title string) views.Base {
 	b := views.Base{
-		Title: title, Lang: strings.SplitN(s.Locale, "-", 2)[0], Path: c.Request().URL.Path,
+		Title: title, Lang: s.loc.Lang(), Path: c.Request().URL.Path,
 		Market: s.Market.Code, CartCount: s.Cart.Count(), CSRF: s.CSRF, Flash: s.takeFlash(),
-		Mode: h.cfg.Mode, ModeDetail: h.cfg.ModeDetail, Simulator: h.cfg.Simulator, InspectURL: h.cfg.InspectorURL,
+		Mode: h.modeName(s), ModeDetail: h.cfg.ModeDetail, Simulator: h.cfg.Simulator, InspectURL: h.cfg.InspectorURL,
+		Markets: h.marketOptions(s), Languages: h.languageOptions(s), Suggestion: h.suggestion(c, s),
 	}
-	b.MarketOptions = h.markets.options[s.Market.Code]
 	if d, ok := h.cfg.MarketDetail[s.Market.Code]; ok {
 		b.ModeDetail = d
 	}
 	return b
+}
+
+// modeName names the payment mode in the page's language.
+func (h *Handler) modeName(s *shopper) string {
+	id := map[string]string{
+		"Klarna simulator": "mode.simulator", "Klarna simulator (standalone)": "mode.standalone",
+		"Klarna playground": "mode.playground", "Klarna production": "mode.production",
+	}[h.cfg.Mode]
+	if id == "" {
+		return h.cfg.Mode
+	}
+	return s.loc.T(id)
 }
 
 func (h *Handler) money(minor int64, s *shopper) string {
