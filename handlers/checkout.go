@@ -61,7 +61,7 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		s.CheckoutID, s.dirty = co.ID, true
 	}
 	p := views.CheckoutPage{Base: b, Ref: co.ID, Lines: h.lines(priced, s), Summary: h.summary(priced, s), ClientToken: co.ClientToken,
-		Messages: checkoutMessages(s)}
+		Messages: h.checkoutMessages(s)}
 	var cats []klarna.PaymentMethodCategory
 	json.Unmarshal([]byte(co.Categories), &cats)
 	for _, pc := range cats {
@@ -454,7 +454,7 @@ func (h *Handler) reviewPage(c echo.Context) error {
 	b.Scripts = []string{static.Path("js/checkout.js"), h.cfg.WidgetScript}
 	return render(c, http.StatusOK, views.ReviewView(views.ReviewPage{
 		Base: b, Ref: co.ID, Lines: h.lines(priced, s), Summary: h.summary(priced, s), ClientToken: co.ClientToken, Category: s.Review,
-		Messages: checkoutMessages(s),
+		Messages: h.checkoutMessages(s),
 	}))
 }
 
@@ -487,16 +487,14 @@ func sessionFailureMessage(class checkout.Class, s *shopper) (int, string) {
 	return http.StatusServiceUnavailable, s.loc.T("unavailable.outage") + " " + safe + " " + s.loc.T("unavailable.moment")
 }
 
-// checkoutMessages are the checkout script's words in the shopper's
-// language, handed to it in a JSON block (no inline script runs under
-// the Content-Security-Policy). {name} and {fields} are filled in by the
-// script.
-func checkoutMessages(s *shopper) map[string]string {
-	out := map[string]string{}
-	for _, k := range []string{"loading", "cannot_offer", "load_failed", "start_failed", "placed_redirect", "order_placed", "confirming",
-		"changed", "no_connection", "placing", "checking_klarna", "checking", "no_order", "lost_connection", "no_order_yet", "declined",
-		"declined_known", "approved_review", "error", "no_shop", "already_placed", "correct_fields", "closed", "waiting", "open_failed"} {
-		out[k] = s.loc.T("js."+k, "Name", "{name}", "Fields", "{fields}")
+// checkoutMessages are the checkout script's words (the messages js.*)
+// in the shopper's language, handed to it in a JSON block (no inline
+// script runs under the Content-Security-Policy). {name} and {fields} are
+// filled in by the script.
+func (h *Handler) checkoutMessages(s *shopper) map[string]string {
+	out := make(map[string]string, len(h.jsMessages))
+	for _, id := range h.jsMessages {
+		out[strings.TrimPrefix(id, "js.")] = s.loc.T(id, "Name", "{name}", "Fields", "{fields}")
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/gorilla/securecookie"
@@ -134,6 +135,8 @@ type Handler struct {
 	// Accept-Language against the offered markets' locales.
 	i18n    *i18n.Catalog
 	matcher *i18n.Matcher
+	// jsMessages are the ids of the checkout script's messages.
+	jsMessages []string
 	markets markets
 	// logins limits failed logins to the orders area; adminPassword is the
 	// SHA-256 of ADMIN_PASSWORD.
@@ -174,6 +177,11 @@ func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Log
 		hosts: allowedHosts(cfg), markets: newMarkets(cfg.Markets), i18n: i18n.MustLoad(),
 		logins: newLoginGuard(cfg.LoginLimits), adminPassword: sha256.Sum256([]byte(cfg.AdminPassword))}
 	h.matcher = i18n.NewMatcher(offeredLocales(h.markets))
+	for _, id := range h.i18n.IDs(i18n.Fallback) {
+		if strings.HasPrefix(id, "js.") {
+			h.jsMessages = append(h.jsMessages, id)
+		}
+	}
 	for _, o := range opts {
 		o(h)
 	}
