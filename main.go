@@ -134,6 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// (localhost, 127.0.0.1, a LAN address): paths, not URLs.
 		hcfg.Mode, hcfg.Simulator, hcfg.SimulatorBase = "Klarna simulator", true, simURL
 		hcfg.InspectorURL, hcfg.WidgetScript = "/klarna-sim/_sim/", "/klarna-sim/kp/lib/v1/api.js"
+		hcfg.OSM = handlers.OSM{Script: "/klarna-sim/web-sdk/v1/klarna.js", ClientID: simulatorClientID(cfg.KlarnaClientID)}
 	case cfg.Mode == config.ModeSimulator:
 		// A standalone simulator (klarna-sim): its widget, from its origin.
 		standalone := strings.TrimRight(cfg.KlarnaAPIURL, "/")
@@ -141,10 +142,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		hcfg.Mode, hcfg.Simulator = "Klarna simulator (standalone)", true
 		hcfg.InspectorURL, hcfg.WidgetScript = standalone+"/_sim/", standalone+"/kp/lib/v1/api.js"
 		hcfg.KlarnaHosts = handlers.SimulatorCSP(u.Scheme + "://" + u.Host)
+		hcfg.OSM = handlers.OSM{Script: standalone + "/web-sdk/v1/klarna.js", ClientID: simulatorClientID(cfg.KlarnaClientID)}
 	default:
 		hcfg.Mode = "Klarna " + string(cfg.Mode)
 		hcfg.WidgetScript = "https://x.klarnacdn.net/kp/lib/v1/api.js"
 		hcfg.KlarnaHosts = handlers.KlarnaCSP(cfg.Mode == config.ModePlayground)
+		hcfg.OSM = handlers.KlarnaOSM(cfg.KlarnaClientID, string(cfg.Mode))
 	}
 
 	accounts, err := cfg.KlarnaAccounts(simURL)

@@ -112,6 +112,10 @@ type Config struct {
 	// (CAPTURE_DIGITAL_AT_ORDER, default false: every order is captured by
 	// an operator when it ships). See orders.Policy.
 	CaptureDigitalAtOrder bool
+	// KlarnaClientID is KLARNA_CLIENT_ID, the client identifier Klarna's
+	// on-site messaging needs; without it, and outside the simulator, the
+	// shop shows no placements.
+	KlarnaClientID string
 }
 
 // SimulatorUsername is the simulator's API username when none is configured
@@ -306,6 +310,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	default:
 		bad("CAPTURE_DIGITAL_AT_ORDER=%q: want true or false", env("CAPTURE_DIGITAL_AT_ORDER"))
 	}
+	c.KlarnaClientID = clientID(c.Mode, env("KLARNA_CLIENT_ID"), bad)
 
 	if len(problems) > 0 {
 		return nil, errors.New("configuration problems:\n  - " + strings.Join(problems, "\n  - "))

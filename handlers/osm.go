@@ -51,3 +51,14 @@ func (h *Handler) placement(s *shopper, amount, unit int64) *views.Placement {
 func (h *Handler) rhythm(s *shopper, p shop.Plan) string {
 	return s.loc.T("plan.every_"+p.Interval, "Count", p.IntervalCount)
 }
+
+// KlarnaOSM is Klarna's own on-site messaging library for a client
+// identifier in an environment ("playground" or "production"): no
+// placements without an identifier. Its hosts are those of KlarnaCSP, which
+// the payment widget needs already (docs/SECURITY.md).
+func KlarnaOSM(clientID, environment string) OSM {
+	if clientID == "" {
+		return OSM{}
+	}
+	return OSM{Script: "https://js.klarna.com/web-sdk/v1/klarna.js", ClientID: clientID, Environment: environment}
+}
