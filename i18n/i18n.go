@@ -197,7 +197,6 @@ func (l *Localizer) Number(n int64) string {
 	return l.printer.Sprint(number.Decimal(n))
 }
 
-
 // Fixed prints n/10^decimals with that many decimals, in the locale's
 // format: Fixed(825, 2) is "8.25" in English and "8,25" in Swedish.
 func (l *Localizer) Fixed(n int64, decimals int) string {
