@@ -137,7 +137,7 @@ type Handler struct {
 	matcher *i18n.Matcher
 	// jsMessages are the ids of the checkout script's messages.
 	jsMessages []string
-	markets markets
+	markets    markets
 	// logins limits failed logins to the orders area; adminPassword is the
 	// SHA-256 of ADMIN_PASSWORD.
 	logins        *loginGuard

@@ -42,18 +42,9 @@ func (h *Handler) setLanguage(c echo.Context) error {
 	if l := localeFor(s.Market, lang); l != s.Locale {
 		s.Locale = l
 		s.loc = h.i18n.For(l)
-		s.setFlash(s.loc.T("flash.language", "Language", languageName(lang)))
+		s.setFlash(s.loc.T("flash.language", "Language", s.loc.T("language."+lang)))
 	}
 	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("return")))
-}
-
-func languageName(code string) string {
-	for _, l := range i18n.Languages {
-		if l.Code == code {
-			return l.Name
-		}
-	}
-	return code
 }
 
 // languageOptions are the languages of the shopper's market, for the
