@@ -122,22 +122,27 @@ func (l Limits) orDefault() Limits {
 
 // Handler holds the handlers' dependencies.
 type Handler struct {
-	cfg       Config
-	checkout  Checkout
-	subs      Subscriptions
-	db        Readiness
-	catalog   *shop.Catalog
-	sessions  *sessions.CookieStore
-	log       *slog.Logger
-	cardCache sync.Map // cardsKey -> the catalog's product cards
-	hosts     hostSet
+	cfg      Config
+	checkout Checkout
+	subs     Subscriptions
+	db       Readiness
+	catalog  *shop.Catalog
+	sessions *sessions.CookieStore
+	log      *slog.Logger
+	grids    sync.Map // gridKey -> the catalog's product list (shop.go)
+	hosts    hostSet
 	// i18n is every language's messages; matcher matches a browser's
 	// Accept-Language against the offered markets' locales.
 	i18n    *i18n.Catalog
 	matcher *i18n.Matcher
 	// jsMessages are the ids of the checkout script's messages.
 	jsMessages []string
-	markets    markets
+	// marketLists and languages are the switchers' entries by
+	// switcherKey (lang.go).
+	marketLists, languages sync.Map
+	// categoryLists are the catalog's categories by locale (shop.go).
+	categoryLists sync.Map
+	markets       markets
 	// logins limits failed logins to the orders area; adminPassword is the
 	// SHA-256 of ADMIN_PASSWORD.
 	logins        *loginGuard

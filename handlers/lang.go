@@ -47,24 +47,38 @@ func (h *Handler) setLanguage(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("return")))
 }
 
+// switcherKey names the switchers' entries for a page: they depend on the
+// locale and the market only, so they are made once and shared (read-only).
+type switcherKey struct{ locale, market string }
+
 // languageOptions are the languages of the shopper's market, for the
 // language switch.
 func (h *Handler) languageOptions(s *shopper) []views.LanguageOption {
+	key := switcherKey{s.Locale, s.Market.Code}
+	if v, ok := h.languages.Load(key); ok {
+		return v.([]views.LanguageOption)
+	}
 	var out []views.LanguageOption
 	for _, l := range i18n.Languages {
 		if s.Market.HasLocale(l.Code + "-" + s.Market.Code) {
 			out = append(out, views.LanguageOption{Code: l.Code, Name: l.Name, Selected: s.Locale == l.Code+"-"+s.Market.Code})
 		}
 	}
+	h.languages.Store(key, out)
 	return out
 }
 
 // marketOptions are the offered markets, named in the page's language.
 func (h *Handler) marketOptions(s *shopper) []views.MarketOption {
+	key := switcherKey{s.loc.Locale(), s.Market.Code}
+	if v, ok := h.marketLists.Load(key); ok {
+		return v.([]views.MarketOption)
+	}
 	out := make([]views.MarketOption, 0, len(h.markets.list))
 	for _, m := range h.markets.list {
 		out = append(out, views.MarketOption{Code: m.Code, Label: s.loc.T("market."+m.Code) + " · " + m.Currency, Selected: m.Code == s.Market.Code})
 	}
+	h.marketLists.Store(key, out)
 	return out
 }
 

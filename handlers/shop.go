@@ -1,12 +1,15 @@
 package handlers
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"storefront/shop"
@@ -24,11 +27,16 @@ func (h *Handler) taxNote(s *shopper) string {
 func (h *Handler) taxName(s *shopper) string { return s.loc.T("tax.name." + s.Market.Code) }
 
 // categories are the catalog's categories, named in the page's language.
+// They are made once per locale and shared (read-only).
 func (h *Handler) categories(s *shopper) []views.Category {
+	if v, ok := h.categoryLists.Load(s.loc.Locale()); ok {
+		return v.([]views.Category)
+	}
 	var out []views.Category
 	for _, c := range h.catalog.Categories() {
 		out = append(out, views.Category{Key: c, Name: s.loc.T("category." + c)})
 	}
+	h.categoryLists.Store(s.loc.Locale(), out)
 	return out
 }
 
@@ -39,21 +47,26 @@ func (h *Handler) catalogPage(c echo.Context) error {
 	if cat != "" && !slices.Contains(h.catalog.Categories(), cat) {
 		return echo.NewHTTPError(http.StatusNotFound, "error.category_not_found")
 	}
+	grid, err := h.grid(c.Request().Context(), s, cat)
+	if err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.CatalogView(views.CatalogPage{
-		Base: h.base(c, s, s.loc.T("title.shop")), Categories: h.categories(s), Category: cat, Products: h.cards(s, cat), TaxNote: h.taxNote(s),
+		Base: h.base(c, s, s.loc.T("title.shop")), Categories: h.categories(s), Category: cat, Grid: grid, TaxNote: h.taxNote(s),
 	}))
 }
 
-type cardsKey struct{ market, locale, category string }
+type gridKey struct{ market, locale, category string }
 
-// cards are the catalog's product cards for a market, locale and
-// category, made once and kept: they are the same for every shopper, and
-// formatting their prices is the costliest part of the catalog page. The
-// catalog does not change while the shop runs.
-func (h *Handler) cards(s *shopper, cat string) []views.ProductCard {
-	key := cardsKey{s.Market.Code, s.Locale, cat}
-	if v, ok := h.cardCache.Load(key); ok {
-		return v.([]views.ProductCard)
+// grid is the catalog's product list for a market, locale and category. It
+// is the same for every shopper and the costliest part of the catalog page
+// (eleven cards, their prices formatted), so it is rendered once and the
+// component then writes the kept HTML. The catalog does not change while
+// the shop runs.
+func (h *Handler) grid(ctx context.Context, s *shopper, cat string) (templ.Component, error) {
+	key := gridKey{s.Market.Code, s.Locale, cat}
+	if v, ok := h.grids.Load(key); ok {
+		return v.(templ.Component), nil
 	}
 	var cards []views.ProductCard
 	for _, pr := range h.catalog.Products(cat) {
@@ -61,8 +74,16 @@ func (h *Handler) cards(s *shopper, cat string) []views.ProductCard {
 		pr = pr.In(s.Locale)
 		cards = append(cards, views.ProductCard{ID: pr.ID, Name: pr.Name, Summary: pr.Summary, Price: h.money(price, s), Art: pr.Art, Category: pr.Category})
 	}
-	h.cardCache.Store(key, cards)
-	return cards
+	html, err := views.Render(ctx, views.ProductGrid(cards))
+	if err != nil {
+		return nil, err
+	}
+	c := templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := w.Write(html)
+		return err
+	})
+	h.grids.Store(key, c)
+	return c, nil
 }
 
 func (h *Handler) product(c echo.Context) error {

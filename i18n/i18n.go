@@ -15,8 +15,10 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/BurntSushi/toml"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -145,7 +147,16 @@ type Localizer struct {
 	plain map[string]string
 	known map[string]bool
 	dates dateFormat
+	// done caches messages with arguments by id and arguments: pages say
+	// the same few ("3 items in cart") over and over, and go-i18n runs a
+	// template each time.
+	done     sync.Map
+	doneSize atomic.Int64
 }
+
+// maxDone bounds the cache of messages with arguments; past it the cache
+// starts over.
+const maxDone = 10_000
 
 // Locale is the locale, as given to For.
 func (l *Localizer) Locale() string { return l.locale }
@@ -166,6 +177,46 @@ func (l *Localizer) T(id string, args ...any) string {
 			return s
 		}
 	}
+	key, cacheable := cacheKey(id, args)
+	if cacheable {
+		if v, ok := l.done.Load(key); ok {
+			return v.(string)
+		}
+	}
+	s := l.localize(id, args)
+	if cacheable {
+		if l.doneSize.Add(1) > maxDone {
+			l.done.Clear()
+			l.doneSize.Store(0)
+		}
+		l.done.Store(key, s)
+	}
+	return s
+}
+
+// cacheKey joins a message id and its arguments, when they are all
+// strings and integers (and short enough to be worth keeping).
+func cacheKey(id string, args []any) (string, bool) {
+	var b strings.Builder
+	b.Grow(len(id) + 32)
+	b.WriteString(id)
+	for _, a := range args {
+		b.WriteByte(0)
+		switch v := a.(type) {
+		case string:
+			b.WriteString(v)
+		case int:
+			b.WriteString(strconv.Itoa(v))
+		case int64:
+			b.WriteString(strconv.FormatInt(v, 10))
+		default:
+			return "", false
+		}
+	}
+	return b.String(), b.Len() <= 512
+}
+
+func (l *Localizer) localize(id string, args []any) string {
 	data := make(map[string]any, len(args)/2)
 	var count any
 	for i := 0; i+1 < len(args); i += 2 {

@@ -2,6 +2,8 @@
 // view model; views know nothing of the database or Klarna's client.
 package views
 
+import "github.com/a-h/templ"
+
 // Base is what every page's layout needs.
 type Base struct {
 	Title       string
@@ -82,8 +84,10 @@ type CatalogPage struct {
 	Base
 	Categories []Category
 	Category   string
-	Products   []ProductCard
-	TaxNote    string
+	// Grid is the product list: ProductGrid of the products, which the
+	// handlers render once per market, locale and category and reuse.
+	Grid    templ.Component
+	TaxNote string
 }
 
 // Category is a catalog filter: its key in the URL and its name.

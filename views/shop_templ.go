@@ -156,7 +156,7 @@ func CatalogView(p CatalogPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProductGrid(p.Products).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = p.Grid.Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
