@@ -66,3 +66,13 @@ func (m markets) print(w io.Writer) {
 		fmt.Fprintln(w, "  not offered: "+n)
 	}
 }
+
+// simulatorClientID is the client identifier the simulator's on-site
+// messaging stand-in is given: KLARNA_CLIENT_ID when set, else a made-up
+// test one (the stand-in, like Klarna's library, wants one).
+func simulatorClientID(configured string) string {
+	if configured != "" {
+		return configured
+	}
+	return "klarna_test_client_simulator"
+}

@@ -80,6 +80,7 @@ func (a *app) showWidget(simURL string) {
 		// (localhost, 127.0.0.1, a LAN address): paths, not URLs.
 		w.Mode, w.Simulator, w.SimulatorBase = "Klarna simulator", true, simURL
 		w.InspectorURL, w.WidgetScript = handlers.SimulatorPath+"/_sim/", handlers.SimulatorPath+"/kp/lib/v1/api.js"
+		w.OSM = handlers.OSM{Script: handlers.SimulatorPath + "/web-sdk/v1/klarna.js", ClientID: simulatorClientID(a.cfg.KlarnaClientID)}
 	case a.cfg.Mode == config.ModeSimulator:
 		// A standalone simulator (klarna-sim): its widget, from the origin
 		// browsers reach it at.
@@ -88,10 +89,12 @@ func (a *app) showWidget(simURL string) {
 		w.Mode, w.Simulator = "Klarna simulator (standalone)", true
 		w.InspectorURL, w.WidgetScript = standalone+"/_sim/", standalone+"/kp/lib/v1/api.js"
 		w.KlarnaHosts = handlers.SimulatorCSP(u.Scheme + "://" + u.Host)
+		w.OSM = handlers.OSM{Script: standalone + "/web-sdk/v1/klarna.js", ClientID: simulatorClientID(a.cfg.KlarnaClientID)}
 	default:
 		w.Mode = "Klarna " + string(a.cfg.Mode)
 		w.WidgetScript = "https://x.klarnacdn.net/kp/lib/v1/api.js"
 		w.KlarnaHosts = handlers.KlarnaCSP(a.cfg.Mode == config.ModePlayground)
+		w.OSM = handlers.KlarnaOSM(a.cfg.KlarnaClientID, string(a.cfg.Mode))
 	}
 }
 

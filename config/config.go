@@ -123,6 +123,10 @@ type Config struct {
 	// power cut would (see CrashSteps). Empty, as in every real
 	// deployment, nothing happens.
 	CrashAt string
+	// KlarnaClientID is KLARNA_CLIENT_ID, the client identifier Klarna's
+	// on-site messaging needs; without it, and outside the simulator, the
+	// shop shows no placements.
+	KlarnaClientID string
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a
@@ -142,6 +146,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.readDiagnostics(s)
 	c.readLogging(s)
 	c.readOrders(s)
+	c.readMessaging(s)
 	c.readSimulator(s)
 	c.readTesting(s)
 	if err := s.err(); err != nil {

@@ -150,9 +150,19 @@ var (
 	phone   = [2]int64{390, 844}
 )
 
+// newBrowser is a browser whose language is British English, the default
+// market's: no market is suggested to it.
 func newBrowser(t *testing.T, size [2]int64) *browser {
 	t.Helper()
+	return newBrowserIn(t, size, "en-GB,en")
+}
+
+// newBrowserIn is a browser that asks for pages in these languages
+// (Accept-Language).
+func newBrowserIn(t *testing.T, size [2]int64, acceptLanguage string) *browser {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.Flag("accept-lang", acceptLanguage),
 		chromedp.ExecPath(chromium(t)),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,

@@ -200,7 +200,8 @@ func TestWidgetOutcomes(t *testing.T) {
 			chromedp.WaitVisible(sel(`[data-testid=klarna-sim-dialog]`)),
 			chromedp.Click(sel(`[data-testid=klarna-sim-approve]`)))
 		b.confirmed(t, "placed")
-		if s := b.text(t, `[data-testid=payment-method]`); !strings.Contains(s, "direct debit") {
+		// Germany pays in German: direct debit is Lastschrift.
+		if s := b.text(t, `[data-testid=payment-method]`); !strings.Contains(s, "Lastschrift") {
 			t.Errorf("payment method: %q", s)
 		}
 	})

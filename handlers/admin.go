@@ -74,7 +74,7 @@ func (h *Handler) admin(c echo.Context) error {
 	p.Styles = []string{ordersCSS}
 	for _, o := range orders {
 		row := views.AdminOrder{Ref: o.ID, State: string(o.State), Market: o.Market, KlarnaOrderID: o.KlarnaOrderID, FraudStatus: o.FraudStatus,
-			PaymentMethod: paymentMethodLabel(o.PaymentMethod), LastError: o.LastError, CorrelationID: o.CorrelationID, Hold: o.Hold,
+			PaymentMethod: paymentMethodLabel(o.PaymentMethod, s.loc), LastError: o.LastError, CorrelationID: o.CorrelationID, Hold: o.Hold,
 			Amount: shop.FormatMoney(o.Amount, o.Currency, o.Locale), SessionPayload: pretty(o.SessionPayload), OrderPayload: pretty(o.OrderPayload)}
 		if o.PlacedAt != nil {
 			row.PlacedAt = o.PlacedAt.Format("2006-01-02 15:04:05")

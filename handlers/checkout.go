@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"storefront/checkout"
+	"storefront/i18n"
 	"storefront/shop"
 	"storefront/static"
 	"storefront/store"
@@ -21,10 +23,10 @@ import (
 func (h *Handler) checkoutPage(c echo.Context) error {
 	s := shopperOf(c)
 	if s.Cart.Empty() {
-		s.setFlash("Your cart is empty: add something before checking out.")
+		s.setFlash(s.loc.T("flash.cart_empty"))
 		return c.Redirect(http.StatusSeeOther, "/cart")
 	}
-	b := h.base(c, s, "Checkout")
+	b := h.base(c, s, s.loc.T("title.checkout"))
 	b.Scripts = []string{static.Path("js/checkout.js"), h.cfg.WidgetScript}
 	co, priced, err := h.checkout.BeginFor(c.Request().Context(), checkout.Shopper{CheckoutID: s.CheckoutID, BrowserID: s.BrowserID,
 		Established: s.established(time.Now())}, s.Cart, s.Market, s.Locale)
@@ -42,7 +44,7 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		if failure != nil {
 			class = failure.Class
 		}
-		status, msg := sessionFailureMessage(class, s.Market)
+		status, msg := sessionFailureMessage(class, s)
 		if class == checkout.ClassRateLimited {
 			c.Response().Header().Set("Retry-After", "5")
 		}
@@ -58,17 +60,14 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 	if s.CheckoutID != co.ID {
 		s.CheckoutID, s.dirty = co.ID, true
 	}
-	p := views.CheckoutPage{Base: b, Ref: co.ID, Lines: h.lines(priced, s), Summary: h.summary(priced, s), ClientToken: co.ClientToken}
+	p := views.CheckoutPage{Base: b, Ref: co.ID, Lines: h.lines(priced, s), Summary: h.summary(priced, s), ClientToken: co.ClientToken,
+		Messages: h.checkoutMessages(s)}
 	for _, pc := range checkout.PaymentCategories(co) {
 		p.Categories = append(p.Categories, views.PaymentCategory{ID: pc.ID, Name: pc.Name, Badge: h.sameOriginAsset(pc.Badge)})
 	}
-	switch c.QueryParam("notice") {
-	case "cart_changed":
-		p.Notice = "Your cart changed while you were paying. Check the new total and pay again."
-	case "reauthorize":
-		p.Notice = "Klarna needs you to approve the payment once more."
-	case "failed":
-		p.Notice = "Klarna could not complete the last attempt. Nothing was charged; you can try again."
+	switch n := c.QueryParam("notice"); n {
+	case "cart_changed", "reauthorize", "failed":
+		p.Notice = s.loc.T("checkout.notice_" + n)
 	}
 	return render(c, http.StatusOK, views.CheckoutView(p))
 }
@@ -94,20 +93,19 @@ func (h *Handler) place(c echo.Context) error {
 		AuthorizationToken string `json:"authorization_token"`
 	}
 	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 8<<10)).Decode(&req); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The payment approval could not be read.")
+		return echo.NewHTTPError(http.StatusBadRequest, "error.approval_unreadable")
 	}
 	if req.AuthorizationToken == "" || len(req.AuthorizationToken) > 256 {
-		return echo.NewHTTPError(http.StatusBadRequest, "The payment approval is missing.")
+		return echo.NewHTTPError(http.StatusBadRequest, "error.approval_missing")
 	}
 	ctx := c.Request().Context()
 	co, err := h.checkout.Checkout(ctx, s.CheckoutID)
 	switch {
 	case errors.Is(err, checkout.ErrNotFound):
-		return c.JSON(http.StatusOK, placeResponse{Status: "expired", Message: "Your checkout has expired. Reload the page to start again."})
+		return c.JSON(http.StatusOK, placeResponse{Status: "expired", Message: s.loc.T("place.expired")})
 	case err != nil:
 		h.log.ErrorContext(ctx, "reading the checkout to place failed", "error", err)
-		return c.JSON(http.StatusOK, placeResponse{Status: "unavailable",
-			Message: "We could not confirm your order just now. Your approval is kept: press Pay again in a moment. You will not be charged twice."})
+		return c.JSON(http.StatusOK, placeResponse{Status: "unavailable", Message: s.loc.T("place.unavailable")})
 	}
 	priced, err := shop.Price(s.Cart, s.Market, s.Locale, h.catalog)
 	if err != nil {
@@ -122,7 +120,7 @@ func (h *Handler) place(c echo.Context) error {
 	if errors.As(err, &failure) && (failure.Class == checkout.ClassCredentials || failure.Class == checkout.ClassMarket) {
 		// Klarna refused the shop, not the order: nothing was ordered, and
 		// pressing Pay again will not help until the operator acts.
-		_, msg := sessionFailureMessage(failure.Class, s.Market)
+		_, msg := sessionFailureMessage(failure.Class, s)
 		return c.JSON(http.StatusOK, placeResponse{Status: "unavailable", Message: msg})
 	}
 	switch {
@@ -138,25 +136,22 @@ func (h *Handler) place(c echo.Context) error {
 		return c.JSON(http.StatusOK, placeResponse{Status: "in_progress", RedirectURL: confirmationPath(co.ID)})
 	case errors.Is(err, checkout.ErrCartChanged):
 		return c.JSON(http.StatusOK, placeResponse{Status: "cart_changed", RedirectURL: "/checkout?notice=cart_changed",
-			Message: "Your cart changed while you were paying. Check the new total and pay again."})
+			Message: s.loc.T("checkout.notice_cart_changed")})
 	case errors.Is(err, checkout.ErrReauthorize):
-		return c.JSON(http.StatusOK, placeResponse{Status: "reauthorize", Message: "Klarna needs you to approve the payment once more. Press Pay to continue."})
+		return c.JSON(http.StatusOK, placeResponse{Status: "reauthorize", Message: s.loc.T("place.reauthorize")})
 	case errors.Is(err, checkout.ErrRefused):
 		s.CheckoutID, s.dirty = "", true
-		return c.JSON(http.StatusOK, placeResponse{Status: "failed", RedirectURL: "/checkout?notice=failed",
-			Message: "Klarna could not complete this order. Nothing was charged. You can try again or choose another way to pay."})
+		return c.JSON(http.StatusOK, placeResponse{Status: "failed", RedirectURL: "/checkout?notice=failed", Message: s.loc.T("place.refused")})
 	case errors.Is(err, checkout.ErrForeignToken):
 		// An honest shopper never gets here unless Klarna's session did not
 		// confirm the approval; Klarna's own callback may still place the
 		// order, so the script keeps watching the checkout's status.
-		return c.JSON(http.StatusOK, placeResponse{Status: "unconfirmed",
-			Message: "We could not match this approval to your checkout. If Klarna confirms it, your order appears in a moment; otherwise nothing is charged."})
+		return c.JSON(http.StatusOK, placeResponse{Status: "unconfirmed", Message: s.loc.T("place.unconfirmed")})
 	}
 	// Klarna, or the database, could not be reached before any order was
 	// made: the Place contract reports every later failure as in progress.
 	h.log.ErrorContext(ctx, "placing the order failed before reaching Klarna", "checkout", co.ID, "error", err)
-	return c.JSON(http.StatusOK, placeResponse{Status: "unavailable",
-		Message: "We could not confirm your order just now. Your approval is kept: press Pay again in a moment. You will not be charged twice."})
+	return c.JSON(http.StatusOK, placeResponse{Status: "unavailable", Message: s.loc.T("place.unavailable")})
 }
 
 // statusResponse tells the checkout script what became of the shopper's
@@ -201,11 +196,11 @@ func (h *Handler) confirmation(c echo.Context) error {
 	ref := c.Param("ref")
 	if !s.ownsOrder(ref) {
 		// 404, not 403: another shopper's order reference reveals nothing.
-		return echo.NewHTTPError(http.StatusNotFound, "We could not find that order in this browser.")
+		return echo.NewHTTPError(http.StatusNotFound, "error.order_not_in_browser")
 	}
 	co, err := h.checkout.Checkout(c.Request().Context(), ref)
 	if errors.Is(err, checkout.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "We could not find that order.")
+		return echo.NewHTTPError(http.StatusNotFound, "error.order_not_found")
 	}
 	if err != nil {
 		return err
@@ -224,38 +219,32 @@ func (h *Handler) confirmation(c echo.Context) error {
 		// The order is placed: empty the cart it came from.
 		s.Cart, s.CheckoutID, s.Review, s.dirty = shop.Cart{}, "", "", true
 	}
-	p := views.ConfirmationPage{Base: h.base(c, s, "Order "+co.ID), Ref: co.ID, State: string(co.State),
-		KlarnaOrderID: co.KlarnaOrderID, PaymentMethod: paymentMethodLabel(co.PaymentMethod)}
+	p := views.ConfirmationPage{Base: h.base(c, s, s.loc.T("title.order", "Ref", co.ID)), Ref: co.ID, State: string(co.State),
+		KlarnaOrderID: co.KlarnaOrderID, PaymentMethod: paymentMethodLabel(co.PaymentMethod, s.loc)}
 	if co.PlacedAt != nil {
-		p.PlacedAt = co.PlacedAt.Format("2 Jan 2006, 15:04 MST")
+		p.PlacedAt = s.loc.DateTime(*co.PlacedAt)
 	}
 	switch co.State {
-	case store.StatePlaced:
-		p.StateLabel, p.StateDetail = "Thank you! Your order is confirmed.", "Klarna has accepted the payment. We will e-mail you when it ships."
-	case store.StatePendingReview:
-		p.StateLabel, p.StateDetail = "Thank you! Your order is pending review.", "Klarna is reviewing this purchase, which usually takes a few hours. We will let you know as soon as it is decided; nothing ships before."
-	case store.StateRejected:
-		p.StateLabel, p.StateDetail = "Your order could not be approved.", "Klarna did not approve this purchase after review. Nothing was charged."
-	case store.StateFailed:
-		p.StateLabel, p.StateDetail = "Your order could not be placed.", "Nothing was charged. You can go back to the cart and try again."
+	case store.StatePlaced, store.StatePendingReview, store.StateRejected, store.StateFailed:
+		p.StateLabel, p.StateDetail = s.loc.T("confirmation.label_"+string(co.State)), s.loc.T("confirmation.detail_"+string(co.State))
 	case store.StatePlacing:
-		p.StateDetail = "Klarna has approved your payment and we are confirming the order. Please keep this page open."
+		p.StateDetail = s.loc.T("confirmation.detail_placing")
 	}
-	p.SubscriptionState, p.SubscriptionDetail = subscriptionText(co)
+	p.SubscriptionState, p.SubscriptionDetail = h.subscriptionText(co, s)
 	if co.Subscription.Status == store.SubscriptionActive && h.subs != nil {
 		if r, err := h.subs.ForCheckout(c.Request().Context(), co); err == nil {
 			p.SubscriptionState = string(r.Status)
-			p.SubscriptionDetail = h.subscriptionSummary(r)
+			p.SubscriptionDetail = h.subscriptionSummary(r, s)
 			p.SubscriptionLink = h.subscriptionLink(r.ID, time.Now())
 		} else {
 			h.log.ErrorContext(c.Request().Context(), "reading the subscription of an order failed", "checkout", co.ID, "error", err)
 		}
 	}
-	if p.Fulfilment = h.fulfilment(c.Request().Context(), co); p.Fulfilment != nil && p.Fulfilment.Headline != "" {
+	if p.Fulfilment = h.fulfilment(c.Request().Context(), co, s); p.Fulfilment != nil && p.Fulfilment.Headline != "" {
 		p.StateLabel, p.StateDetail = p.Fulfilment.Headline, p.Fulfilment.Detail
 	}
 	if m, ok := shop.LookupMarket(co.Market); ok {
-		view := &shopper{Market: m, Locale: co.Locale}
+		view := &shopper{Market: m, Locale: co.Locale, loc: s.loc}
 		if cart, err := shop.DecodeCart(co.Cart, h.catalog); err == nil {
 			if priced, err := shop.Price(cart, m, co.Locale, h.catalog); err == nil {
 				p.Lines, p.Summary = h.lines(priced, view), h.summary(priced, view)
@@ -266,14 +255,21 @@ func (h *Handler) confirmation(c echo.Context) error {
 	return render(c, http.StatusOK, views.ConfirmationView(p))
 }
 
-func paymentMethodLabel(m string) string {
+// methodDetail is the stored detail of a payment method: "(30 days)",
+// "(3 instalments)" (checkout.place).
+var methodDetail = regexp.MustCompile(`^\((\d+) (days|instalments)\)$`)
+
+// paymentMethodLabel names Klarna's payment method ("invoice 30 days") in
+// words of the page's language.
+func paymentMethodLabel(m string, loc *i18n.Localizer) string {
 	name, detail, _ := strings.Cut(m, " ")
-	label := map[string]string{
-		"invoice": "Pay later", "fixed_amount": "Pay in parts", "direct_debit": "Pay now (direct debit)",
-		"direct_bank_transfer": "Pay now (bank transfer)", "card": "Card", "pay_later_by_card": "Pay later by card",
-	}[name]
-	if label == "" {
-		label = name
+	label := name
+	if loc.Has("method." + name) {
+		label = loc.T("method." + name)
+	}
+	if m := methodDetail.FindStringSubmatch(detail); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		detail = loc.T("method."+m[2], "Count", n)
 	}
 	if detail != "" {
 		label += " " + detail
@@ -362,44 +358,45 @@ func (h *Handler) notificationCallback(c echo.Context) error {
 }
 
 // subscriptionSummary is one sentence about a subscription for its shopper.
-func (h *Handler) subscriptionSummary(r *store.Recurring) string {
-	name, rhythm := planWords(r.Plan)
+func (h *Handler) subscriptionSummary(r *store.Recurring, s *shopper) string {
+	name, rhythm := h.planText(r.Plan, s)
 	switch r.Status {
 	case store.RecurringCancelled:
-		return name + " is cancelled: nothing more will be charged."
+		return s.loc.T("subscription.summary_cancelled", "Name", name)
 	case store.RecurringPaused:
-		return name + " is paused: no charges until it is resumed."
+		return s.loc.T("subscription.summary_paused", "Name", name)
 	}
-	out := "Active: " + name + ", " + rhythm + ", paid with Klarna each time."
+	out := s.loc.T("subscription.summary_active", "Name", name, "Rhythm", rhythm)
 	if next, ok := h.subs.Next(r); ok {
 		view := &shopper{Locale: r.Locale}
 		view.Market, _ = shop.LookupMarket(r.Market)
-		out += " Next charge: " + h.money(next.Amount, view) + " on " + next.At.Format("2 January 2006") + "."
+		out += " " + s.loc.T("subscription.summary_next", "Amount", h.money(next.Amount, view), "Date", s.loc.Date(next.At))
 	}
 	return out
 }
 
 // subscriptionText describes an order's subscription to its shopper.
-func subscriptionText(co *store.Checkout) (state, detail string) {
+func (h *Handler) subscriptionText(co *store.Checkout, s *shopper) (state, detail string) {
 	sub := co.Subscription
 	if sub.Plan == "" {
 		return "", ""
 	}
-	name, rhythm := planWords(sub.Plan)
+	name, rhythm := h.planText(sub.Plan, s)
 	switch sub.Status {
 	case store.SubscriptionActive:
-		next := ""
+		out := s.loc.T("subscription.summary_active", "Name", name, "Rhythm", rhythm)
 		if sub.Next != nil {
-			next = " Next delivery: " + sub.Next.Format("2 January 2006") + "."
+			out += " " + s.loc.T("subscription.next_delivery", "Date", s.loc.Date(*sub.Next))
 		}
-		return "active", "Active: " + name + ", " + rhythm + ", paid with Klarna each time." + next
+		return "active", out
 	case store.SubscriptionNeedsAttention:
-		return "needs_attention", "Your order is placed, but we could not set up the recurring payment with Klarna yet. We will contact you; nothing more is needed from you now."
+		return "needs_attention", s.loc.T("subscription.needs_attention")
 	}
-	return "pending", "Setting up " + name + " (" + rhythm + ") with Klarna…"
+	return "pending", s.loc.T("subscription.setting_up", "Name", name, "Rhythm", rhythm)
 }
 
-// planWords turns a stored plan ("MONTH:1:Name") into words.
+// planWords turns a stored plan ("MONTH:1:Name") into words, in English
+// (the orders area).
 func planWords(plan string) (name, rhythm string) {
 	parts := strings.SplitN(plan, ":", 3)
 	if len(parts) != 3 {
@@ -407,6 +404,16 @@ func planWords(plan string) (name, rhythm string) {
 	}
 	n, _ := strconv.Atoi(parts[1])
 	return parts[2], shop.Plan{Interval: parts[0], IntervalCount: n}.Describe()
+}
+
+// planText is planWords in the shopper's language.
+func (h *Handler) planText(plan string, s *shopper) (name, rhythm string) {
+	parts := strings.SplitN(plan, ":", 3)
+	if len(parts) != 3 {
+		return plan, ""
+	}
+	n, _ := strconv.Atoi(parts[1])
+	return h.catalog.PlanName(parts[2], s.loc.Lang()), h.rhythm(s, shop.Plan{Interval: parts[0], IntervalCount: n})
 }
 
 // startReview records that Klarna asked for a separate finalize step
@@ -417,10 +424,10 @@ func (h *Handler) startReview(c echo.Context) error {
 		Category string `json:"payment_method_category"`
 	}
 	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 4<<10)).Decode(&req); err != nil || req.Category == "" || len(req.Category) > 64 {
-		return echo.NewHTTPError(http.StatusBadRequest, "The payment method is missing.")
+		return echo.NewHTTPError(http.StatusBadRequest, "error.method_missing")
 	}
 	if s.CheckoutID == "" {
-		return c.JSON(http.StatusOK, placeResponse{Status: "expired", Message: "Your checkout has expired. Reload the page to start again."})
+		return c.JSON(http.StatusOK, placeResponse{Status: "expired", Message: s.loc.T("place.expired")})
 	}
 	s.Review, s.dirty = req.Category, true
 	return c.JSON(http.StatusOK, placeResponse{Status: "review", RedirectURL: "/checkout/review"})
@@ -442,10 +449,11 @@ func (h *Handler) reviewPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b := h.base(c, s, "Review your order")
+	b := h.base(c, s, s.loc.T("title.review"))
 	b.Scripts = []string{static.Path("js/checkout.js"), h.cfg.WidgetScript}
 	return render(c, http.StatusOK, views.ReviewView(views.ReviewPage{
 		Base: b, Ref: co.ID, Lines: h.lines(priced, s), Summary: h.summary(priced, s), ClientToken: co.ClientToken, Category: s.Review,
+		Messages: h.checkoutMessages(s),
 	}))
 }
 
@@ -457,23 +465,35 @@ func (h *Handler) reviewPage(c echo.Context) error {
 func (h *Handler) cancelReview(c echo.Context) error {
 	s := shopperOf(c)
 	s.Review, s.dirty = "", true
-	s.setFlash("Payment cancelled. Nothing was charged, and your cart is saved.")
+	s.setFlash(s.loc.T("flash.payment_cancelled"))
 	return c.Redirect(http.StatusSeeOther, "/cart")
 }
 
 // sessionFailureMessage is what the shopper is told, and the status of the
 // page, when Klarna cannot take the payment, by the kind of failure.
-func sessionFailureMessage(class checkout.Class, m shop.Market) (int, string) {
-	const safe = " Nothing has been charged and your cart is saved."
+func sessionFailureMessage(class checkout.Class, s *shopper) (int, string) {
+	safe, m := s.loc.T("unavailable.safe"), s.Market
 	switch class {
 	case checkout.ClassCredentials:
-		return http.StatusServiceUnavailable, "We cannot take payments with Klarna right now because of a problem on our side, and we have been told." + safe + " Please try again later."
+		return http.StatusServiceUnavailable, s.loc.T("unavailable.credentials") + " " + safe + " " + s.loc.T("unavailable.later")
 	case checkout.ClassMarket:
-		return http.StatusServiceUnavailable, "Paying with Klarna is not available for " + m.Name + " (" + m.Currency + ") at the moment." + safe + " Please try again later."
+		return http.StatusServiceUnavailable, s.loc.T("unavailable.market", "Country", s.loc.T("market."+m.Code), "Currency", m.Currency) + " " + safe + " " + s.loc.T("unavailable.later")
 	case checkout.ClassBadRequest:
-		return http.StatusInternalServerError, "Klarna could not accept this order because of a fault on our side, which we have logged." + safe + " Please try again later."
+		return http.StatusInternalServerError, s.loc.T("unavailable.bad_request") + " " + safe + " " + s.loc.T("unavailable.later")
 	case checkout.ClassRateLimited:
-		return http.StatusServiceUnavailable, "Klarna is very busy just now." + safe + " Please try again in a few seconds."
+		return http.StatusServiceUnavailable, s.loc.T("unavailable.rate_limited") + " " + safe + " " + s.loc.T("unavailable.seconds")
 	}
-	return http.StatusServiceUnavailable, "We could not reach Klarna just now." + safe + " Please try again in a moment."
+	return http.StatusServiceUnavailable, s.loc.T("unavailable.outage") + " " + safe + " " + s.loc.T("unavailable.moment")
+}
+
+// checkoutMessages are the checkout script's words (the messages js.*)
+// in the shopper's language, handed to it in a JSON block (no inline
+// script runs under the Content-Security-Policy). {name} and {fields} are
+// filled in by the script.
+func (h *Handler) checkoutMessages(s *shopper) map[string]string {
+	out := make(map[string]string, len(h.jsMessages))
+	for _, id := range h.jsMessages {
+		out[strings.TrimPrefix(id, "js.")] = s.loc.T(id, "Name", "{name}", "Fields", "{fields}")
+	}
+	return out
 }

@@ -75,15 +75,17 @@ func wantsJSON(c echo.Context) bool {
 		strings.Contains(r.Header.Get("Accept"), "application/json") && !strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
+// headings are the message ids of the error pages' headings by status;
+// other statuses get error.heading.
 var headings = map[int]string{
-	http.StatusBadRequest:            "That did not work",
-	http.StatusUnauthorized:          "Please sign in",
-	http.StatusForbidden:             "Not allowed",
-	http.StatusNotFound:              "Page not found",
-	http.StatusMethodNotAllowed:      "Not allowed",
-	http.StatusRequestEntityTooLarge: "Too much at once",
-	http.StatusTooManyRequests:       "Slow down a little",
-	http.StatusServiceUnavailable:    "Back in a moment",
+	http.StatusBadRequest:            "error.heading_400",
+	http.StatusUnauthorized:          "error.heading_401",
+	http.StatusForbidden:             "error.heading_403",
+	http.StatusNotFound:              "error.heading_404",
+	http.StatusMethodNotAllowed:      "error.heading_403",
+	http.StatusRequestEntityTooLarge: "error.heading_413",
+	http.StatusTooManyRequests:       "error.heading_429",
+	http.StatusServiceUnavailable:    "error.heading_503",
 }
 
 // ErrorHandler is the one place errors become responses: it maps them to a
@@ -93,15 +95,34 @@ func (h *Handler) ErrorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, msg := http.StatusInternalServerError, "Something went wrong on our side. Your cart is safe; please try again."
+	s := shopperOf(c)
+	if s == nil || s.loc == nil {
+		// Outside the shop's routes (static files, Klarna's callbacks):
+		// the default market's language.
+		s = &shopper{}
+		s.Market, s.Locale = h.defaultMarket()
+		h.speak(c, s)
+	}
+	// Handlers give message ids for what the shopper reads; Klarna's
+	// callbacks and the orders area give plain English.
+	status, msg := http.StatusInternalServerError, "error.internal"
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		status = he.Code
 		if m, ok := he.Message.(string); ok && status < 500 {
 			msg = m
-		} else if status == http.StatusNotFound {
-			msg = "We could not find that page."
 		}
+		if msg == http.StatusText(status) {
+			// Echo's own errors (no route, body too large) say only the
+			// status.
+			msg = map[int]string{http.StatusNotFound: "error.page_not_found", http.StatusRequestEntityTooLarge: "error.too_large"}[status]
+			if msg == "" {
+				msg = "error.generic"
+			}
+		}
+	}
+	if s.loc.Has(msg) {
+		msg = s.loc.T(msg)
 	}
 	if status >= 500 {
 		h.log.ErrorContext(c.Request().Context(), "request failed", "error", err, "path", c.Request().URL.Path)
@@ -114,15 +135,11 @@ func (h *Handler) ErrorHandler(err error, c echo.Context) {
 		c.JSON(status, map[string]string{"error": msg})
 		return
 	}
-	s := shopperOf(c)
-	if s == nil {
-		s = &shopper{}
-		s.Market, s.Locale = h.defaultMarket()
-	}
 	heading := headings[status]
 	if heading == "" {
-		heading = "Something went wrong"
+		heading = "error.heading"
 	}
+	heading = s.loc.T(heading)
 	if rerr := render(c, status, views.ErrorView(views.ErrorPage{Base: h.base(c, s, heading), Status: status, Heading: heading, Message: msg})); rerr != nil {
 		c.String(status, msg)
 	}

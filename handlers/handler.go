@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"storefront/checkout"
+	"storefront/i18n"
 	"storefront/shop"
 	"storefront/store"
 	"storefront/views"
@@ -58,6 +59,9 @@ type Config struct {
 	// Klarna's answers are served to the browser on the browser's origin.
 	SimulatorBase string
 	KlarnaHosts   CSPHosts
+	// OSM is Klarna's on-site messaging library; its zero value shows no
+	// placements.
+	OSM           OSM
 	AdminPassword string
 	Secure        bool // public URL is https
 	SessionKeys   [][]byte
@@ -128,9 +132,20 @@ type Handler struct {
 	catalog  *shop.Catalog
 	sessions *sessions.CookieStore
 	log      *slog.Logger
-	grids    sync.Map // gridKey -> rendered product grid
+	grids    sync.Map // gridKey -> the catalog's product list (shop.go)
 	hosts    hostSet
-	markets  markets
+	// i18n is every language's messages; matcher matches a browser's
+	// Accept-Language against the offered markets' locales.
+	i18n    *i18n.Catalog
+	matcher *i18n.Matcher
+	// jsMessages are the ids of the checkout script's messages.
+	jsMessages []string
+	// marketLists and languages are the switchers' entries by
+	// switcherKey (lang.go).
+	marketLists, languages sync.Map
+	// categoryLists are the catalog's categories by locale (shop.go).
+	categoryLists sync.Map
+	markets       markets
 	// logins limits failed logins to the orders area; adminPassword is the
 	// SHA-256 of ADMIN_PASSWORD.
 	logins        *loginGuard
@@ -167,8 +182,14 @@ func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Log
 		cfg.LinkKeys = [][]byte{cfg.SessionKeys[0]}
 	}
 	h := &Handler{cfg: cfg, crossOrigin: http.NewCrossOriginProtection(), checkout: co, db: db, catalog: cat, sessions: cs, log: log,
-		hosts: allowedHosts(cfg), markets: newMarkets(cfg.Markets),
+		hosts: allowedHosts(cfg), markets: newMarkets(cfg.Markets), i18n: i18n.MustLoad(),
 		logins: newLoginGuard(cfg.LoginLimits), adminPassword: sha256.Sum256([]byte(cfg.AdminPassword))}
+	h.matcher = i18n.NewMatcher(offeredLocales(h.markets))
+	for _, id := range h.i18n.IDs(i18n.Fallback) {
+		if strings.HasPrefix(id, "js.") {
+			h.jsMessages = append(h.jsMessages, id)
+		}
+	}
 	for _, o := range opts {
 		o(h)
 	}
@@ -178,15 +199,27 @@ func New(cfg Config, co Checkout, db Readiness, cat *shop.Catalog, log *slog.Log
 // base fills the layout's view model.
 func (h *Handler) base(c echo.Context, s *shopper, title string) views.Base {
 	b := views.Base{
-		Title: title, Lang: strings.SplitN(s.Locale, "-", 2)[0], Path: c.Request().URL.Path,
+		Title: title, Lang: s.loc.Lang(), Path: c.Request().URL.Path,
 		Market: s.Market.Code, CartCount: s.Cart.Count(), CSRF: s.CSRF, Flash: s.takeFlash(),
-		Mode: h.cfg.Mode, ModeDetail: h.cfg.ModeDetail, Simulator: h.cfg.Simulator, InspectURL: h.cfg.InspectorURL,
+		Mode: h.modeName(s), ModeDetail: h.cfg.ModeDetail, Simulator: h.cfg.Simulator, InspectURL: h.cfg.InspectorURL,
+		Markets: h.marketOptions(s), Languages: h.languageOptions(s), Suggestion: h.suggestion(c, s),
 	}
-	b.MarketOptions = h.markets.options[s.Market.Code]
 	if d, ok := h.cfg.MarketDetail[s.Market.Code]; ok {
 		b.ModeDetail = d
 	}
 	return b
+}
+
+// modeName names the payment mode in the page's language.
+func (h *Handler) modeName(s *shopper) string {
+	id := map[string]string{
+		"Klarna simulator": "mode.simulator", "Klarna simulator (standalone)": "mode.standalone",
+		"Klarna playground": "mode.playground", "Klarna production": "mode.production",
+	}[h.cfg.Mode]
+	if id == "" {
+		return h.cfg.Mode
+	}
+	return s.loc.T(id)
 }
 
 func (h *Handler) money(minor int64, s *shopper) string {

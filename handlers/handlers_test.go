@@ -47,6 +47,8 @@ type options struct {
 	wrap func(store.Store) store.Store
 	// logs receives the shop's logs (JSON lines) when set.
 	logs io.Writer
+	// osm is the on-site messaging library; none when zero.
+	osm handlers.OSM
 }
 
 func newEnv(t testing.TB, o options) *env {
@@ -84,6 +86,7 @@ func newEnv(t testing.TB, o options) *env {
 	h := handlers.New(handlers.Config{
 		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simURL + "/kp/lib/v1/api.js",
 		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits, TrustProxy: o.trustProxy,
+		OSM: o.osm,
 	}, svc, db, cat, log, handlers.WithOrders(om), handlers.WithSubscriptions(subs))
 	h.Routes(e, static.Handler(), nil)
 	t.Cleanup(svc.Wait)

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"net/url"
 	"slices"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"storefront/shop"
-	"storefront/views"
 )
 
 // markets are the markets the shop offers: those whose Klarna region has
@@ -17,14 +15,12 @@ import (
 // from a form or a cookie, and never reach the checkout.
 type markets struct {
 	offered map[string]shop.Market
+	list    []shop.Market // offered, sorted by name
 	def     shop.Market
-	// options is the switcher's rendered option list for each selected
-	// market, built once: every page shows it.
-	options map[string]string
 }
 
 func newMarkets(codes []string) markets {
-	m := markets{offered: map[string]shop.Market{}, options: map[string]string{}}
+	m := markets{offered: map[string]shop.Market{}}
 	var list []shop.Market
 	for _, mk := range shop.Markets() {
 		if len(codes) == 0 || slices.Contains(codes, mk.Code) {
@@ -35,20 +31,9 @@ func newMarkets(codes []string) markets {
 	if len(list) == 0 {
 		panic("handlers: none of the configured markets exists: " + strings.Join(codes, ", "))
 	}
-	m.def = list[0]
+	m.list, m.def = list, list[0]
 	if d, ok := m.offered[shop.DefaultMarket]; ok {
 		m.def = d
-	}
-	for _, selected := range list {
-		var opts []views.MarketOption
-		for _, mk := range list {
-			opts = append(opts, views.MarketOption{Code: mk.Code, Label: mk.Name + " · " + mk.Currency, Selected: mk.Code == selected.Code})
-		}
-		html, err := views.Render(context.Background(), views.MarketOptions(opts))
-		if err != nil {
-			panic("rendering the market switcher: " + err.Error())
-		}
-		m.options[selected.Code] = string(html)
 	}
 	return m
 }

@@ -167,14 +167,14 @@ func TestCheckoutFailureMessages(t *testing.T) {
 		market, class string
 		err           error
 		status        int
-		says          string
+		says, safe    string // in the market's language
 		retry         bool
 	}{
-		{"GB", "credentials_refused", nil, 503, "problem on our side", false},
-		{"US", "market_not_enabled", nil, 503, "not available for United States (USD)", false},
-		{"DE", "bad_request", &klarna.Error{StatusCode: 400, ErrorCode: "BAD_VALUE", ErrorMessages: []string{"Bad value: order_lines[0].tax_rate"}}, 500, "fault on our side", false},
-		{"NL", "rate_limited", &klarna.Error{StatusCode: 429, ErrorCode: "RATE_LIMITED"}, 503, "very busy", true},
-		{"SE", "outage", &klarna.Error{StatusCode: 503}, 503, "could not reach Klarna", true},
+		{"GB", "credentials_refused", nil, 503, "problem on our side", "Nothing has been charged", false},
+		{"US", "market_not_enabled", nil, 503, "not available for United States (USD)", "Nothing has been charged", false},
+		{"DE", "bad_request", &klarna.Error{StatusCode: 400, ErrorCode: "BAD_VALUE", ErrorMessages: []string{"Bad value: order_lines[0].tax_rate"}}, 500, "Fehlers bei uns", "Es wurde nichts belastet", false},
+		{"NL", "rate_limited", &klarna.Error{StatusCode: 429, ErrorCode: "RATE_LIMITED"}, 503, "erg druk bij Klarna", "Er is niets afgeschreven", true},
+		{"SE", "outage", &klarna.Error{StatusCode: 503}, 503, "fick inte kontakt med Klarna", "Inget har debiterats", true},
 	} {
 		fake.set(tc.err)
 		s := (&env{srv: srv}).shopper(t)
@@ -184,7 +184,7 @@ func TestCheckoutFailureMessages(t *testing.T) {
 		s.post("/cart/add", url.Values{"product": {"stoneware-mug"}, "quantity": {"1"}})
 		resp, doc := s.get("/checkout")
 		box := doc.Find(`[data-testid=klarna-unavailable]`)
-		if resp.StatusCode != tc.status || box.AttrOr("data-class", "") != tc.class || !strings.Contains(box.Text(), tc.says) || !strings.Contains(box.Text(), "Nothing has been charged") {
+		if resp.StatusCode != tc.status || box.AttrOr("data-class", "") != tc.class || !strings.Contains(box.Text(), tc.says) || !strings.Contains(box.Text(), tc.safe) {
 			t.Errorf("%s: %d %q %q", tc.market, resp.StatusCode, box.AttrOr("data-class", ""), strings.TrimSpace(box.Text()))
 		}
 		if got := box.Find(`a[href="/checkout"]`).Length() == 1; got != tc.retry {

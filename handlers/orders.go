@@ -78,7 +78,7 @@ func (h *Handler) orderView(c echo.Context, s *shopper, o *orders.Order) views.O
 	b := h.base(c, s, "Order "+co.ID)
 	b.Styles = []string{ordersCSS}
 	p := views.OrderPage{Base: b, Ref: co.ID, State: string(co.State), Market: co.Market,
-		PaymentMethod: paymentMethodLabel(co.PaymentMethod), Version: strconv.FormatInt(co.Version, 10), KlarnaOrderID: co.KlarnaOrderID,
+		PaymentMethod: paymentMethodLabel(co.PaymentMethod, s.loc), Version: strconv.FormatInt(co.Version, 10), KlarnaOrderID: co.KlarnaOrderID,
 		FraudStatus: co.FraudStatus, Hold: co.Hold, NeedsLink: co.KlarnaOrderID == "", Currency: co.Currency,
 		Authorized: o.Money(o.Authorized), Captured: o.Money(o.Captured), Refunded: o.Money(o.Refunded), Remaining: o.Money(o.Remaining),
 		ExpiryEstimated: o.ExpiryEstimated, ExpiresSoon: o.ExpiresSoon, Why: map[string]string{},
@@ -373,7 +373,7 @@ func (h *Handler) attention(c echo.Context) []views.AttentionRow {
 
 // fulfilment is what the shopper's confirmation page says happened after
 // the order: shipped, refunded, cancelled. Nil when nothing did.
-func (h *Handler) fulfilment(ctx context.Context, co *store.Checkout) *views.Fulfilment {
+func (h *Handler) fulfilment(ctx context.Context, co *store.Checkout, s *shopper) *views.Fulfilment {
 	if h.orders == nil || !co.State.IsOrder() {
 		return nil
 	}
@@ -388,21 +388,25 @@ func (h *Handler) fulfilment(ctx context.Context, co *store.Checkout) *views.Ful
 	o := &orders.Order{Checkout: co}
 	v := &views.Fulfilment{Cancelled: f.Cancelled, Released: f.Released, Partly: f.Captured > 0 && f.Captured < co.Amount && !f.Released && !f.Cancelled}
 	for _, sh := range f.Shipments {
-		v.Shipments = append(v.Shipments, views.ShipmentRow{When: sh.At.Format("2 Jan 2006"), Amount: o.Money(sh.Amount), Carrier: sh.Carrier,
+		v.Shipments = append(v.Shipments, views.ShipmentRow{When: s.loc.Date(sh.At), Amount: o.Money(sh.Amount), Carrier: sh.Carrier,
 			TrackingNumber: sh.TrackingNumber, TrackingURL: sh.TrackingURI, Digital: sh.Digital})
 	}
 	if f.Refunded > 0 {
 		v.Refunded = o.Money(f.Refunded)
 	}
+	state := ""
 	switch {
 	case f.Cancelled:
-		v.Headline, v.Detail = "Your order was cancelled.", "Nothing was sent and you have not been charged."
+		state = "cancelled"
 	case f.Captured > 0 && f.Refunded >= f.Captured:
-		v.Headline, v.Detail = "Your order was refunded.", "Everything you were charged for has been refunded."
+		state = "refunded"
 	case len(v.Shipments) > 0 && v.Shipments[len(v.Shipments)-1].Digital:
-		v.Headline, v.Detail = "Thank you! Your order was delivered.", "The download link is in your e-mail. Klarna has charged you for it."
+		state = "delivered"
 	case len(v.Shipments) > 0:
-		v.Headline, v.Detail = "Your order is on its way.", "Klarna charges you for what has shipped."
+		state = "shipped"
+	}
+	if state != "" {
+		v.Headline, v.Detail = s.loc.T("fulfilment.headline_"+state), s.loc.T("fulfilment.detail_"+state)
 	}
 	return v
 }

@@ -87,5 +87,5 @@ func (h *Handler) unrouted(c echo.Context) error {
 	if r.Method == http.MethodOptions {
 		return c.NoContent(http.StatusNoContent)
 	}
-	return echo.NewHTTPError(http.StatusMethodNotAllowed, "This page cannot be used that way.")
+	return echo.NewHTTPError(http.StatusMethodNotAllowed, "error.method")
 }

@@ -75,6 +75,7 @@ func (h *Handler) Routes(e *echo.Echo, assets http.Handler, sim http.Handler) {
 	g.POST("/cart/discount", h.applyDiscount)
 	g.POST("/cart/discount/remove", h.removeDiscount)
 	g.POST("/market", h.setMarket)
+	g.POST("/language", h.setLanguage)
 	g.Match(getHead, "/checkout", h.checkoutPage, h.rateLimit(limits.Checkout, limits.Burst))
 	g.POST("/checkout/place", h.place, h.rateLimit(limits.Place, limits.Burst))
 	g.GET("/checkout/status", h.checkoutStatus)
@@ -224,10 +225,10 @@ func (h *Handler) rateLimit(r float64, burst int) echo.MiddlewareFunc {
 		Store:               store,
 		IdentifierExtractor: func(c echo.Context) (string, error) { return clientKey(c.RealIP()), nil },
 		ErrorHandler: func(c echo.Context, err error) error {
-			return echo.NewHTTPError(http.StatusForbidden, "We could not tell who you are.")
+			return echo.NewHTTPError(http.StatusForbidden, "error.no_client")
 		},
 		DenyHandler: func(c echo.Context, id string, err error) error {
-			return echo.NewHTTPError(http.StatusTooManyRequests, "You are going a little fast. Please wait a few seconds and try again; your cart is safe.")
+			return echo.NewHTTPError(http.StatusTooManyRequests, "error.rate_limited")
 		},
 	})
 }

@@ -15,7 +15,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"storefront/i18n"
 	"storefront/shop"
+	"storefront/views"
 )
 
 const (
@@ -40,8 +42,14 @@ func SessionKeys(secrets []string) [][]byte {
 // shopper is the state kept in the cookie session: the cart, the market,
 // the current checkout and the orders this browser may look at.
 type shopper struct {
-	Cart       shop.Cart
-	Market     shop.Market
+	Cart   shop.Cart
+	Market shop.Market
+	// MarketChosen is true once the shopper picked a market (the cookie
+	// names one); until then the page may suggest one (lang.go).
+	MarketChosen bool
+	// Lang is the language the shopper chose, "" for the market's own;
+	// Locale is what they see: the market's locale in that language.
+	Lang       string
 	Locale     string
 	CheckoutID string
 	// Review is the payment category awaiting Klarna.Payments.finalize on
@@ -57,6 +65,8 @@ type shopper struct {
 	Orders    []string
 	flash     string
 	dirty     bool
+	// loc speaks Locale (the orders area: English).
+	loc *i18n.Localizer
 }
 
 // hasSession reports whether the visitor has a session (or is about to get
@@ -130,20 +140,19 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 			// Unknown, or no longer offered (its Klarna account is gone).
 			m = h.markets.def
 		}
-		s.Market, s.Locale = m, str("locale")
-		if !m.HasLocale(s.Locale) {
-			s.Locale = m.Locale()
-		}
+		s.Market, s.MarketChosen, s.Lang = m, ok, str("lang")
+		s.Locale = localeFor(m, s.Lang)
 		s.CheckoutID, s.CSRF, s.flash, s.Review = str("checkout"), str("csrf"), str("flash"), str("review")
 		s.BrowserID = str("bid")
 		s.CartSince, _ = strconv.ParseInt(str("since"), 10, 64)
 		if o := str("orders"); o != "" {
 			s.Orders = strings.Split(o, ",")
 		}
+		h.speak(c, s)
 		if reset {
 			h.log.InfoContext(r.Context(), "unreadable session cookie; starting a new session", "error", err)
-			s = &shopper{Market: s.Market, Locale: s.Locale}
-			s.setFlash("We could not read your saved cart, so we started a new one.")
+			s = &shopper{Market: s.Market, MarketChosen: s.MarketChosen, Lang: s.Lang, Locale: s.Locale, loc: s.loc}
+			s.setFlash(s.loc.T("flash.session_reset"))
 		}
 		// A visitor who has done nothing yet has no session and gets no
 		// cookie: the page is the same for everyone and may be cached. The
@@ -177,8 +186,12 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 			if s.CartSince != 0 {
 				since = strconv.FormatInt(s.CartSince, 10)
 			}
+			market := ""
+			if s.MarketChosen {
+				market = s.Market.Code
+			}
 			sess.Values = map[any]any{
-				"cart": s.Cart.Encode(), "market": s.Market.Code, "locale": s.Locale, "checkout": s.CheckoutID,
+				"cart": s.Cart.Encode(), "market": market, "lang": s.Lang, "checkout": s.CheckoutID,
 				"csrf": s.CSRF, "orders": strings.Join(s.Orders, ","), "flash": s.flash, "review": s.Review, "bid": s.BrowserID, "since": since,
 			}
 			if err := sess.Save(r, c.Response().Writer); err != nil {
@@ -187,6 +200,19 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 		})
 		return next(c)
 	}
+}
+
+// speak gives the request the shopper's language: the shopper's
+// localizer, and the same in the context the views render with. The orders
+// area speaks English.
+func (h *Handler) speak(c echo.Context, s *shopper) {
+	r := c.Request()
+	if strings.HasPrefix(r.URL.Path, "/admin") {
+		s.loc = h.i18n.For("en-GB")
+	} else {
+		s.loc = h.i18n.For(s.Locale)
+	}
+	c.SetRequest(r.WithContext(views.WithTranslator(r.Context(), s.loc)))
 }
 
 func shopperOf(c echo.Context) *shopper {
@@ -218,7 +244,7 @@ func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
 			return next(c)
 		}
-		refused := echo.NewHTTPError(http.StatusForbidden, "Your session has expired or the form is out of date. Please go back, reload the page and try again.")
+		refused := echo.NewHTTPError(http.StatusForbidden, "error.csrf")
 		if err := h.crossOrigin.Check(r); err != nil {
 			return refused
 		}

@@ -3,23 +3,41 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"storefront/shop"
 	"storefront/views"
 )
 
-func (h *Handler) taxNote(m shop.Market) string {
-	if m.Regime == shop.TaxAdded {
-		return "Prices exclude sales tax, which is added at checkout."
+func (h *Handler) taxNote(s *shopper) string {
+	if s.Market.Regime == shop.TaxAdded {
+		return s.loc.T("tax.excluded")
 	}
-	return fmt.Sprintf("Prices include %s.", m.TaxName)
+	return s.loc.T("tax.included", "Tax", h.taxName(s))
+}
+
+// taxName is the market's tax in the page's language: "VAT", "moms".
+func (h *Handler) taxName(s *shopper) string { return s.loc.T("tax.name." + s.Market.Code) }
+
+// categories are the catalog's categories, named in the page's language.
+// They are made once per locale and shared (read-only).
+func (h *Handler) categories(s *shopper) []views.Category {
+	if v, ok := h.categoryLists.Load(s.loc.Locale()); ok {
+		return v.([]views.Category)
+	}
+	var out []views.Category
+	for _, c := range h.catalog.Categories() {
+		out = append(out, views.Category{Key: c, Name: s.loc.T("category." + c)})
+	}
+	h.categoryLists.Store(s.loc.Locale(), out)
+	return out
 }
 
 // catalog lists the products, optionally of one category.
@@ -27,55 +45,65 @@ func (h *Handler) catalogPage(c echo.Context) error {
 	s := shopperOf(c)
 	cat := c.QueryParam("category")
 	if cat != "" && !slices.Contains(h.catalog.Categories(), cat) {
-		return echo.NewHTTPError(http.StatusNotFound, "We have no category called that.")
+		return echo.NewHTTPError(http.StatusNotFound, "error.category_not_found")
 	}
 	grid, err := h.grid(c.Request().Context(), s, cat)
 	if err != nil {
 		return err
 	}
 	return renderPublic(c, s, views.CatalogView(views.CatalogPage{
-		Base: h.base(c, s, "Shop"), Categories: h.catalog.Categories(), Category: cat, Grid: grid, TaxNote: h.taxNote(s.Market),
+		Base: h.base(c, s, s.loc.T("title.shop")), Categories: h.categories(s), Category: cat, Grid: grid, TaxNote: h.taxNote(s),
 	}))
 }
 
 type gridKey struct{ market, locale, category string }
 
-// grid renders the product list for a market, locale and category once and
-// keeps it: it is the same for every shopper, and the costliest part of the
-// catalog page. The catalog does not change while the shop runs.
-func (h *Handler) grid(ctx context.Context, s *shopper, cat string) (string, error) {
+// grid is the catalog's product list for a market, locale and category. It
+// is the same for every shopper and the costliest part of the catalog page
+// (eleven cards, their prices formatted), so it is rendered once and the
+// component then writes the kept HTML. The catalog does not change while
+// the shop runs.
+func (h *Handler) grid(ctx context.Context, s *shopper, cat string) (templ.Component, error) {
 	key := gridKey{s.Market.Code, s.Locale, cat}
-	if g, ok := h.grids.Load(key); ok {
-		return g.(string), nil
+	if v, ok := h.grids.Load(key); ok {
+		return v.(templ.Component), nil
 	}
 	var cards []views.ProductCard
 	for _, pr := range h.catalog.Products(cat) {
 		price, _ := pr.Price(s.Market.Currency)
+		pr = pr.In(s.Locale)
 		cards = append(cards, views.ProductCard{ID: pr.ID, Name: pr.Name, Summary: pr.Summary, Price: h.money(price, s), Art: pr.Art, Category: pr.Category})
 	}
-	b, err := views.Render(ctx, views.ProductGrid(cards))
+	html, err := views.Render(ctx, views.ProductGrid(cards))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	h.grids.Store(key, string(b))
-	return string(b), nil
+	c := templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := w.Write(html)
+		return err
+	})
+	h.grids.Store(key, c)
+	return c, nil
 }
 
 func (h *Handler) product(c echo.Context) error {
 	s := shopperOf(c)
 	pr, ok := h.catalog.Product(c.Param("id"))
 	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, "We could not find that product. It may have sold out for good.")
+		return echo.NewHTTPError(http.StatusNotFound, "error.product_not_found")
 	}
 	price, _ := pr.Price(s.Market.Currency)
+	pr = pr.In(s.Locale)
 	b := h.base(c, s, pr.Name)
 	b.Description = pr.Summary
+	b.Messaging = h.messaging()
 	page := views.ProductPage{
-		Base: b, ID: pr.ID, Name: pr.Name, Category: pr.Category, Description: pr.Description,
-		Price: h.money(price, s), Art: pr.Art, TaxNote: h.taxNote(s.Market), MaxQuantity: shop.MaxQuantity,
+		Base: b, ID: pr.ID, Name: pr.Name, Category: pr.Category, CategoryName: s.loc.T("category." + pr.Category), Description: pr.Description,
+		Price: h.money(price, s), Art: pr.Art, TaxNote: h.taxNote(s), MaxQuantity: shop.MaxQuantity,
+		Placement: h.placement(s, price, price),
 	}
 	if pr.Plan != nil {
-		page.Plan = pr.Plan.Describe()
+		page.Plan = h.rhythm(s, *pr.Plan)
 	}
 	return renderPublic(c, s, views.ProductView(page))
 }
@@ -96,15 +124,22 @@ func quantity(c echo.Context) (int, error) {
 
 // cartError renders the cart with a message the shopper can act on.
 func (h *Handler) cartError(c echo.Context, err error) error {
-	return h.renderCart(c, http.StatusBadRequest, []string{capitalize(err.Error()) + "."})
+	s := shopperOf(c)
+	var msg string
+	switch {
+	case errors.Is(err, shop.ErrQuantity):
+		msg = s.loc.T("cart.error_quantity", "Max", shop.MaxQuantity)
+	case errors.Is(err, shop.ErrTooManyLines):
+		msg = s.loc.T("cart.error_too_many", "Count", shop.MaxLines)
+	case errors.Is(err, errBadDiscount):
+		msg = s.loc.T("cart.error_discount")
+	default:
+		msg = s.loc.T("cart.error_unknown_product")
+	}
+	return h.renderCart(c, http.StatusBadRequest, []string{msg})
 }
 
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
+var errBadDiscount = errors.New("that discount code is not valid")
 
 func (h *Handler) addToCart(c echo.Context) error {
 	s := shopperOf(c)
@@ -118,7 +153,7 @@ func (h *Handler) addToCart(c echo.Context) error {
 	}
 	s.dirty = true
 	pr, _ := h.catalog.Product(id)
-	s.setFlash(fmt.Sprintf("Added %d × %s to your cart.", q, pr.Name))
+	s.setFlash(s.loc.T("flash.added", "Count", q, "Name", pr.In(s.Locale).Name))
 	return c.Redirect(http.StatusSeeOther, "/cart")
 }
 
@@ -149,10 +184,10 @@ func (h *Handler) applyDiscount(c echo.Context) error {
 	code := c.FormValue("code")
 	d, ok := shop.LookupDiscount(code)
 	if !ok {
-		return h.cartError(c, errors.New("that discount code is not valid; check the spelling"))
+		return h.cartError(c, errBadDiscount)
 	}
 	s.Cart.Discount, s.dirty = d.Code, true
-	s.setFlash(d.Label + " applied.")
+	s.setFlash(s.loc.T("flash.discount", "Label", d.LabelIn(s.Locale)))
 	return c.Redirect(http.StatusSeeOther, "/cart")
 }
 
@@ -170,22 +205,30 @@ func (h *Handler) renderCart(c echo.Context, status int, errs []string) error {
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.CartView(views.CartPage{
-		Base: h.base(c, s, "Cart"), Lines: h.lines(priced, s), Summary: h.summary(priced, s),
+	b := h.base(c, s, s.loc.T("title.cart"))
+	p := views.CartPage{
+		Base: b, Lines: h.lines(priced, s), Summary: h.summary(priced, s),
 		DiscountCode: s.Cart.Discount, Errors: errs, MaxQuantity: shop.MaxQuantity,
-	}))
+	}
+	if len(priced.Lines) > 0 {
+		p.Placement = h.placement(s, priced.Total, 0)
+		if p.Placement != nil {
+			p.Base.Messaging = h.messaging()
+		}
+	}
+	return render(c, status, views.CartView(p))
 }
 
 func (h *Handler) lines(p *shop.Priced, s *shopper) []views.CartLine {
 	var out []views.CartLine
 	for _, l := range p.Lines {
-		cl := views.CartLine{ID: l.Product.ID, Name: l.Product.Name, Art: l.Product.Art, Quantity: int(l.Quantity),
+		cl := views.CartLine{ID: l.Product.ID, Name: l.Product.In(s.loc.Lang()).Name, Art: l.Product.Art, Quantity: int(l.Quantity),
 			Unit: h.money(l.UnitPrice, s), Total: h.money(l.Total, s)}
 		if l.Discount > 0 {
 			cl.Discount = h.money(l.Discount, s)
 		}
 		if l.Product.Plan != nil {
-			cl.Plan = l.Product.Plan.Describe()
+			cl.Plan = h.rhythm(s, *l.Product.Plan)
 		}
 		out = append(out, cl)
 	}
@@ -199,15 +242,15 @@ func (h *Handler) summary(p *shop.Priced, s *shopper) views.Summary {
 		Tax: h.money(p.Tax, s), Total: h.money(p.Total, s), TaxIncluded: m.Regime == shop.TaxIncluded,
 	}
 	if p.DiscountCode != nil {
-		sum.Discount, sum.DiscountLabel = h.money(p.Discount, s), p.DiscountCode.Label
+		sum.Discount, sum.DiscountLabel = h.money(p.Discount, s), p.DiscountCode.LabelIn(s.loc.Lang())
 	}
 	if sum.TaxIncluded {
-		sum.TaxLabel = "Includes " + m.TaxName
+		sum.TaxLabel = s.loc.T("summary.includes_tax", "Tax", s.loc.T("tax.name."+m.Code))
 	} else {
-		sum.TaxLabel = fmt.Sprintf("%s (%d.%02d%%)", m.TaxName, m.SalesTax/100, m.SalesTax%100)
+		sum.TaxLabel = s.loc.T("summary.sales_tax", "Tax", s.loc.T("tax.name."+m.Code), "Rate", s.loc.Fixed(m.SalesTax, 2))
 	}
 	if left := m.FreeAbove - (p.Merchandise - p.Discount); !p.FreeShipping && len(p.Lines) > 0 && left > 0 {
-		sum.ShippingHint = "Add " + h.money(left, s) + " more for free shipping."
+		sum.ShippingHint = s.loc.T("summary.free_shipping_hint", "Amount", h.money(left, s))
 	}
 	return sum
 }
@@ -218,11 +261,18 @@ func (h *Handler) setMarket(c echo.Context) error {
 	s := shopperOf(c)
 	m, ok := h.markets.lookup(c.FormValue("market"))
 	if !ok {
-		return echo.NewHTTPError(http.StatusBadRequest, "We do not sell in that country yet.")
+		return echo.NewHTTPError(http.StatusBadRequest, "error.market_unknown")
+	}
+	if !s.MarketChosen {
+		// Chosen now, even if it is the one shown: no more suggestions.
+		s.MarketChosen, s.dirty = true, true
 	}
 	if m.Code != s.Market.Code {
-		s.Market, s.Locale, s.dirty = m, m.Locale(), true
-		s.setFlash("Prices are now shown for " + m.Name + " in " + m.Currency + ".")
+		// The chosen language stays where the new market speaks it;
+		// otherwise the page follows the market.
+		s.Market, s.Locale, s.dirty = m, localeFor(m, s.Lang), true
+		s.loc = h.i18n.For(s.Locale)
+		s.setFlash(s.loc.T("flash.market", "Country", s.loc.T("market."+m.Code), "Currency", m.Currency))
 	}
 	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("return")))
 }

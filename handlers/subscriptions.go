@@ -74,7 +74,7 @@ func (h *Handler) signedSubscription(c echo.Context) (string, error) {
 	id := c.Param("id")
 	until, err := strconv.ParseInt(c.QueryParam("until"), 10, 64)
 	if err != nil || time.Now().Unix() > until {
-		return "", echo.NewHTTPError(http.StatusNotFound, "This subscription link has expired. Open the newest link from your order confirmation.")
+		return "", echo.NewHTTPError(http.StatusNotFound, "error.link_expired")
 	}
 	sig := c.QueryParam("sig")
 	for _, k := range h.cfg.LinkKeys {
@@ -82,7 +82,7 @@ func (h *Handler) signedSubscription(c echo.Context) (string, error) {
 			return id, nil
 		}
 	}
-	return "", echo.NewHTTPError(http.StatusNotFound, "We could not find that subscription.")
+	return "", echo.NewHTTPError(http.StatusNotFound, "error.subscription_not_found")
 }
 
 // subscriptionPage shows the shopper the next charge and lets them cancel.
@@ -93,7 +93,7 @@ func (h *Handler) subscriptionPage(c echo.Context) error {
 	}
 	r, err := h.subs.Get(c.Request().Context(), id)
 	if errors.Is(err, subscriptions.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "We could not find that subscription.")
+		return echo.NewHTTPError(http.StatusNotFound, "error.subscription_not_found")
 	}
 	if err != nil {
 		return err
@@ -107,7 +107,7 @@ func (h *Handler) subscriptionPage(c echo.Context) error {
 	}
 	switch c.QueryParam("done") {
 	case "cancelled":
-		p.Notice = "Your subscription is cancelled. Nothing more will be charged."
+		p.Notice = shopperOf(c).loc.T("subscription.notice_cancelled")
 	}
 	return render(c, http.StatusOK, views.SubscriptionView(p))
 }
@@ -119,7 +119,7 @@ func (h *Handler) cancelSubscription(c echo.Context) error {
 		return err
 	}
 	if c.Request().PostFormValue("confirm") != "yes" {
-		return echo.NewHTTPError(http.StatusBadRequest, "Tick the box to confirm that you want to cancel.")
+		return echo.NewHTTPError(http.StatusBadRequest, "error.tick_to_cancel")
 	}
 	_, err = h.subs.Cancel(c.Request().Context(), id, "shopper")
 	if err != nil && !errors.Is(err, subscriptions.ErrState) {
@@ -129,23 +129,18 @@ func (h *Handler) cancelSubscription(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, back)
 }
 
-var statusLabels = map[store.RecurringStatus]string{
-	store.RecurringActive:    "Active",
-	store.RecurringPaused:    "Paused: no charges until it is resumed",
-	store.RecurringCancelled: "Cancelled: nothing more will be charged",
-}
-
 // subscriptionView builds the page both the shopper and the operator see.
 func (h *Handler) subscriptionView(c echo.Context, r *store.Recurring) (views.SubscriptionPage, error) {
 	s := shopperOf(c)
-	name, rhythm := planWords(r.Plan)
-	p := views.SubscriptionPage{Base: h.base(c, s, name), ID: r.ID, Name: name, Rhythm: rhythm, Status: string(r.Status), StatusLabel: statusLabels[r.Status]}
+	name, rhythm := h.planText(r.Plan, s)
+	p := views.SubscriptionPage{Base: h.base(c, s, name), ID: r.ID, Name: name, Rhythm: rhythm, Status: string(r.Status),
+		StatusLabel: s.loc.T("subscription.status_" + string(r.Status))}
 	view := &shopper{Locale: r.Locale}
 	if m, ok := shop.LookupMarket(r.Market); ok {
 		view.Market = m
 	}
 	if next, ok := h.subs.Next(r); ok {
-		p.NextAt = next.At.Format("2 January 2006")
+		p.NextAt = s.loc.Date(next.At)
 		p.NextAmount = h.money(next.Amount, view)
 	}
 	periods, _, err := h.subs.History(c.Request().Context(), r.ID)
@@ -153,12 +148,12 @@ func (h *Handler) subscriptionView(c echo.Context, r *store.Recurring) (views.Su
 		return p, err
 	}
 	for _, pd := range periods {
-		ch := views.SubscriptionCharge{Period: pd.Period, Due: pd.DueAt.Format("2 Jan 2006"), Status: string(pd.Status), OrderRef: pd.OrderRef}
+		ch := views.SubscriptionCharge{Period: pd.Period, Due: s.loc.ShortDate(pd.DueAt), Status: string(pd.Status), OrderRef: pd.OrderRef}
 		if pd.Amount > 0 {
 			ch.Amount = h.money(pd.Amount, view)
 		}
 		if pd.Status == store.PeriodDeclined && pd.RetryAt != nil {
-			ch.Note = "declined; trying again on " + pd.RetryAt.Format("2 Jan 2006")
+			ch.Note = s.loc.T("charges.retry", "Date", s.loc.ShortDate(*pd.RetryAt))
 		}
 		p.Charges = append(p.Charges, ch)
 	}

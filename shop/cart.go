@@ -153,11 +153,13 @@ type Discount struct {
 	Code    string
 	Percent int64 // whole percent, 1..100
 	Label   string
+	// Labels are the label in other languages (see LabelIn).
+	Labels map[string]string
 }
 
 var discounts = map[string]Discount{
-	"FIKA10":  {Code: "FIKA10", Percent: 10, Label: "10% off everything"},
-	"WELCOME": {Code: "WELCOME", Percent: 15, Label: "15% welcome discount"},
+	"FIKA10":  {Code: "FIKA10", Percent: 10, Label: "10% off everything", Labels: discountLabels["FIKA10"]},
+	"WELCOME": {Code: "WELCOME", Percent: 15, Label: "15% welcome discount", Labels: discountLabels["WELCOME"]},
 }
 
 // LookupDiscount finds a discount code, ignoring case and spaces.

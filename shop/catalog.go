@@ -33,6 +33,9 @@ type Product struct {
 	// as "digital" lines, need no shipping, and may be captured when the
 	// order is created (see orders.Policy).
 	Digital bool
+	// Texts are the product's words in other languages, by language code
+	// (see In); Name, Summary and Description are English.
+	Texts map[string]Text
 }
 
 // Plan is a subscription's rhythm, in Klarna's terms.
@@ -111,7 +114,7 @@ func prices(gbp, sek, eur, usd, aud int64) map[string]int64 {
 // DefaultCatalog is the demo shop's range: a small coffee-and-kitchen
 // brand, "Fika & Form".
 func DefaultCatalog() *Catalog {
-	return NewCatalog([]Product{
+	return NewCatalog(translated([]Product{
 		{ID: "stoneware-mug", Name: "Stoneware mug", Category: "Kitchen", Brand: "Fika & Form", Art: "mug.svg",
 			Summary: "Hand-glazed, 350 ml, holds heat.", Tax: Standard, Prices: prices(1800, 22900, 1990, 1800, 3200),
 			Description: "Thrown in small batches and glazed by hand in a speckled oat colour. Thick walls keep your coffee warm; the wide handle fits two fingers. Dishwasher safe."},
@@ -146,5 +149,5 @@ func DefaultCatalog() *Catalog {
 		{ID: "wool-throw", Name: "Wool throw", Category: "Home", Brand: "Fika & Form", Art: "throw.svg",
 			Summary: "Lambswool, 130 × 180 cm.", Tax: Standard, Prices: prices(8900, 109900, 9900, 11000, 17900),
 			Description: "Woven in lambswool in a soft herringbone, with fringed ends. Warm enough for winter evenings, light enough for summer ones."},
-	})
+	}))
 }

@@ -105,6 +105,8 @@ func Price(cart Cart, m Market, locale string, cat *Catalog) (*Priced, error) {
 		if !ok {
 			return nil, fmt.Errorf("pricing: %w: %s", ErrUnknownProduct, it.ProductID)
 		}
+		// Klarna shows the lines in the session's language, as the page does.
+		prod = prod.In(locale)
 		unit, ok := prod.Price(m.Currency)
 		if !ok {
 			return nil, fmt.Errorf("pricing: %s has no %s price", prod.ID, m.Currency)
@@ -200,7 +202,7 @@ func (p *Priced) orderLines(shippingTax int64) []OrderLine {
 	}
 	for _, rate := range rates {
 		amount := -discountByRate[rate]
-		name := p.DiscountCode.Label
+		name := p.DiscountCode.LabelIn(p.Locale)
 		if vat && len(rates) > 1 {
 			name += fmt.Sprintf(" (%d%% %s)", rate/100, p.Market.TaxName)
 		}
@@ -211,14 +213,14 @@ func (p *Priced) orderLines(shippingTax int64) []OrderLine {
 		out = append(out, ol)
 	}
 	if p.Shipping > 0 {
-		ol := OrderLine{Kind: LineShipping, Reference: "shipping", Name: "Shipping", Quantity: 1, UnitPrice: p.Shipping, Total: p.Shipping}
+		ol := OrderLine{Kind: LineShipping, Reference: "shipping", Name: lineName("shipping", p.Locale), Quantity: 1, UnitPrice: p.Shipping, Total: p.Shipping}
 		if vat {
 			ol.TaxRate, ol.Tax = p.Market.Standard, shippingTax
 		}
 		out = append(out, ol)
 	}
 	if !vat && len(p.Lines) > 0 {
-		out = append(out, OrderLine{Kind: LineSalesTax, Reference: "sales-tax", Name: "Sales Tax", Quantity: 1, UnitPrice: p.SalesTax, Total: p.SalesTax})
+		out = append(out, OrderLine{Kind: LineSalesTax, Reference: "sales-tax", Name: lineName("sales_tax", p.Locale), Quantity: 1, UnitPrice: p.SalesTax, Total: p.SalesTax})
 	}
 	return out
 }

@@ -10,7 +10,7 @@ import (
 
 func base() Base {
 	b := Base{Title: "Shop", Lang: "en", Path: "/", Market: "GB", CartCount: 3, CSRF: "0123456789abcdef", Mode: "Klarna simulator", ModeDetail: "region eu"}
-	b.MarketOptions = `<option value="GB" selected>United Kingdom · GBP</option>`
+	b.Markets = []MarketOption{{Code: "GB", Label: "United Kingdom · GBP", Selected: true}, {Code: "SE", Label: "Sweden · SEK"}}
 	return b
 }
 
@@ -40,7 +40,7 @@ func BenchmarkRender(b *testing.B) {
 		cards = append(cards, ProductCard{ID: "stoneware-mug", Name: "Stoneware mug", Summary: "Hand-glazed, 350 ml.", Price: "£18.00", Art: "mug.svg", Category: "Kitchen"})
 	}
 	b.Run("catalog", func(b *testing.B) {
-		benchRender(b, CatalogView(CatalogPage{Base: base(), Categories: []string{"Coffee", "Home", "Kitchen", "Stationery"}, Grid: "<ul></ul>", TaxNote: "Prices include VAT."}))
+		benchRender(b, CatalogView(CatalogPage{Base: base(), Categories: []Category{{"Coffee", "Coffee"}, {"Home", "Home"}, {"Kitchen", "Kitchen"}, {"Stationery", "Stationery"}}, Grid: ProductGrid(cards), TaxNote: "Prices include VAT."}))
 	})
 	b.Run("product grid", func(b *testing.B) {
 		benchRender(b, ProductGrid(cards))

@@ -2,24 +2,33 @@
 // view model; views know nothing of the database or Klarna's client.
 package views
 
+import "github.com/a-h/templ"
+
 // Base is what every page's layout needs.
 type Base struct {
 	Title       string
 	Description string
 	Lang        string
 	Path        string // current path, for the market switcher to return to
-	// MarketOptions is the switcher's <option> list, rendered by
-	// MarketOptions (escaped HTML).
-	MarketOptions string
-	Market        string // selected market code
-	CartCount     int
-	CSRF          string
-	Flash         string
-	Mode          string // "Klarna simulator", "Klarna playground", ...
-	ModeDetail    string // region and API host, for the footer
-	Simulator     bool
-	InspectURL    string // simulator inspector, in simulator mode
-	Scripts       []string
+	// Markets are the market switcher's entries; Languages the language
+	// switch's, shown when the market speaks more than one.
+	Markets   []MarketOption
+	Languages []LanguageOption
+	// Suggestion offers a first-time visitor the market their browser's
+	// language points to; nil when there is none.
+	Suggestion *MarketSuggestion
+	Market     string // selected market code
+	CartCount  int
+	CSRF       string
+	Flash      string
+	Mode       string // "Klarna simulator", "Klarna playground", ...
+	ModeDetail string // region and API host, for the footer
+	Simulator  bool
+	InspectURL string // simulator inspector, in simulator mode
+	Scripts    []string
+	// Messaging is Klarna's on-site messaging script, on pages that show
+	// a placement; nil elsewhere.
+	Messaging *Messaging
 	// Styles are extra stylesheets (the orders area's).
 	Styles []string
 }
@@ -30,6 +39,41 @@ type MarketOption struct {
 	Selected    bool
 }
 
+// LanguageOption is one entry of the language switch, named in its own
+// language.
+type LanguageOption struct {
+	Code, Name string
+	Selected   bool
+}
+
+// MarketSuggestion is the banner that offers a visitor the market their
+// browser's Accept-Language suggests. Its words are in that language
+// (Lang), which may not be the page's.
+type MarketSuggestion struct {
+	Market, Lang string
+	// Stay is the current market, posted by the "no thanks" button so
+	// the visitor is not asked again.
+	Stay                     string
+	Question, Accept, Refuse string
+}
+
+// Messaging is Klarna's on-site messaging library: its script URL, the
+// merchant's client identifier and Klarna's environment.
+type Messaging struct {
+	Script, ClientID, Environment string
+}
+
+// Placement is an on-site messaging placement: Klarna's
+// <klarna-placement> for an amount in minor units and a locale.
+type Placement struct {
+	Key    string // "credit-promotion-badge"
+	Locale string // "sv-SE"
+	Amount int64  // minor units
+	// UnitAmount, on a product page, is the price of one, so that the
+	// page's script can follow the quantity.
+	UnitAmount int64
+}
+
 // ProductCard is a product in a list.
 type ProductCard struct {
 	ID, Name, Summary, Price, Art, Category string
@@ -38,19 +82,27 @@ type ProductCard struct {
 // CatalogPage lists products.
 type CatalogPage struct {
 	Base
-	Categories []string
+	Categories []Category
 	Category   string
-	// Grid is the product list rendered by ProductGrid (escaped HTML).
-	Grid    string
+	// Grid is the product list: ProductGrid of the products, which the
+	// handlers render once per market, locale and category and reuse.
+	Grid    templ.Component
 	TaxNote string
+}
+
+// Category is a catalog filter: its key in the URL and its name.
+type Category struct {
+	Key, Name string
 }
 
 // ProductPage shows one product.
 type ProductPage struct {
 	Base
-	ID, Name, Category, Description, Price, Art, TaxNote string
-	MaxQuantity                                          int
-	Plan                                                 string // "every month" for a subscription
+	ID, Name, Category, CategoryName, Description, Price, Art, TaxNote string
+	MaxQuantity                                                        int
+	Plan                                                               string // "every month" for a subscription
+	// Placement is Klarna's on-site message for the price; nil without.
+	Placement *Placement
 }
 
 // CartLine is a line of the cart or an order.
@@ -84,6 +136,8 @@ type CartPage struct {
 	DiscountCode string
 	Errors       []string
 	MaxQuantity  int
+	// Placement is Klarna's on-site message for the total; nil without.
+	Placement *Placement
 }
 
 // PaymentCategory is one Klarna payment method category on the checkout.
@@ -99,6 +153,9 @@ type CheckoutPage struct {
 	Summary     Summary
 	ClientToken string
 	ScriptURL   string
+	// Messages are the checkout script's words, by key (see
+	// static/js/checkout.js).
+	Messages    map[string]string
 	Categories  []PaymentCategory
 	Notice      string // why the shopper is back here (cart changed, declined)
 	Unavailable string // Klarna could not be reached: explain and offer a retry
@@ -168,4 +225,5 @@ type ReviewPage struct {
 	Summary     Summary
 	ClientToken string
 	Category    string
+	Messages    map[string]string
 }

@@ -250,7 +250,7 @@ func (s *Simulator) createSession(r *http.Request, body []byte) result {
 	s.evictLocked()
 	s.mu.Unlock()
 	return result{status: http.StatusOK, body: map[string]any{
-		"session_id": id, "client_token": token, "payment_method_categories": s.categoriesJSON(ss.Categories),
+		"session_id": id, "client_token": token, "payment_method_categories": s.categoriesJSON(ss.Categories, str(ss.Data.Locale)),
 	}}
 }
 
@@ -299,7 +299,7 @@ func (s *Simulator) sessionView(ss *session) map[string]any {
 	v["client_token"] = ss.ClientToken
 	v["expires_at"] = ss.UpdatedAt.Add(SessionLifetime).UTC().Format(time.RFC3339)
 	v["status"] = ss.Status
-	v["payment_method_categories"] = s.categoriesJSON(ss.Categories)
+	v["payment_method_categories"] = s.categoriesJSON(ss.Categories, str(ss.Data.Locale))
 	if _, ok := v["intent"]; !ok {
 		v["intent"] = "buy"
 	}

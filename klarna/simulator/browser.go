@@ -116,7 +116,7 @@ func (s *Simulator) browserLoad(ss *session, req *BrowserRequest, base string) (
 	}
 	cats := make([]map[string]string, len(ss.Categories))
 	for i, c := range ss.Categories {
-		cats[i] = map[string]string{"identifier": c.Identifier, "name": c.Name, "asset_url": base + "/assets/badges/" + c.Identifier + ".svg"}
+		cats[i] = map[string]string{"identifier": c.Identifier, "name": c.nameIn(str(ss.Data.Locale)), "asset_url": base + "/assets/badges/" + c.Identifier + ".svg" + badgeQuery(str(ss.Data.Locale))}
 	}
 	type line struct {
 		Name     string `json:"name"`

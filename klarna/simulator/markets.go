@@ -1,5 +1,7 @@
 package simulator
 
+import "strings"
+
 // market is one row of Klarna's table of purchase countries: the currency
 // and locales a session for that country must use, and the region whose
 // hosts serve it.
@@ -57,6 +59,23 @@ var (
 	payOverTime = category{"pay_over_time", "Pay in 3 parts", "fixed_amount", 0, 3}
 	payNow      = category{"pay_now", "Pay now", "direct_debit", 0, 0}
 )
+
+// categoryNames are the categories' names beyond English, by language:
+// Klarna names them in the session's locale.
+var categoryNames = map[string]map[string]string{
+	"pay_later":     {"sv": "Betala senare", "de": "Später bezahlen", "nl": "Later betalen"},
+	"pay_over_time": {"sv": "Dela upp i 3 delar", "de": "In 3 Raten bezahlen", "nl": "Betaal in 3 delen"},
+	"pay_now":       {"sv": "Betala nu", "de": "Sofort bezahlen", "nl": "Nu betalen"},
+}
+
+// nameIn is the category's name in a locale's language.
+func (c category) nameIn(locale string) string {
+	lang, _, _ := strings.Cut(locale, "-")
+	if n, ok := categoryNames[c.Identifier][strings.ToLower(lang)]; ok {
+		return n
+	}
+	return c.Name
+}
 
 // payNowCountries offer direct debit / bank transfer, the categories that
 // need a separate finalize step when authorized with auto_finalize false.

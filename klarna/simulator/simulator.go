@@ -99,6 +99,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -426,6 +427,10 @@ func (s *Simulator) BaseURL() string { return s.cfg.BaseURL }
 // https://x.klarnacdn.net/kp/lib/v1/api.js.
 func (s *Simulator) ScriptURL() string { return s.cfg.BaseURL + "/kp/lib/v1/api.js" }
 
+// MessagingScriptURL is the on-site messaging stand-in, in place of
+// https://js.klarna.com/web-sdk/v1/klarna.js.
+func (s *Simulator) MessagingScriptURL() string { return s.cfg.BaseURL + "/web-sdk/v1/klarna.js" }
+
 // Reset forgets all state and faults, for tests.
 func (s *Simulator) Reset() {
 	s.mu.Lock()
@@ -481,6 +486,9 @@ func (s *Simulator) routes() {
 
 	m.HandleFunc("GET /kp/lib/v1/api.js", s.asset("assets/api.js", "text/javascript; charset=utf-8"))
 	m.HandleFunc("GET /kp/lib/v1/sim.css", s.asset("assets/sim.css", "text/css; charset=utf-8"))
+	// On-site messaging: a stand-in for Klarna's web SDK (js.klarna.com/web-sdk/v1/klarna.js).
+	m.HandleFunc("GET /web-sdk/v1/klarna.js", s.asset("assets/osm.js", "text/javascript; charset=utf-8"))
+	m.HandleFunc("GET /web-sdk/v1/osm.css", s.asset("assets/osm.css", "text/css; charset=utf-8"))
 	m.HandleFunc("GET /assets/badges/{name}", s.badge)
 	m.HandleFunc("POST /browser/load", s.browser(s.browserLoad))
 	m.HandleFunc("POST /browser/authorize", s.browser(s.browserAuthorize))
@@ -546,6 +554,13 @@ func (s *Simulator) asset(name, ctype string) http.HandlerFunc {
 	}
 }
 
+// badgeLabels are the badges' words beyond English.
+var badgeLabels = map[string]map[string]string{
+	"pay_later":     {"sv": "Betala senare", "de": "Später zahlen", "nl": "Later betalen"},
+	"pay_over_time": {"sv": "Dela upp", "de": "In 3 Raten", "nl": "In 3 delen"},
+	"pay_now":       {"sv": "Betala nu", "de": "Sofort zahlen", "nl": "Nu betalen"},
+}
+
 // badge serves our own SVG badge for a payment method category.
 func (s *Simulator) badge(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSuffix(r.PathValue("name"), ".svg")
@@ -554,18 +569,35 @@ func (s *Simulator) badge(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if l, ok := badgeLabels[name][r.URL.Query().Get("lang")]; ok {
+		label = l
+	}
+	size := 12
+	if len([]rune(label)) > 10 {
+		size = 10 // "Betala senare (sim)" in 120 pixels
+	}
+	label = html.EscapeString(label)
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "public, max-age=86400")
-	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="28" viewBox="0 0 120 28" role="img" aria-label="%s"><rect width="120" height="28" rx="6" fill="#ffb3c7"/><text x="60" y="18" font-family="sans-serif" font-size="12" font-weight="700" text-anchor="middle" fill="#17120f">%s (sim)</text></svg>`, label, label)
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="28" viewBox="0 0 120 28" role="img" aria-label="%s"><rect width="120" height="28" rx="6" fill="#ffb3c7"/><text x="60" y="18" font-family="sans-serif" font-size="%d" font-weight="700" text-anchor="middle" fill="#17120f">%s (sim)</text></svg>`, label, size, label)
 }
 
-func (s *Simulator) categoriesJSON(cats []category) []map[string]any {
+func (s *Simulator) categoriesJSON(cats []category, locale string) []map[string]any {
 	out := make([]map[string]any, len(cats))
 	for i, c := range cats {
-		u := s.cfg.BaseURL + "/assets/badges/" + c.Identifier + ".svg"
-		out[i] = map[string]any{"identifier": c.Identifier, "name": c.Name, "asset_urls": map[string]string{"descriptive": u, "standard": u}}
+		u := s.cfg.BaseURL + "/assets/badges/" + c.Identifier + ".svg" + badgeQuery(locale)
+		out[i] = map[string]any{"identifier": c.Identifier, "name": c.nameIn(locale), "asset_urls": map[string]string{"descriptive": u, "standard": u}}
 	}
 	return out
+}
+
+// badgeQuery asks for a badge in a locale's language, beyond English.
+func badgeQuery(locale string) string {
+	lang, _, _ := strings.Cut(locale, "-")
+	if _, ok := categoryNames["pay_later"][lang]; ok {
+		return "?lang=" + lang
+	}
+	return ""
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -1,11 +1,21 @@
 // Checkout glue: runs Klarna.Payments init, load and authorize, posts the
 // authorization token to the shop (with the CSRF token) and follows the
 // redirect it gets back. Every outcome Klarna can report gets its own
-// message. Amounts never come from here: the server priced the cart.
+// message, in the page's language: the words come from the server in the
+// JSON block #checkout-messages. Amounts never come from here: the server
+// priced the cart.
 (function () {
   "use strict";
   var root = document.getElementById("klarna-checkout");
   if (!root) return;
+  var words = {};
+  try { words = JSON.parse(document.getElementById("checkout-messages").textContent) || {}; } catch (e) { words = {}; }
+  // t is a message by key, with {name} and {fields} filled in.
+  function t(key, vars) {
+    var s = words[key] || key;
+    for (var k in vars || {}) s = s.split("{" + k + "}").join(vars[k]);
+    return s;
+  }
   var payButton = document.getElementById("pay-button");
   var status = document.getElementById("pay-status");
   var radios = root.querySelectorAll("input[name=payment_method_category]");
@@ -33,20 +43,20 @@
 
   function load(category) {
     if (loaded[category] !== undefined) { setBusy(false); return; }
-    say("Loading Klarna…");
+    say(t("loading"));
     payButton.disabled = true;
     try {
       Klarna.Payments.load({ container: "#klarna-container-" + category, payment_method_category: category }, {}, function (res) {
         loaded[category] = !!res.show_form;
         if (!res.show_form) {
-          say("Klarna cannot offer this payment option for this order. Please choose another.", true);
+          say(t("cannot_offer"), true);
         } else {
           say("");
         }
         setBusy(false);
       });
     } catch (e) {
-      say("Klarna could not be loaded (" + e.name + "). Please reload the page.", true);
+      say(t("load_failed", { name: e.name }), true);
     }
   }
 
@@ -56,7 +66,7 @@
     try {
       Klarna.Payments.init({ client_token: root.dataset.clientToken });
     } catch (e) {
-      say("Klarna could not start (" + e.name + "). Please reload the page.", true);
+      say(t("start_failed", { name: e.name }), true);
       return;
     }
     Array.prototype.forEach.call(radios, function (r) {
@@ -90,7 +100,7 @@
     say(waiting);
     fetchStatus().then(function (st) {
       if (st.status === "placed" || st.status === "placing") {
-        say("Your order is placed. Taking you to your confirmation…");
+        say(t("placed_redirect"));
         window.location.assign(st.redirect_url);
         return;
       }
@@ -98,25 +108,25 @@
         setTimeout(function () { watch(waiting, otherwise, tries - 1); }, 1500);
         return;
       }
-      say(st.status === "open" ? otherwise : "Your checkout has changed. Reload the page to see where it stands.", true);
+      say(st.status === "open" ? otherwise : t("changed"), true);
       setBusy(false);
     }, function () {
       if (tries > 1) {
         setTimeout(function () { watch(waiting, otherwise, tries - 1); }, 1500);
         return;
       }
-      say("We cannot reach the shop. Check your connection, then reload this page: it shows your order if it went through.", true);
+      say(t("no_connection"), true);
       setBusy(false);
     });
   }
 
   function post(token) {
-    say("Placing your order…");
+    say(t("placing"));
     send(root.dataset.placeUrl, { authorization_token: token }).then(function (res) {
       switch (res.status) {
         case "placed":
         case "in_progress":
-          say(res.status === "placed" ? "Order placed. Taking you to your confirmation…" : "Confirming your order…");
+          say(res.status === "placed" ? t("order_placed") : t("confirming"));
           window.location.assign(res.redirect_url);
           return;
         case "cart_changed":
@@ -131,14 +141,13 @@
           setBusy(false);
           return;
         case "unconfirmed":
-          watch("Checking with Klarna…", res.message, 12);
+          watch(t("checking_klarna"), res.message, 12);
           return;
         default:
-          watch("Checking your order…", "Something went wrong on our side and no order was made. Press Pay to try again.", 4);
+          watch(t("checking"), t("no_order"), 4);
       }
     }).catch(function () {
-      watch("We lost the connection to the shop. Checking your order…",
-        "No order was made yet. Press Pay to try again: you will not be charged twice.", 8);
+      watch(t("lost_connection"), t("no_order_yet"), 8);
     });
   }
 
@@ -146,7 +155,7 @@
   function declined(known) {
     root.querySelectorAll(".category").forEach(function (el) { el.hidden = true; });
     payButton.hidden = true;
-    say("Klarna could not approve this purchase." + (known ? " No payment was taken." : "") + " Please choose another way to pay, or contact us.", true);
+    say(known ? t("declined_known") : t("declined"), true);
   }
 
   function handle(res, category) {
@@ -157,13 +166,13 @@
     if (res.approved && res.finalize_required) {
       // Two-step payment: show the order once more on the review page, where
       // the shopper confirms and finalize completes the authorization.
-      say("Approved. Taking you to the review page…");
+      say(t("approved_review"));
       send("/checkout/review", { payment_method_category: category }).then(function (r) {
         if (r.redirect_url) { window.location.assign(r.redirect_url); return; }
-        say(r.message || "Something went wrong on our side. Please try again.", true);
+        say(r.message || t("error"), true);
         setBusy(false);
       }, function () {
-        say("We could not reach the shop. Nothing was charged; press Pay again.", true);
+        say(t("no_shop"), true);
         setBusy(false);
       });
       return;
@@ -175,7 +184,7 @@
       // about payment.
       fetchStatus().then(function (st) {
         if (st.status === "placed" || st.status === "placing") {
-          say("This order is already placed. Taking you to your confirmation…");
+          say(t("already_placed"));
           window.location.assign(st.redirect_url);
           return;
         }
@@ -184,11 +193,11 @@
       return;
     }
     if (res.error && res.error.invalid_fields) {
-      say("Please correct: " + res.error.invalid_fields.join(", ") + ". Then press Pay again.", true);
+      say(t("correct_fields", { fields: res.error.invalid_fields.join(", ") }), true);
       setBusy(false);
       return;
     }
-    say("You closed the Klarna window. Nothing was charged; press Pay when you are ready.");
+    say(t("closed"));
     setBusy(false);
   }
 
@@ -196,7 +205,7 @@
     var category = selected();
     if (busy || !category || !loaded[category]) return;
     setBusy(true);
-    say("Waiting for Klarna…");
+    say(t("waiting"));
     try {
       if (review) {
         Klarna.Payments.finalize({ payment_method_category: category }, {}, function (res) { handle(res, category); });
@@ -206,7 +215,7 @@
         Klarna.Payments.authorize({ payment_method_category: category, auto_finalize: category !== "pay_now" }, {}, function (res) { handle(res, category); });
       }
     } catch (e) {
-      say("Klarna could not open (" + e.name + "). Please reload the page.", true);
+      say(t("open_failed", { name: e.name }), true);
       setBusy(false);
     }
   });

@@ -72,6 +72,23 @@
     try { return new Intl.NumberFormat(locale || "en", { style: "currency", currency: currency }).format((neg ? "-" : "") + dec); }
     catch (e) { return (neg ? "-" : "") + dec + " " + currency; }
   }
+  // The dialog's words in the session's language (Klarna's dialog follows
+  // the session's locale); the simulator's test outcomes stay English.
+  var WORDS = {
+    en: { pay: "Pay with Klarna", confirm: "Confirm your payment", approve: "Approve purchase", confirmPay: "Confirm payment",
+      decline: "Decline", close: "Close", badge: "SIMULATOR · not a real payment", simulator: "Klarna simulator", paying: "Paying with Klarna: ", approved: "approved" },
+    sv: { pay: "Betala med Klarna", confirm: "Bekräfta din betalning", approve: "Godkänn köpet", confirmPay: "Bekräfta betalningen",
+      decline: "Avböj", close: "Stäng", badge: "SIMULATOR · ingen riktig betalning", simulator: "Klarna-simulator", paying: "Betalar med Klarna: ", approved: "godkänd" },
+    de: { pay: "Mit Klarna bezahlen", confirm: "Zahlung bestätigen", approve: "Kauf genehmigen", confirmPay: "Zahlung bestätigen",
+      decline: "Ablehnen", close: "Schließen", badge: "SIMULATOR · keine echte Zahlung", simulator: "Klarna-Simulator", paying: "Zahlung mit Klarna: ", approved: "genehmigt" },
+    nl: { pay: "Betalen met Klarna", confirm: "Bevestig je betaling", approve: "Aankoop goedkeuren", confirmPay: "Betaling bevestigen",
+      decline: "Weigeren", close: "Sluiten", badge: "SIMULATOR · geen echte betaling", simulator: "Klarna-simulator", paying: "Betalen met Klarna: ", approved: "goedgekeurd" }
+  };
+  function lang() {
+    var l = ((st.summary && st.summary.locale) || "en").slice(0, 2).toLowerCase();
+    return WORDS[l] ? l : "en";
+  }
+  function word(key) { return WORDS[lang()][key]; }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -110,9 +127,10 @@
       box.setAttribute("aria-modal", "true");
       box.setAttribute("aria-labelledby", "ksim-title");
       box.setAttribute("data-testid", "klarna-sim-dialog");
+      box.lang = lang();
       var head = el("div", "ksim-head");
       head.appendChild(el("span", "ksim-logo", "Klarna."));
-      head.appendChild(el("span", "ksim-badge", "SIMULATOR · not a real payment"));
+      head.appendChild(el("span", "ksim-badge", word("badge")));
       box.appendChild(head);
       var h = el("h2", null, title);
       h.id = "ksim-title";
@@ -138,8 +156,9 @@
       }
       function onKey(e) { if (e.key === "Escape") { e.preventDefault(); done("abort"); } }
       choices.forEach(function (c, i) {
-        var b = el("button", "ksim-btn" + (i === 0 ? " ksim-primary" : ""), c.label);
+        var b = el("button", "ksim-btn" + (i === 0 ? " ksim-primary" : ""), c.word ? word(c.word) : c.label);
         b.type = "button";
+        if (!c.word) b.lang = "en";
         b.setAttribute("data-testid", "klarna-sim-" + c.value);
         b.addEventListener("click", function () { done(c.value); });
         actions.appendChild(b);
@@ -147,7 +166,7 @@
       box.appendChild(actions);
       var close = el("button", "ksim-close", "×");
       close.type = "button";
-      close.setAttribute("aria-label", "Close");
+      close.setAttribute("aria-label", word("close"));
       close.setAttribute("data-testid", "klarna-sim-close");
       close.addEventListener("click", function () { done("abort"); });
       box.appendChild(close);
@@ -159,11 +178,11 @@
     });
   }
   var AUTHORIZE_CHOICES = [
-    { value: "approve", label: "Approve purchase" },
+    { value: "approve", word: "approve" },
     { value: "pending", label: "Approve, pending review" },
     { value: "finalize", label: "Approve, needs finalize" },
     { value: "invalid", label: "Report invalid e-mail" },
-    { value: "decline", label: "Decline" }
+    { value: "decline", word: "decline" }
   ];
   // Test data for the customer token a tokenizing session makes (the
   // simulator's token behaviours; see tokens.go).
@@ -180,9 +199,9 @@
     return post(path, body).then(function (r) {
       if (r.status !== 200) throw KlarnaError(r.body.error || "AuthorizationError", r.body.message);
       if (!r.body.dialog) return r.body;
-      var title = path === "/browser/finalize" ? "Confirm your payment" : "Pay with Klarna";
+      var title = path === "/browser/finalize" ? word("confirm") : word("pay");
       var choices = path === "/browser/finalize"
-        ? [{ value: "approve", label: "Confirm payment" }, { value: "decline", label: "Decline" }]
+        ? [{ value: "approve", word: "confirmPay" }, { value: "decline", word: "decline" }]
         : AUTHORIZE_CHOICES;
       if (path === "/browser/authorize" && st.summary && st.summary.intent && st.summary.intent !== "buy") {
         choices = choices.concat(TOKEN_CHOICES);
@@ -213,7 +232,7 @@
     var box = el("div", "ksim-widget" + (w.categories.length > 1 ? " ksim-widget-many" : ""));
     box.setAttribute("data-testid", "klarna-sim-widget");
     if (w.instanceId) box.setAttribute("data-instance-id", w.instanceId);
-    var amount = money(body.order_amount, body.purchase_currency, body.locale) + " · Klarna simulator";
+    var amount = money(body.order_amount, body.purchase_currency, body.locale) + " · " + word("simulator");
     if (w.categories.length === 1) {
       var c = w.categories[0];
       box.appendChild(badge(c));
@@ -345,8 +364,8 @@
         box.setAttribute("data-testid", "klarna-sim-payment-review");
         box.appendChild(badge(c));
         var txt = el("div", "ksim-widget-text");
-        txt.appendChild(el("strong", null, "Paying with Klarna: " + c.name));
-        txt.appendChild(el("span", null, money(r.body.order_amount, r.body.purchase_currency, r.body.locale) + (r.body.authorized_category ? " · approved" : "") + " · Klarna simulator"));
+        txt.appendChild(el("strong", null, word("paying") + c.name));
+        txt.appendChild(el("span", null, money(r.body.order_amount, r.body.purchase_currency, r.body.locale) + (r.body.authorized_category ? " · " + word("approved") : "") + " · " + word("simulator")));
         box.appendChild(txt);
         container.appendChild(box);
         emit("heightChanged", box.offsetHeight);
