@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -101,7 +102,7 @@ func TestPublicPagesAreCacheable(t *testing.T) {
 		}
 		resp.Body.Close()
 		etag := resp.Header.Get("ETag")
-		if resp.Header.Get("Cache-Control") != "public, max-age=60" || etag == "" || !strings.Contains(resp.Header.Get("Vary"), "Cookie") {
+		if resp.Header.Get("Cache-Control") != "public, max-age=60" || etag == "" || !slices.Contains(resp.Header.Values("Vary"), "Cookie") {
 			t.Fatalf("GET %s: %v", p, resp.Header)
 		}
 		again, _ := http.Get(e.srv.URL + p)
