@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"storefront/checkout"
+	"storefront/handlers"
 	"storefront/klarna/simulator"
 	"storefront/store"
 )
@@ -195,6 +196,43 @@ func TestKeptCallbackPlacedByRecovery(t *testing.T) {
 	// The other shopper can still pay with their own approval.
 	if _, err := f.svc.Place(ctx, other.SessionID, b.AuthorizationToken, checkout.FromBrowser, other.CartHash); err != nil {
 		t.Errorf("the other shopper's own approval: %v", err)
+	}
+	f.reconciled(t)
+}
+
+// TestLeaseKeptWhileAskingAgain: Klarna's answer to create order is lost
+// and the placing caller waits to ask again for longer than its lease.
+// Recovery on another instance, running meanwhile, must not take the
+// placement over while its owner is still at it.
+func TestLeaseKeptWhileAskingAgain(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	urls := handlers.NewURLs("http://shop.test")
+	owner := checkout.New(f.client, f.store, f.cat, urls, checkout.Options{RetryWaits: []time.Duration{400 * time.Millisecond}, Lease: 50 * time.Millisecond})
+	other := checkout.New(f.client, f.store, f.cat, urls, checkout.Options{Lease: 50 * time.Millisecond})
+	c, p, err := owner.Begin(ctx, "", cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+	f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultStatus, Status: 503, Times: 1})
+	done := make(chan error, 1)
+	go func() {
+		_, err := owner.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, p.Hash())
+		done <- err
+	}()
+	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, err := other.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("owner: %v", err)
+	}
+	// The simulator counts the calls it ran: not the one answered 503.
+	if n := f.sim.Count(simulator.OpCreateOrder); n != 1 {
+		t.Errorf("create order ran %d times, want once (the owner's retry), recovery none", n)
 	}
 	f.reconciled(t)
 }

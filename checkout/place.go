@@ -229,6 +229,20 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 		// the authorization.
 		uncertain = true
 		log.WarnContext(ctx, "create order outcome unknown; asking again", "error", err, "correlation_id", correlation(resp, err))
+		// Keep the placement this caller's while it waits and asks again:
+		// the lease is shorter than every attempt together, and recovery
+		// elsewhere must not take over a placement that is still going.
+		until := s.now().Add(s.retryWaits[attempt] + s.lease)
+		kept, lerr := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlacing, store.Changes{
+			AtVersion: c.Version, ClaimedBy: &s.instance, ClaimedUntil: &[]*time.Time{&until}[0],
+		})
+		if lerr != nil || !kept {
+			// Taken over, or the database refuses writes: the lease runs
+			// out and whoever holds the placement then settles it.
+			log.WarnContext(ctx, "stopped asking Klarna again: could not keep the placement", "error", lerr, "kept", kept)
+			return c, ErrInProgress
+		}
+		c.Version++
 		select {
 		case <-time.After(s.retryWaits[attempt]):
 		case <-ctx.Done():
