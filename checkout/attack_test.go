@@ -236,3 +236,46 @@ func TestLeaseKeptWhileAskingAgain(t *testing.T) {
 	}
 	f.reconciled(t)
 }
+
+// TestNotificationNamesAnOrderRecordedWithoutItsID: an order recorded
+// without Klarna's id (create order's answer was lost and Klarna would not
+// repeat it) is pending review at Klarna. Klarna's decision names the
+// order: the shop checks with Klarna that it carries this checkout's
+// reference, takes the id, and applies the decision, instead of ignoring
+// a notification Klarna will not send again. A notification naming
+// another checkout's order changes nothing.
+func TestNotificationNamesAnOrderRecordedWithoutItsID(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	mine, p, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
+	a, _ := f.sim.Authorize(mine.SessionID, "pay_later", simulator.OutcomePending)
+	placed, err := f.svc.Place(ctx, mine.SessionID, a.AuthorizationToken, checkout.FromBrowser, p.Hash())
+	if err != nil || placed.State != store.StatePendingReview {
+		t.Fatalf("placed: %v %v", placed, err)
+	}
+	theirs, q, _ := f.svc.Begin(ctx, "", cart(t, f.cat, "stoneware-mug:1"), market("GB"), "en-GB")
+	b, _ := f.sim.Authorize(theirs.SessionID, "pay_later", simulator.OutcomeApprove)
+	other, err := f.svc.Place(ctx, theirs.SessionID, b.AuthorizationToken, checkout.FromBrowser, q.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As recorded after a lost answer: an order, without Klarna's id.
+	orderID, empty := placed.KlarnaOrderID, ""
+	if _, err := f.store.Transition(ctx, mine.ID, []store.State{store.StatePendingReview}, store.StatePlaced, store.Changes{KlarnaOrderID: &empty}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Notify(ctx, mine.ID, other.KlarnaOrderID, checkout.EventRejected); !errors.Is(err, checkout.ErrStale) {
+		t.Errorf("another checkout's order: %v", err)
+	}
+	if got, _ := f.svc.Checkout(ctx, mine.ID); got.KlarnaOrderID != "" || got.State != store.StatePlaced {
+		t.Fatalf("changed by another checkout's order: %s %q", got.State, got.KlarnaOrderID)
+	}
+	if err := f.sim.Decide(orderID, "reject"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.svc.Notify(ctx, mine.ID, orderID, checkout.EventRejected)
+	if err != nil || got.State != store.StateRejected || got.KlarnaOrderID != orderID {
+		t.Fatalf("after Klarna's decision: %v %v", got, err)
+	}
+}

@@ -49,9 +49,12 @@ type Klarna interface {
 	CancelAuthorization(ctx context.Context, token string) (*klarna.Response, error)
 	GenerateCustomerToken(ctx context.Context, token string, req *klarna.CustomerTokenRequest) (*klarna.CustomerToken, *klarna.Response, error)
 	// GetSession tells whether a session became an order when create
-	// order's answer was lost; GetOrderStatus re-reads a fraud decision.
+	// order's answer was lost; GetOrderStatus re-reads a fraud decision;
+	// GetOrder reads an order's reference, to recognize an order recorded
+	// without its id.
 	GetSession(ctx context.Context, sessionID string) (*klarna.Session, *klarna.Response, error)
 	GetOrderStatus(ctx context.Context, orderID string) (*klarna.OrderStatus, *klarna.Response, error)
+	GetOrder(ctx context.Context, orderID string) (*klarna.ManagedOrder, *klarna.Response, error)
 }
 
 // Errors the shopper's page turns into a message and a way forward.

@@ -31,12 +31,20 @@ func (s *Service) Notify(ctx context.Context, ref, orderID, eventType string) (*
 	if err != nil {
 		return nil, err
 	}
-	if c.KlarnaOrderID == "" || c.KlarnaOrderID != orderID {
-		return c, ErrStale
-	}
 	k, err := s.client(c.Market)
 	if err != nil {
 		return nil, s.fail(ctx, s.log.With("checkout", ref), klarnaGetOrder, c.Market, nil, err, nil)
+	}
+	if c.KlarnaOrderID == "" && c.State.IsOrder() && orderID != "" {
+		// Recorded without Klarna's id (its answer was lost): the
+		// notification names it. Klarna's own record of the order, its
+		// reference, says whether it is this checkout's.
+		if c, err = s.adoptOrderID(ctx, k, c, orderID); err != nil {
+			return c, err
+		}
+	}
+	if c.KlarnaOrderID == "" || c.KlarnaOrderID != orderID {
+		return c, ErrStale
 	}
 	st, resp, err := k.GetOrderStatus(ctx, orderID)
 	if err != nil {
@@ -159,4 +167,27 @@ func (s *Service) CheckReviews(ctx context.Context) (int, error) {
 		}
 	}
 	return decided, errors.Join(errs...)
+}
+
+// adoptOrderID fills in the Klarna order id of an order recorded without
+// it, once Klarna confirms the order carries this checkout's reference.
+func (s *Service) adoptOrderID(ctx context.Context, k Klarna, c *store.Checkout, orderID string) (*store.Checkout, error) {
+	o, resp, err := k.GetOrder(ctx, orderID)
+	if err != nil {
+		s.notice(ctx, klarnaGetOrder, c.Market, resp, err)
+		if klarna.IsNotFound(err) {
+			return c, ErrStale
+		}
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if o.MerchantReference1 != c.ID {
+		s.log.WarnContext(ctx, "security: a notification named an order of another checkout; ignored", "checkout", c.ID, "correlation_id", resp.CorrelationID)
+		return c, ErrStale
+	}
+	id := o.OrderID
+	if _, err := s.store.Transition(ctx, c.ID, []store.State{c.State}, c.State, store.Changes{AtVersion: c.Version, KlarnaOrderID: &id, CorrelationID: &resp.CorrelationID}); err != nil {
+		return nil, fmt.Errorf("checkout: recording the Klarna order id of %s: %w", c.ID, err)
+	}
+	s.log.InfoContext(ctx, "filled in the Klarna order id of an order recorded without it, from a notification", "checkout", c.ID, "correlation_id", resp.CorrelationID)
+	return s.Checkout(ctx, c.ID)
 }

@@ -422,10 +422,12 @@ func (s *Service) record(ctx context.Context, id string, out outcome, log *slog.
 		empty := ""
 		ch := out.changes
 		ch.AtVersion, ch.LastError, ch.Hold, ch.PlacedAt = c.Version, &empty, &empty, nil
-		if _, err := s.store.Transition(ctx, id, []store.State{c.State}, c.State, ch); err != nil {
+		// Klarna's answer says what the order is (a pending review, not
+		// yet a confirmed order): it decides the state, as it would have.
+		if _, err := s.store.Transition(ctx, id, []store.State{c.State}, out.to, ch); err != nil {
 			return false, err
 		}
-		log.InfoContext(ctx, "filled in the Klarna order id of an order recorded without it")
+		log.InfoContext(ctx, "filled in the Klarna order id of an order recorded without it", "state", string(out.to))
 		return false, nil
 	}
 	if c.KlarnaOrderID != "" && out.changes.KlarnaOrderID != nil && c.KlarnaOrderID != *out.changes.KlarnaOrderID {
