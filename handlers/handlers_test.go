@@ -34,8 +34,9 @@ import (
 type env struct {
 	srv *httptest.Server
 	sim *simulator.Simulator
-	db  store.Store
-	om  *orders.Service
+	db   store.Store
+	om   *orders.Service
+	subs *subscriptions.Service
 }
 
 type options struct {
@@ -47,6 +48,8 @@ type options struct {
 	wrap func(store.Store) store.Store
 	// logs receives the shop's logs (JSON lines) when set.
 	logs io.Writer
+	// subsNow is the renewal job's clock (default time.Now).
+	subsNow func() time.Time
 	// osm is the on-site messaging library; none when zero.
 	osm handlers.OSM
 }
@@ -82,7 +85,7 @@ func newEnv(t testing.TB, o options) *env {
 	}
 	om := orders.New(client, db, orders.Policy{}, orders.Options{Logger: log})
 	svc := checkout.New(client, db, cat, handlers.NewURLs(srv.URL), checkout.Options{Logger: log, Vault: v, AutoCapture: om.Policy().AutoCapture, AutoCaptured: om.Refresh})
-	subs := subscriptions.New(client, sqlite, cat, v, subscriptions.Options{Logger: log, URLs: handlers.NewURLs(srv.URL)})
+	subs := subscriptions.New(client, sqlite, cat, v, subscriptions.Options{Logger: log, URLs: handlers.NewURLs(srv.URL), Now: o.subsNow})
 	h := handlers.New(handlers.Config{
 		BaseURL: srv.URL, Mode: "Klarna simulator", ModeDetail: "test", Simulator: true, WidgetScript: simURL + "/kp/lib/v1/api.js",
 		AdminPassword: o.adminPassword, SessionKeys: handlers.SessionKeys(secretsOr(o.secrets)), Limits: o.limits, TrustProxy: o.trustProxy,
@@ -90,7 +93,7 @@ func newEnv(t testing.TB, o options) *env {
 	}, svc, db, cat, log, handlers.WithOrders(om), handlers.WithSubscriptions(subs))
 	h.Routes(e, static.Handler(), nil)
 	t.Cleanup(svc.Wait)
-	return &env{srv: srv, sim: sim, db: db, om: om}
+	return &env{srv: srv, sim: sim, db: db, om: om, subs: subs}
 }
 
 // shopper is a browser: a cookie jar that does not follow redirects.

@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"storefront/klarna"
 	"storefront/shop"
 	"storefront/store"
 	"storefront/subscriptions"
@@ -30,6 +32,8 @@ type Subscriptions interface {
 	Pause(ctx context.Context, id, who string) (*store.Recurring, error)
 	Resume(ctx context.Context, id, who string) (*store.Recurring, error)
 	ChargeNow(ctx context.Context, id, who string) (*store.Recurring, error)
+	SettleCharged(ctx context.Context, id, klarnaOrderID, who string) (*store.Recurring, error)
+	SettleNotCharged(ctx context.Context, id, who string) (*store.Recurring, error)
 }
 
 // WithSubscriptions adds the subscription pages: the shopper's, behind a
@@ -195,17 +199,24 @@ func (h *Handler) adminSubscription(c echo.Context) error {
 	sp.Base.Title = "Subscription " + r.ID
 	p := views.AdminSubscriptionPage{SubscriptionPage: sp, CheckoutID: r.CheckoutID, Attention: r.Attention}
 	p.Notice = c.QueryParam("done")
-	_, events, err := h.subs.History(ctx, r.ID)
+	periods, events, err := h.subs.History(ctx, r.ID)
 	if err != nil {
 		return err
 	}
 	for _, e := range events {
 		p.Events = append(p.Events, views.SubscriptionEvent{At: e.At.Format("2006-01-02 15:04:05"), Who: e.Who, What: e.What, CorrelationID: e.CorrelationID})
 	}
-	switch r.Status {
-	case store.RecurringActive:
+	for _, pd := range periods {
+		if pd.Status == store.PeriodUnknown && pd.Period == r.Period {
+			p.Unsettled = &views.UnsettledCharge{Period: pd.Period, OrderRef: pd.OrderRef}
+		}
+	}
+	switch {
+	case p.Unsettled != nil && r.Status != store.RecurringCancelled:
+		p.Actions = []string{"cancel"} // resume and charge wait for the settling
+	case r.Status == store.RecurringActive:
 		p.Actions = []string{"charge", "pause", "cancel"}
-	case store.RecurringPaused:
+	case r.Status == store.RecurringPaused:
 		p.Actions = []string{"resume", "charge", "cancel"}
 	}
 	return render(c, http.StatusOK, views.AdminSubscriptionView(p))
@@ -218,8 +229,12 @@ func (h *Handler) adminSubscriptionAction(c echo.Context) error {
 	if c.Request().PostFormValue("confirm") != "yes" {
 		return echo.NewHTTPError(http.StatusBadRequest, "Tick the box to confirm the action.")
 	}
+	settleCharged := func(ctx context.Context, id, who string) (*store.Recurring, error) {
+		return h.subs.SettleCharged(ctx, id, c.Request().PostFormValue("klarna_order_id"), who)
+	}
 	run := map[string]func(context.Context, string, string) (*store.Recurring, error){
 		"pause": h.subs.Pause, "resume": h.subs.Resume, "cancel": h.subs.Cancel, "charge": h.subs.ChargeNow,
+		"settle-charged": settleCharged, "settle-not-charged": h.subs.SettleNotCharged,
 	}[action]
 	if run == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "No such action.")
@@ -229,8 +244,11 @@ func (h *Handler) adminSubscriptionAction(c echo.Context) error {
 		who = "admin"
 	}
 	done := map[string]string{"pause": "Paused.", "resume": "Resumed.", "cancel": "Cancelled; the customer token is cancelled at Klarna.",
-		"charge": "The current period will be charged within a minute."}[action]
+		"charge":             "The current period will be charged within a minute.",
+		"settle-charged":     "Recorded Klarna's order as this period's charge. The subscription stays paused until you resume it.",
+		"settle-not-charged": "The period will be charged again within a minute, with a new request to Klarna."}[action]
 	_, err := run(c.Request().Context(), id, who)
+	var ke *klarna.Error
 	switch {
 	case errors.Is(err, subscriptions.ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, "No such subscription.")
@@ -238,6 +256,12 @@ func (h *Handler) adminSubscriptionAction(c echo.Context) error {
 		done = "That is not possible in the subscription's current state; nothing was changed."
 	case errors.Is(err, subscriptions.ErrBusy):
 		done = "The subscription changed meanwhile; nothing was changed. Look again and retry."
+	case errors.Is(err, subscriptions.ErrUnsettled):
+		done = "A charge's outcome is unknown: settle it below first; nothing was changed."
+	case errors.Is(err, subscriptions.ErrMismatch):
+		done = "That Klarna order is not this period's (" + strings.TrimPrefix(err.Error(), subscriptions.ErrMismatch.Error()+": ") + "); nothing was changed."
+	case errors.As(err, &ke) && ke.StatusCode == http.StatusNotFound:
+		done = "Klarna has no order with that id; nothing was changed."
 	case err != nil:
 		return err
 	}

@@ -3,7 +3,9 @@ package handlers_test
 import (
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"storefront/klarna/simulator"
 )
@@ -154,4 +156,67 @@ func TestOperatorSubscriptionActions(t *testing.T) {
 			t.Errorf("history lacks %q:\n%s", want, history)
 		}
 	}
+}
+
+// TestOperatorSettlesAnUnknownCharge: a renewal Klarna never answered for
+// a day is put before the operator, who settles it from the subscription's
+// page: an order id that is not the period's is refused, Klarna's order
+// for the period is recorded, and the period is not charged again.
+func TestOperatorSettlesAnUnknownCharge(t *testing.T) {
+	t.Parallel()
+	var shift atomic.Int64
+	e := newEnv(t, options{limits: noLimits, adminPassword: "correct horse battery",
+		subsNow: func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }})
+	s := e.shopper(t)
+	link := subscribe(t, e, s)
+	id := strings.TrimPrefix(link[:strings.Index(link, "?")], "/subscription/")
+	ctx := t.Context()
+	renew := func(after time.Duration) {
+		shift.Add(int64(after))
+		e.sim.Advance(after)
+		e.subs.Renew(ctx)
+	}
+	renew(0) // adopts the sign-up
+	e.sim.InjectFault(simulator.Fault{Operation: "create_token_order", Kind: simulator.FaultAnswerLost, Times: 1})
+	renew(32 * 24 * time.Hour)
+	renew(25 * time.Hour)
+	admin := e.shopper(t)
+	admin.c.Transport = basicAuth{"admin", "correct horse battery"}
+	_, doc := admin.get("/admin/subscriptions/" + id)
+	if doc.Find(`[data-testid=settle]`).Length() != 1 || !strings.Contains(text(doc, "attention"), "did not confirm") {
+		t.Fatalf("no settle form, or no note: %q", text(doc, "attention"))
+	}
+	admin.csrf = doc.Find(`input[name=csrf]`).AttrOr("value", "")
+	settle := func(orderID string) string {
+		resp, _ := admin.post("/admin/subscriptions/"+id+"/settle-charged", url.Values{"confirm": {"yes"}, "klarna_order_id": {orderID}})
+		if resp.StatusCode != 303 {
+			t.Fatalf("settle: %d", resp.StatusCode)
+		}
+		_, doc := admin.get(resp.Header.Get("Location"))
+		return text(doc, "subscription-notice")
+	}
+	var renewal string
+	for _, o := range e.sim.Orders() {
+		if strings.HasPrefix(o.Reference, "KS-") && o.Reference2 == id {
+			renewal = o.ID
+		}
+	}
+	if renewal == "" {
+		t.Fatal("Klarna has no renewal order")
+	}
+	if got := settle("no-such-order"); !strings.Contains(got, "Klarna has no order") {
+		t.Errorf("unknown order id: %q", got)
+	}
+	if got := settle(renewal); !strings.HasPrefix(got, "Recorded Klarna's order") {
+		t.Errorf("settle: %q", got)
+	}
+	_, doc = admin.get("/admin/subscriptions/" + id)
+	if doc.Find(`[data-testid=settle]`).Length() != 0 {
+		t.Error("still asks to settle")
+	}
+	renew(10 * time.Minute)
+	if n := e.sim.Count("create_token_order"); n != 1 {
+		t.Errorf("create_token_order ran %d times, want 1", n)
+	}
+	e.reconciled(t)
 }
