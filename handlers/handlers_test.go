@@ -32,8 +32,8 @@ import (
 )
 
 type env struct {
-	srv *httptest.Server
-	sim *simulator.Simulator
+	srv  *httptest.Server
+	sim  *simulator.Simulator
 	db   store.Store
 	om   *orders.Service
 	subs *subscriptions.Service
