@@ -98,17 +98,10 @@ func TestOperatorSettlesAnUnknownCharge(t *testing.T) {
 		chromedp.SendKeys(sel(`#klarna-order-id`), orderID),
 		chromedp.Click(sel(`form[action$="/settle-charged"] input[name=confirm]`)),
 		chromedp.Click(sel(`[data-testid=settle-charged]`)),
-		chromedp.WaitVisible(sel(`[data-testid=subscription-notice]`)),
+		chromedp.WaitNotPresent(sel(`[data-testid=settle]`)),
 	)
 	if got := b.text(t, `[data-testid=subscription-notice]`); !strings.HasPrefix(got, "Recorded Klarna's order") {
 		t.Fatalf("notice: %q", got)
-	}
-	settleForms, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=settle]").length`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if settleForms != 0 {
-		t.Error("the page still asks to settle")
 	}
 	if h := b.text(t, `[data-testid=history]`); !strings.Contains(h, "Klarna charged it (order "+orderID+")") {
 		t.Errorf("history: %s", h)
