@@ -466,14 +466,18 @@ func shopCPUPerCheckout(bin, simBin, dir string, workers int, d time.Duration) (
 			io.Copy(f, resp.Body)
 		}()
 	}
-	before := cpuTime(shop.Process.Pid)
+	before, simBefore, genBefore := cpuTime(shop.Process.Pid), cpuTime(sim.Process.Pid), cpuTime(os.Getpid())
 	r, first := checkoutPhase("whole checkout, standalone simulator", base, simURL, workers, d)
+	genUsed := cpuTime(os.Getpid()) - genBefore
 	time.Sleep(callbackDelay + time.Second) // the last callbacks arrive and are handled
-	used := cpuTime(shop.Process.Pid) - before
+	used, simUsed := cpuTime(shop.Process.Pid)-before, cpuTime(sim.Process.Pid)-simBefore
 	if r.requests == 0 {
 		return "", fmt.Errorf("no checkout against the standalone simulator: %s", first)
 	}
-	return fmt.Sprintf("%.2f ms (%d checkouts at %.0f/s, %d errors)", float64(used.Microseconds())/1000/float64(r.requests), r.requests, r.throughput(), r.errors), nil
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(r.requests) }
+	fmt.Printf("CPU per checkout against the standalone simulator: shop %.2f ms, simulator %.2f ms, load generator %.2f ms (%d checkouts)\n",
+		per(used), per(simUsed), per(genUsed), r.requests)
+	return fmt.Sprintf("%.2f ms (%d checkouts at %.0f/s, %d errors)", per(used), r.requests, r.throughput(), r.errors), nil
 }
 
 // cpuTime is a process's user and system CPU time so far, from
