@@ -191,7 +191,7 @@ type Config struct {
 type Simulator struct {
 	cfg  Config
 	base *url.URL // cfg.BaseURL
-	key  []byte // signs client tokens (jwt.go)
+	key  []byte   // signs client tokens (jwt.go)
 	kid  string
 	mux  *http.ServeMux
 	http *http.Client
