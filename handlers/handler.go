@@ -125,7 +125,9 @@ func (l Limits) orDefault() Limits {
 
 // Handler holds the handlers' dependencies.
 type Handler struct {
-	cfg      Config
+	cfg Config
+	// public keeps the rendered pages of visitors without a session.
+	public   publicPages
 	checkout Checkout
 	subs     Subscriptions
 	db       Readiness

@@ -51,7 +51,7 @@ func (h *Handler) catalogPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return renderPublic(c, s, views.CatalogView(views.CatalogPage{
+	return h.renderPublic(c, s, views.CatalogView(views.CatalogPage{
 		Base: h.base(c, s, s.loc.T("title.shop")), Categories: h.categories(s), Category: cat, Grid: grid, TaxNote: h.taxNote(s),
 	}))
 }
@@ -105,7 +105,7 @@ func (h *Handler) product(c echo.Context) error {
 	if pr.Plan != nil {
 		page.Plan = h.rhythm(s, *pr.Plan)
 	}
-	return renderPublic(c, s, views.ProductView(page))
+	return h.renderPublic(c, s, views.ProductView(page))
 }
 
 // quantity parses a quantity field; a shopper's typo is a 400 with a
