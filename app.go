@@ -18,19 +18,19 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"storefront/checkout"
-	"storefront/config"
-	"storefront/handlers"
-	"storefront/internal/logging"
-	"storefront/klarna"
-	"storefront/klarna/simulator"
-	"storefront/metrics"
-	"storefront/orders"
-	"storefront/shop"
-	"storefront/static"
-	"storefront/store"
-	"storefront/subscriptions"
-	"storefront/vault"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/config"
+	"github.com/fikaandform/storefront/handlers"
+	"github.com/fikaandform/storefront/internal/logging"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/metrics"
+	"github.com/fikaandform/storefront/orders"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/static"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/subscriptions"
+	"github.com/fikaandform/storefront/vault"
 )
 
 // app is the shop as run builds it, one step at a time: each step fills in

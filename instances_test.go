@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"storefront/internal/reconcile"
-	"storefront/internal/shopclient"
-	"storefront/klarna/simulator"
-	"storefront/klarna/simulator/simtest"
-	"storefront/store"
-	"storefront/store/storetest"
+	"github.com/fikaandform/storefront/internal/reconcile"
+	"github.com/fikaandform/storefront/internal/shopclient"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna/simulator/simtest"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/store/storetest"
 )
 
 // instance is one running shop started with run().

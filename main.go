@@ -20,7 +20,7 @@ import (
 
 	"github.com/joho/godotenv"
 
-	"storefront/config"
+	"github.com/fikaandform/storefront/config"
 )
 
 func main() {
@@ -83,7 +83,7 @@ type flags struct {
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	var f flags
-	fs := flag.NewFlagSet("storefront", flag.ContinueOnError)
+	fs := flag.NewFlagSet("github.com/fikaandform/storefront", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.addr, "addr", "", "listen address (default LISTEN_ADDR, else 127.0.0.1:$PORT with the simulator and :$PORT with Klarna)")
 	fs.StringVar(&f.healthcheck, "healthcheck", "", "check that the shop at this URL answers /healthz, then exit (for a container's HEALTHCHECK)")

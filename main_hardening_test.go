@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"storefront/store"
+	"github.com/fikaandform/storefront/store"
 )
 
 // runShop starts run() with env and args and returns its printed URL; the

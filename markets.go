@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"storefront/klarna"
-	"storefront/shop"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
 )
 
 // markets says which of the shop's markets can be offered: those whose

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"storefront/internal/shopclient"
+	"github.com/fikaandform/storefront/internal/shopclient"
 )
 
 // TestMetrics scrapes /metrics on METRICS_ADDR after one checkout: the

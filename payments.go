@@ -7,10 +7,10 @@ import (
 	"net/url"
 	"strings"
 
-	"storefront/config"
-	"storefront/handlers"
-	"storefront/klarna"
-	"storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/config"
+	"github.com/fikaandform/storefront/handlers"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
 )
 
 // connectKlarna builds a Klarna client per region with an account, first

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"storefront/store"
+	"github.com/fikaandform/storefront/store"
 )
 
 // TestLogsHoldNoSecretsOrPersonalData runs a whole checkout, with personal

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"storefront/internal/shopclient"
-	"storefront/klarna/simulator"
-	"storefront/klarna/simulator/simtest"
+	"github.com/fikaandform/storefront/internal/shopclient"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna/simulator/simtest"
 )
 
 // startPrinting runs the shop with env and returns its URL and what it

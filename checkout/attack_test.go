@@ -2,14 +2,14 @@ package checkout_test
 
 import (
 	"errors"
-	"storefront/store/storetest"
+	"github.com/fikaandform/storefront/store/storetest"
 	"testing"
 	"time"
 
-	"storefront/checkout"
-	"storefront/handlers"
-	"storefront/klarna/simulator"
-	"storefront/store"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/handlers"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/store"
 )
 
 // TestAttackStaleRowAfterCallbackPlaced: the browser's /checkout/place

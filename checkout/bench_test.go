@@ -5,9 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"storefront/checkout"
-	"storefront/klarna/simulator"
-	"storefront/store"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/store"
 )
 
 // BenchmarkPlacement is one whole checkout on SQLite against the simulator

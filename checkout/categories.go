@@ -3,8 +3,8 @@ package checkout
 import (
 	"encoding/json"
 
-	"storefront/klarna"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/store"
 )
 
 // PaymentCategory is a way to pay that Klarna offered for a checkout's

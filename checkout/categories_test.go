@@ -4,8 +4,8 @@ import (
 	"slices"
 	"testing"
 
-	"storefront/checkout"
-	"storefront/store"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/store"
 )
 
 // TestPaymentCategories reads the categories Klarna offered, as kept on the

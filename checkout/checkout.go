@@ -20,10 +20,10 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"storefront/klarna"
-	"storefront/shop"
-	"storefront/store"
-	"storefront/vault"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/vault"
 )
 
 // URLs are the shop's addresses that Klarna is given for a checkout: the

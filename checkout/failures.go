@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"storefront/klarna"
+	"github.com/fikaandform/storefront/klarna"
 )
 
 // Class says what kind of failure a Klarna call met, which decides what the

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"storefront/checkout"
-	"storefront/klarna/simulator"
-	"storefront/store"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/store"
 )
 
 // faultKinds are every fault the simulator can inject, each hitting the

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"storefront/checkout"
-	"storefront/handlers"
-	"storefront/klarna"
-	"storefront/klarna/simulator"
-	"storefront/store"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/handlers"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/store"
 )
 
 // TestOneTokenSeveralCheckouts is the first attack: four shoppers with the

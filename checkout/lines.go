@@ -1,8 +1,8 @@
 package checkout
 
 import (
-	"storefront/klarna"
-	"storefront/shop"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
 )
 
 // ProductLinks are the pages Klarna links an order line to: the product's

@@ -1,9 +1,9 @@
 package checkout
 
 import (
-	"storefront/klarna"
-	"storefront/shop"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
 )
 
 // ClientFor picks the Klarna client for a purchase country: the client of

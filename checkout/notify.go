@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"storefront/klarna"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/store"
 )
 
 // ErrStale: a notification that does not match the order, or arrives while

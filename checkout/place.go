@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	"storefront/klarna"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/store"
 )
 
 // Source says who asked to place an order, for the logs.

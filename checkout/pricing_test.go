@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"storefront/checkout"
-	"storefront/handlers"
-	"storefront/klarna"
-	"storefront/shop"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/handlers"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
 )
 
 // The tests here check what Klarna receives for a priced cart: the shop's

@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"time"
 
-	"storefront/klarna"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/store"
 )
 
 // Recover settles what a crash, a lost answer or a refused write left

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"storefront/klarna"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/store"
 )
 
 // subscriptionPlan finds the subscription the shopper authorized, if any.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"storefront/klarna"
+	"github.com/fikaandform/storefront/klarna"
 )
 
 // Mode is where Klarna calls go.

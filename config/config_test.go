@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"storefront/klarna"
+	"github.com/fikaandform/storefront/klarna"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }

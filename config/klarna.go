@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"storefront/klarna"
-	"storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
 )
 
 // SimulatorUsername is the simulator's API username when none is configured

@@ -3,7 +3,7 @@ package config
 import (
 	"strings"
 
-	"storefront/klarna"
+	"github.com/fikaandform/storefront/klarna"
 )
 
 const minSecretLength = 32

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"storefront/internal/reconcile"
-	"storefront/internal/shopclient"
-	"storefront/klarna/simulator"
-	"storefront/klarna/simulator/simtest"
-	"storefront/store"
+	"github.com/fikaandform/storefront/internal/reconcile"
+	"github.com/fikaandform/storefront/internal/shopclient"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna/simulator/simtest"
+	"github.com/fikaandform/storefront/store"
 )
 
 // TestCrashDuringPlacement kills the shop (SIGKILL) at each step of an order

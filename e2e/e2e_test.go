@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary, simBinary = filepath.Join(dir, "storefront"), filepath.Join(dir, "klarna-sim")
+	binary, simBinary = filepath.Join(dir, "github.com/fikaandform/storefront"), filepath.Join(dir, "klarna-sim")
 	for out, pkg := range map[string]string{binary: "..", simBinary: "../klarna/simulator/cmd/klarna-sim"} {
 		build := exec.Command("go", "build", "-o", out, pkg)
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr

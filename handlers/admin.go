@@ -12,9 +12,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"storefront/shop"
-	"storefront/store"
-	"storefront/views"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/views"
 )
 
 // adminAuth protects the orders area with HTTP Basic (user "admin",

@@ -3,10 +3,10 @@ package handlers
 import (
 	"strings"
 
-	"storefront/checkout"
-	"storefront/klarna"
-	"storefront/shop"
-	"storefront/views"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/views"
 )
 
 // problemReporter is the part of the checkout service that remembers Klarna

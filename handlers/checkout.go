@@ -12,12 +12,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"storefront/checkout"
-	"storefront/i18n"
-	"storefront/shop"
-	"storefront/static"
-	"storefront/store"
-	"storefront/views"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/i18n"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/static"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/views"
 )
 
 func (h *Handler) checkoutPage(c echo.Context) error {

@@ -12,7 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"storefront/views"
+	"github.com/fikaandform/storefront/views"
 )
 
 // buffers are reused across requests: a page is rendered whole into one

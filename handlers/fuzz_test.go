@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"storefront/handlers"
+	"github.com/fikaandform/storefront/handlers"
 )
 
 // FuzzCallbacks sends arbitrary queries and bodies to Klarna's callback

@@ -16,11 +16,11 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
-	"storefront/checkout"
-	"storefront/i18n"
-	"storefront/shop"
-	"storefront/store"
-	"storefront/views"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/i18n"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/views"
 )
 
 // Checkout is what the handlers need from the checkout service.

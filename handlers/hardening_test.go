@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"storefront/handlers"
+	"github.com/fikaandform/storefront/handlers"
 )
 
 // do sends a request to the test shop and returns the status and body.

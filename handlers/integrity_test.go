@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"storefront/handlers"
-	"storefront/internal/reconcile"
-	"storefront/klarna/simulator"
-	"storefront/shop"
-	"storefront/store"
-	"storefront/store/storetest"
+	"github.com/fikaandform/storefront/handlers"
+	"github.com/fikaandform/storefront/internal/reconcile"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/store/storetest"
 )
 
 // noLimits lifts the per-client limits: every shopper here comes from

@@ -11,7 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"storefront/handlers"
+	"github.com/fikaandform/storefront/handlers"
 )
 
 // leftID finds a message id that reached a page untranslated.

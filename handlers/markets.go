@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"storefront/shop"
+	"github.com/fikaandform/storefront/shop"
 )
 
 // markets are the markets the shop offers: those whose Klarna region has

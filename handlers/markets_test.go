@@ -18,14 +18,14 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
-	"storefront/checkout"
-	"storefront/handlers"
-	"storefront/klarna"
-	"storefront/klarna/simulator"
-	"storefront/klarna/simulator/simtest"
-	"storefront/shop"
-	"storefront/static"
-	"storefront/store"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/handlers"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna/simulator/simtest"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/static"
+	"github.com/fikaandform/storefront/store"
 )
 
 // regionalShop is a shop whose checkout uses clients and whose handlers get

@@ -11,9 +11,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"storefront/orders"
-	"storefront/store"
-	"storefront/views"
+	"github.com/fikaandform/storefront/orders"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/views"
 )
 
 // Orders is what the orders area needs from order management.

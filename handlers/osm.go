@@ -1,8 +1,8 @@
 package handlers
 
 import (
-	"storefront/shop"
-	"storefront/views"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/views"
 )
 
 // Klarna's on-site messaging: the documented <klarna-placement> tag on the

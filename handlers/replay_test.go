@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"testing"
 
-	"storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna/simulator"
 )
 
 // TestReplayedCartCookieReusesTheCheckout: one cart cookie sent again and

@@ -11,8 +11,8 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
-	"storefront/internal/logging"
-	"storefront/shop"
+	"github.com/fikaandform/storefront/internal/logging"
+	"github.com/fikaandform/storefront/shop"
 )
 
 // Routes mounts the whole HTTP surface on e. sim, when not nil, is the Klarna

@@ -9,7 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"storefront/handlers"
+	"github.com/fikaandform/storefront/handlers"
 )
 
 func TestSecurityHeadersAndScripts(t *testing.T) {

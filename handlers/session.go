@@ -15,9 +15,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"storefront/i18n"
-	"storefront/shop"
-	"storefront/views"
+	"github.com/fikaandform/storefront/i18n"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/views"
 )
 
 const (

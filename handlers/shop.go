@@ -12,8 +12,8 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"storefront/shop"
-	"storefront/views"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/views"
 )
 
 func (h *Handler) taxNote(s *shopper) string {

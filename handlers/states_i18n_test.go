@@ -3,8 +3,8 @@ package handlers_test
 import (
 	"testing"
 
-	"storefront/i18n"
-	"storefront/store"
+	"github.com/fikaandform/storefront/i18n"
+	"github.com/fikaandform/storefront/store"
 )
 
 // TestEveryChargeStateHasWords: the subscription page names a period's

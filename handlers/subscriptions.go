@@ -14,11 +14,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"storefront/klarna"
-	"storefront/shop"
-	"storefront/store"
-	"storefront/subscriptions"
-	"storefront/views"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/subscriptions"
+	"github.com/fikaandform/storefront/views"
 )
 
 // Subscriptions is what the handlers need from the subscriptions service.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna/simulator"
 )
 
 // subscribe buys the monthly coffee and returns the confirmation page's

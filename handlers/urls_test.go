@@ -3,7 +3,7 @@ package handlers_test
 import (
 	"testing"
 
-	"storefront/handlers"
+	"github.com/fikaandform/storefront/handlers"
 )
 
 // TestURLs: the addresses Klarna is given and the links of order lines,

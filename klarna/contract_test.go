@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"storefront/internal/openapitest"
+	"github.com/fikaandform/storefront/internal/openapitest"
 )
 
 // fullSession sets every field a merchant can send, so the contract test

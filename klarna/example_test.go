@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"storefront/klarna"
+	"github.com/fikaandform/storefront/klarna"
 )
 
 // fakeKlarna stands in for Klarna so the examples run offline.

@@ -1,6 +1,6 @@
 package klarna
 
-import "storefront/internal/openapitest"
+import "github.com/fikaandform/storefront/internal/openapitest"
 
 // fixtures are the response bodies the tests serve. The contract test checks
 // each against the schema named here, so the tests cannot drift from what

@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"storefront/klarna"
+	"github.com/fikaandform/storefront/klarna"
 )
 
 // Metrics holds the shop's collectors in a registry of its own. Create it

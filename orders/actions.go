@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"storefront/klarna"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/store"
 )
 
 // errNotSent: the request could not be built, so nothing reached Klarna.

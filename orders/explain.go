@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"storefront/klarna"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/store"
 )
 
 // explain puts Klarna's refusal of an action in plain words for the

@@ -25,9 +25,9 @@ import (
 	"strings"
 	"time"
 
-	"storefront/klarna"
-	"storefront/shop"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
 )
 
 // Klarna is the part of the Klarna client order management needs.

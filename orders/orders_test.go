@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"storefront/checkout"
-	"storefront/handlers"
-	"storefront/klarna"
-	"storefront/klarna/simulator"
-	"storefront/klarna/simulator/simtest"
-	"storefront/orders"
-	"storefront/shop"
-	"storefront/store"
-	"storefront/store/storetest"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/handlers"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna/simulator/simtest"
+	"github.com/fikaandform/storefront/orders"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/store/storetest"
 )
 
 type fixture struct {

@@ -14,8 +14,8 @@ import (
 
 	"github.com/bojanz/currency"
 
-	"storefront/klarna"
-	"storefront/shop"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
 )
 
 // Request is what an operator asks for on the order page.

@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"storefront/klarna"
-	"storefront/shop"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
 )
 
 // TestPartsAddUpToTheLine captures and refunds a line unit by unit, and in

@@ -3,8 +3,8 @@ package orders
 import (
 	"time"
 
-	"storefront/klarna"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/store"
 )
 
 // Kind is what an operator asks for.

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"storefront/klarna"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/store"
 )
 
 // Link gives an order placed without a known Klarna order id (Klarna made

@@ -12,7 +12,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
-	"storefront/internal/fingerprint"
+	"github.com/fikaandform/storefront/internal/fingerprint"
 )
 
 func get(t *testing.T, path string, header ...string) *http.Response {

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"testing"
 
-	"storefront/store"
-	"storefront/store/storetest"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/store/storetest"
 )
 
 // TestInstancesStartTogether: instances that start at the same moment on

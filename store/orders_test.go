@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	. "storefront/store"
+	. "github.com/fikaandform/storefront/store"
 )
 
 // placedOrder stores a placed order with a Klarna order id and returns it.

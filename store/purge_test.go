@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	. "storefront/store"
+	. "github.com/fikaandform/storefront/store"
 )
 
 // TestPurge deletes open checkouts whose Klarna session expired more than a

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	. "storefront/store"
-	"storefront/store/storetest"
+	. "github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/store/storetest"
 )
 
 func newCheckout(id string) *Checkout {

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"storefront/handlers"
-	"storefront/klarna/simulator"
-	"storefront/store"
-	"storefront/store/storetest"
-	"storefront/subscriptions"
+	"github.com/fikaandform/storefront/handlers"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/store/storetest"
+	"github.com/fikaandform/storefront/subscriptions"
 )
 
 // listedThen is the shop's store, with a hook that runs right after the

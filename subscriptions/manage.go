@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"storefront/klarna"
-	"storefront/shop"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
 )
 
 // Upcoming is what the next charge will be, priced now with the checkout's

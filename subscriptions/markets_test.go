@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"storefront/checkout"
-	"storefront/handlers"
-	"storefront/klarna"
-	"storefront/klarna/simulator"
-	"storefront/klarna/simulator/simtest"
-	"storefront/shop"
-	"storefront/store"
-	"storefront/subscriptions"
-	"storefront/vault"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/handlers"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna/simulator/simtest"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/subscriptions"
+	"github.com/fikaandform/storefront/vault"
 )
 
 // TestRenewalsUseTheMarketsRegion: a subscription's renewals and the

@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"time"
 
-	"storefront/checkout"
-	"storefront/klarna"
-	"storefront/shop"
-	"storefront/store"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
 )
 
 // Adopt starts the subscription of a placed sign-up checkout whose customer

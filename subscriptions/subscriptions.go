@@ -33,11 +33,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"storefront/checkout"
-	"storefront/klarna"
-	"storefront/shop"
-	"storefront/store"
-	"storefront/vault"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/shop"
+	"github.com/fikaandform/storefront/store"
+	"github.com/fikaandform/storefront/vault"
 )
 
 // URLs are the shop's addresses a renewal gives Klarna; the web layer

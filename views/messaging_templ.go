@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strconv"
 
-	"storefront/static"
+	"github.com/fikaandform/storefront/static"
 )
 
 // messagingScript loads Klarna's on-site messaging library (Klarna's web

@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strconv"
 
-	"storefront/static"
+	"github.com/fikaandform/storefront/static"
 )
 
 func CatalogView(p CatalogPage) templ.Component {

@@ -42,11 +42,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/joho/godotenv"
 
-	"storefront/checkout"
-	"storefront/config"
-	"storefront/klarna"
-	"storefront/klarna/simulator"
-	"storefront/shop"
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/config"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/shop"
 )
 
 func main() {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"storefront/klarna/simulator"
-	"storefront/klarna/simulator/simtest"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna/simulator/simtest"
 )
 
 var regional = map[string]simulator.Credentials{

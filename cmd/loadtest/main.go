@@ -32,10 +32,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"storefront/internal/reconcile"
-	"storefront/internal/shopclient"
-	"storefront/klarna/simulator"
-	"storefront/store"
+	"github.com/fikaandform/storefront/internal/reconcile"
+	"github.com/fikaandform/storefront/internal/shopclient"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/store"
 )
 
 func main() {
@@ -191,7 +191,7 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse 
 	}
 	defer os.RemoveAll(dir)
 	fmt.Println("building the shop and the simulator…")
-	bin, simBin := filepath.Join(dir, "storefront"), filepath.Join(dir, "klarna-sim")
+	bin, simBin := filepath.Join(dir, "github.com/fikaandform/storefront"), filepath.Join(dir, "klarna-sim")
 	for out, pkg := range map[string]string{bin: ".", simBin: "./klarna/simulator/cmd/klarna-sim"} {
 		build := exec.Command("go", "build", "-o", out, pkg)
 		build.Stderr = os.Stderr

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"storefront/internal/shopclient"
-	"storefront/store"
+	"github.com/fikaandform/storefront/internal/shopclient"
+	"github.com/fikaandform/storefront/store"
 )
 
 // omResult is what the order management phase did.

@@ -21,7 +21,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
-	"storefront/internal/fingerprint"
+	"github.com/fikaandform/storefront/internal/fingerprint"
 )
 
 // Entry is one asset in the manifest.

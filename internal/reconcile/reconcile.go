@@ -14,9 +14,9 @@ import (
 	"sort"
 	"strings"
 
-	"storefront/klarna"
-	"storefront/klarna/simulator"
-	"storefront/store"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/store"
 )
 
 // Line is one order line, in minor units.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"storefront/store"
+	"github.com/fikaandform/storefront/store"
 )
 
 func TestCompare(t *testing.T) {

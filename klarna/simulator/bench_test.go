@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"testing"
 
-	"storefront/klarna"
-	"storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
 )
 
 // BenchmarkCheckout measures a whole checkout against the simulator over

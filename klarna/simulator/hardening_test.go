@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"storefront/klarna"
-	"storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
 )
 
 func get(t *testing.T, u string) string {

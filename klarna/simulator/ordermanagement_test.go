@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"storefront/internal/openapitest"
-	"storefront/klarna"
-	"storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/internal/openapitest"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
 )
 
 // placeOrder places an order for gbSession (2655 GBP minor units) with the

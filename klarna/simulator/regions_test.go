@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"storefront/klarna"
-	"storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
 )
 
 func usSession() *klarna.SessionRequest {

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"storefront/internal/openapitest"
-	"storefront/klarna"
-	"storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/internal/openapitest"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
 )
 
 // env is a simulator on a loopback server, with a Klarna client for it and a

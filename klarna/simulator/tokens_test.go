@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"storefront/klarna"
-	"storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna"
+	"github.com/fikaandform/storefront/klarna/simulator"
 )
 
 // makeToken runs a tokenize checkout whose shopper gives the e-mail (with its

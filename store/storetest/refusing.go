@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"storefront/store"
+	"github.com/fikaandform/storefront/store"
 )
 
 // ErrRefused is what a Refusing store answers to writes while it refuses

@@ -13,7 +13,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 
-	"storefront/store"
+	"github.com/fikaandform/storefront/store"
 )
 
 // PostgresTestURL is the server tests use: TEST_DATABASE_URL, or the local

@@ -7,7 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna/simulator"
 )
 
 // Start serves a simulator with cfg on a new loopback server, whose URL

@@ -35,7 +35,7 @@ import (
 	"syscall"
 	"time"
 
-	"storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/klarna/simulator"
 )
 
 func main() {
