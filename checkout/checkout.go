@@ -454,7 +454,7 @@ func (s *Service) update(ctx context.Context, c *store.Checkout, cart shop.Cart,
 	resp, err := k.UpdateSession(ctx, c.SessionID, update)
 	if err != nil {
 		if klarna.IsNotFound(err) {
-			log.WarnContext(ctx, "Klarna no longer has the session to update", "error", err, "correlation_id", correlation(resp, err))
+			log.WarnContext(ctx, "Klarna no longer has the session to update", "error", err, "correlation_id", klarna.CorrelationID(resp, err))
 			return nil, fmt.Errorf("%w: %w", errSessionGone, err)
 		}
 		return nil, s.fail(ctx, log, klarnaUpdateSession, c.Market, resp, err, update)
@@ -509,7 +509,7 @@ func (s *Service) cancel(ctx context.Context, c *store.Checkout, token string) {
 	resp, err := k.CancelAuthorization(ctx, token)
 	if err != nil && !klarna.IsNotFound(err) {
 		s.notice(ctx, klarnaCancelAuthorization, c.Market, resp, err)
-		s.log.WarnContext(ctx, "cancelling authorization failed; it lapses within 60 minutes", "checkout", c.ID, "error", err, "correlation_id", correlation(resp, err))
+		s.log.WarnContext(ctx, "cancelling authorization failed; it lapses within 60 minutes", "checkout", c.ID, "error", err, "correlation_id", klarna.CorrelationID(resp, err))
 	}
 }
 
@@ -529,7 +529,7 @@ const (
 // caller logs the failure itself.
 func (s *Service) notice(ctx context.Context, op, market string, resp *klarna.Response, err error) {
 	if c := Classify(err); c == ClassCredentials || c == ClassMarket {
-		s.problems.add(&Failure{Op: op, Class: c, Market: market, CorrelationID: correlation(resp, err), Err: err}, s.now())
+		s.problems.add(&Failure{Op: op, Class: c, Market: market, CorrelationID: klarna.CorrelationID(resp, err), Err: err}, s.now())
 	}
 }
 
@@ -541,17 +541,6 @@ func unknownOutcome(err error) bool {
 	}
 	var ke *klarna.Error
 	return errors.As(err, &ke) && (ke.StatusCode >= 500 || ke.StatusCode == 429)
-}
-
-func correlation(resp *klarna.Response, err error) string {
-	var ke *klarna.Error
-	if errors.As(err, &ke) {
-		return ke.CorrelationID
-	}
-	if resp != nil {
-		return resp.CorrelationID
-	}
-	return ""
 }
 
 // orderRequest rebuilds the order from the session payload of the checkout

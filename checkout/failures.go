@@ -121,7 +121,7 @@ func (f *Failure) Unwrap() []error {
 // not nil, is what was sent: a bad request logs its shape (fields, types,
 // lengths), never its values.
 func (s *Service) fail(ctx context.Context, log *slog.Logger, op, market string, resp *klarna.Response, err error, payload any) *Failure {
-	f := &Failure{Op: op, Class: Classify(err), Market: market, CorrelationID: correlation(resp, err), Err: err}
+	f := &Failure{Op: op, Class: Classify(err), Market: market, CorrelationID: klarna.CorrelationID(resp, err), Err: err}
 	attrs := []any{"class", string(f.Class), "market", market, "klarna_op", op, "correlation_id", f.CorrelationID, "error", err}
 	switch f.Class {
 	case ClassCredentials:

@@ -49,7 +49,7 @@ func (s *Service) Notify(ctx context.Context, ref, orderID, eventType string) (*
 	st, resp, err := k.GetOrderStatus(ctx, orderID)
 	if err != nil {
 		s.notice(ctx, klarnaGetOrder, c.Market, resp, err)
-		s.log.WarnContext(ctx, "re-reading order after notification failed", "checkout", ref, "error", err, "correlation_id", correlation(resp, err))
+		s.log.WarnContext(ctx, "re-reading order after notification failed", "checkout", ref, "error", err, "correlation_id", klarna.CorrelationID(resp, err))
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return s.decide(ctx, c, st.FraudStatus, eventType, resp.CorrelationID)
@@ -154,7 +154,7 @@ func (s *Service) CheckReviews(ctx context.Context) (int, error) {
 		st, resp, err := k.GetOrderStatus(ctx, c.KlarnaOrderID)
 		if err != nil {
 			s.notice(ctx, klarnaGetOrder, c.Market, resp, err)
-			s.log.WarnContext(ctx, "asking Klarna about a pending review failed; asking again later", "checkout", c.ID, "error", err, "correlation_id", correlation(resp, err))
+			s.log.WarnContext(ctx, "asking Klarna about a pending review failed; asking again later", "checkout", c.ID, "error", err, "correlation_id", klarna.CorrelationID(resp, err))
 			continue
 		}
 		got, err := s.decide(ctx, c, st.FraudStatus, "", resp.CorrelationID)

@@ -173,7 +173,7 @@ func (s *Service) verify(ctx context.Context, c *store.Checkout, token string, s
 	sess, resp, err := k.GetSession(ctx, c.SessionID)
 	if err != nil {
 		if klarna.IsNotFound(err) {
-			log.WarnContext(ctx, "reading the session to verify an authorization failed", "error", err, "correlation_id", correlation(resp, err))
+			log.WarnContext(ctx, "reading the session to verify an authorization failed", "error", err, "correlation_id", klarna.CorrelationID(resp, err))
 			// Klarna has forgotten the session: nothing can be placed from
 			// it any more.
 			if _, rerr := s.retire(ctx, c, "Klarna no longer has its session"); rerr != nil {
@@ -228,7 +228,7 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 		// same token cannot create a second one: Klarna ties the order to
 		// the authorization.
 		uncertain = true
-		log.WarnContext(ctx, "create order outcome unknown; asking again", "error", err, "correlation_id", correlation(resp, err))
+		log.WarnContext(ctx, "create order outcome unknown; asking again", "error", err, "correlation_id", klarna.CorrelationID(resp, err))
 		// Keep the placement this caller's while it waits and asks again:
 		// the lease is shorter than every attempt together, and recovery
 		// elsewhere must not take over a placement that is still going.
@@ -251,7 +251,7 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 			break
 		}
 	}
-	corr := correlation(resp, err)
+	corr := klarna.CorrelationID(resp, err)
 	exists, known := false, true
 	if err != nil && uncertain && !unknownOutcome(err) {
 		exists, known = s.orderExists(ctx, c, log)

@@ -143,7 +143,7 @@ func (s *Service) orderExists(ctx context.Context, c *store.Checkout, log *slog.
 	}
 	sess, resp, err := k.GetSession(ctx, c.SessionID)
 	if err != nil {
-		log.WarnContext(ctx, "reading session to resolve a lost order answer failed", "error", err, "correlation_id", correlation(resp, err))
+		log.WarnContext(ctx, "reading session to resolve a lost order answer failed", "error", err, "correlation_id", klarna.CorrelationID(resp, err))
 		return false, false
 	}
 	return sess.Status == klarna.SessionComplete, true

@@ -99,7 +99,7 @@ func (s *Service) tokenize(ctx context.Context, c *store.Checkout, plan *klarna.
 	if err != nil {
 		if unknownOutcome(err) {
 			// Leave it pending: Recover asks again while the authorization lives.
-			log.WarnContext(ctx, "customer token outcome unknown; will ask again", "error", err, "correlation_id", correlation(resp, err))
+			log.WarnContext(ctx, "customer token outcome unknown; will ask again", "error", err, "correlation_id", klarna.CorrelationID(resp, err))
 			return
 		}
 		s.notice(ctx, klarnaCustomerToken, c.Market, resp, err)

@@ -216,3 +216,17 @@ func IsHardDecline(err error) bool {
 	e, ok := asError(err)
 	return ok && hardDeclines[e.ErrorCode]
 }
+
+// CorrelationID is the Klarna correlation id of a call, for logs and for
+// Klarna's support: the error's when Klarna answered with one, else the
+// response's; empty when no answer arrived.
+func CorrelationID(resp *Response, err error) string {
+	var ke *Error
+	if errors.As(err, &ke) && ke.CorrelationID != "" {
+		return ke.CorrelationID
+	}
+	if resp != nil {
+		return resp.CorrelationID
+	}
+	return ""
+}

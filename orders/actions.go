@@ -211,7 +211,7 @@ func (s *Service) call(ctx context.Context, market string, a *store.Action) (ans
 	if errors.Is(err, klarna.ErrNoIdempotencyKey) {
 		err = fmt.Errorf("%w: %w", errNotSent, err)
 	}
-	ans.corr = correlation(resp, err)
+	ans.corr = klarna.CorrelationID(resp, err)
 	return ans, err
 }
 
@@ -291,7 +291,7 @@ func (s *Service) settleByReading(ctx context.Context, c *store.Checkout, a *sto
 	}
 	ko, resp, err := k.GetOrder(ctx, a.KlarnaOrderID)
 	if err != nil {
-		return s.unknown(ctx, a, answer{corr: correlation(resp, err)}, err, log)
+		return s.unknown(ctx, a, answer{corr: klarna.CorrelationID(resp, err)}, err, log)
 	}
 	out := store.Outcome{Status: store.ActionFailed, CorrelationID: resp.CorrelationID}
 	const note = " (settled by reading the order from Klarna after the idempotency key's 24 hours)"

@@ -116,14 +116,3 @@ func unknownOutcome(err error) bool {
 	}
 	return true
 }
-
-func correlation(resp *klarna.Response, err error) string {
-	var ke *klarna.Error
-	if errors.As(err, &ke) && ke.CorrelationID != "" {
-		return ke.CorrelationID
-	}
-	if resp != nil {
-		return resp.CorrelationID
-	}
-	return ""
-}

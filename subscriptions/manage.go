@@ -197,10 +197,10 @@ func (s *Service) SettleCharged(ctx context.Context, id, klarnaOrderID, who stri
 			ErrMismatch, o.OrderID, o.MerchantReference1, o.OriginalOrderAmount, p.Period, p.OrderRef, priced.Total)
 	}
 	order := &klarna.Order{OrderID: o.OrderID, FraudStatus: o.FraudStatus}
-	if err := s.record(ctx, r, plan, p, priced, req, order, correlation(resp, nil)); err != nil {
+	if err := s.record(ctx, r, plan, p, priced, req, order, klarna.CorrelationID(resp, nil)); err != nil {
 		return nil, err
 	}
-	s.event(ctx, id, who, fmt.Sprintf("settled period %d: Klarna charged it (order %s)", p.Period, o.OrderID), p.Period, correlation(resp, nil))
+	s.event(ctx, id, who, fmt.Sprintf("settled period %d: Klarna charged it (order %s)", p.Period, o.OrderID), p.Period, klarna.CorrelationID(resp, nil))
 	return s.store.Recurring(ctx, id)
 }
 

@@ -202,7 +202,7 @@ func (s *Service) renew(ctx context.Context, r *store.Recurring) (outcome, error
 	if err == nil {
 		order, resp, err = k.CreateTokenOrder(ctx, token, key(r.ID, p.Period, p.Attempt), req)
 	}
-	corr := correlation(resp, err)
+	corr := klarna.CorrelationID(resp, err)
 	if err == nil {
 		s.crash("charged")
 		if err := s.record(ctx, r, plan, p, priced, req, order, corr); err != nil {
@@ -437,7 +437,7 @@ func (s *Service) cancelToken(ctx context.Context, r *store.Recurring) error {
 	if err == nil {
 		resp, err = k.CancelCustomerToken(ctx, token)
 	}
-	corr := correlation(resp, err)
+	corr := klarna.CorrelationID(resp, err)
 	switch {
 	case err == nil, klarna.HasCode(err, klarna.CodeTokenCancelled), klarna.IsNotFound(err):
 	case klarna.IsTemporary(err), klarna.IsNoAccount(err):
@@ -461,17 +461,6 @@ func (s *Service) cancelToken(ctx context.Context, r *store.Recurring) error {
 	}
 	s.event(ctx, r.ID, "renewal job", "customer token cancelled at Klarna", 0, corr)
 	return nil
-}
-
-func correlation(resp *klarna.Response, err error) string {
-	var ke *klarna.Error
-	if errors.As(err, &ke) {
-		return ke.CorrelationID
-	}
-	if resp != nil {
-		return resp.CorrelationID
-	}
-	return ""
 }
 
 func errorCode(err error) string {
