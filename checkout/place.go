@@ -194,6 +194,19 @@ func (s *Service) verify(ctx context.Context, c *store.Checkout, token string, s
 	return nil
 }
 
+// holdPlacement takes, or keeps, the lease on a checkout that is placing
+// until the given time: a compare-and-set on the version c was read at,
+// which c then follows. false: another caller moved it first.
+func (s *Service) holdPlacement(ctx context.Context, c *store.Checkout, until time.Time) (bool, error) {
+	won, err := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlacing, store.Changes{
+		AtVersion: c.Version, ClaimedBy: &s.instance, ClaimedUntil: &[]*time.Time{&until}[0],
+	})
+	if won {
+		c.Version++
+	}
+	return won, err
+}
+
 // createOrder calls Klarna for a checkout this caller moved to placing, and
 // settles the state from the answer. uncertain says an earlier attempt may
 // already have created the order (a lost answer, a crash, recovery).
@@ -232,17 +245,13 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 		// Keep the placement this caller's while it waits and asks again:
 		// the lease is shorter than every attempt together, and recovery
 		// elsewhere must not take over a placement that is still going.
-		until := s.now().Add(s.retryWaits[attempt] + s.lease)
-		kept, lerr := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlacing, store.Changes{
-			AtVersion: c.Version, ClaimedBy: &s.instance, ClaimedUntil: &[]*time.Time{&until}[0],
-		})
+		kept, lerr := s.holdPlacement(ctx, c, s.now().Add(s.retryWaits[attempt]+s.lease))
 		if lerr != nil || !kept {
 			// Taken over, or the database refuses writes: the lease runs
 			// out and whoever holds the placement then settles it.
 			log.WarnContext(ctx, "stopped asking Klarna again: could not keep the placement", "error", lerr, "kept", kept)
 			return c, ErrInProgress
 		}
-		c.Version++
 		select {
 		case <-time.After(s.retryWaits[attempt]):
 		case <-ctx.Done():

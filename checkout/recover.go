@@ -35,10 +35,7 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 			continue
 		}
 		log := s.log.With("checkout", c.ID, "source", string(FromRecovery))
-		until := s.now().Add(s.lease)
-		won, err := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlacing, store.Changes{
-			AtVersion: c.Version, ClaimedBy: &s.instance, ClaimedUntil: &[]*time.Time{&until}[0],
-		})
+		won, err := s.holdPlacement(ctx, c, s.now().Add(s.lease))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("checkout: claiming placement %s: %w", c.ID, err))
 			continue
@@ -46,7 +43,6 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 		if !won {
 			continue // another instance took it
 		}
-		c.Version++
 		log.InfoContext(ctx, "taking over a placement left unfinished")
 		if _, err := s.createOrder(ctx, c, c.AuthorizationToken, log, true); !errors.Is(err, ErrInProgress) {
 			settled++
