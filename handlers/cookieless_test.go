@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // TestLookingSetsNoCookie: a visitor who only looks gets no cookie, so the
@@ -126,5 +128,63 @@ func TestPublicPagesAreCacheable(t *testing.T) {
 	resp, _ := s.get("/")
 	if resp.Header.Get("Cache-Control") != "private, no-cache" || resp.Header.Get("ETag") != "" {
 		t.Errorf("a shopper's page: %v", resp.Header)
+	}
+}
+
+// TestKeptShopperPagesAreTheirOwn: catalog and product pages are kept for
+// every shopper with the same market, language and cart count, yet each
+// shopper gets their own CSRF token in every form, their own cart count,
+// market and flash message, and a private page.
+func TestKeptShopperPagesAreTheirOwn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	a, b := e.shopper(t), e.shopper(t)
+	for _, s := range []*shopper{a, b} {
+		s.post("/cart/add", url.Values{"product": {"oak-board"}})
+		s.get("/cart") // the "added" message is shown, and gone
+	}
+	if a.csrf == b.csrf {
+		t.Fatal("two shoppers share a token")
+	}
+	for _, p := range []string{"/", "/products/oak-board", "/?category=Coffee"} {
+		for range 2 { // the second view comes from the kept page
+			for _, s := range []*shopper{a, b} {
+				resp, doc := s.get(p)
+				if resp.Header.Get("Cache-Control") != "private, no-cache" || resp.Header.Get("ETag") != "" {
+					t.Errorf("GET %s: Cache-Control %q, ETag %q", p, resp.Header.Get("Cache-Control"), resp.Header.Get("ETag"))
+				}
+				fields := doc.Find(`input[name="csrf"]`)
+				if fields.Length() == 0 {
+					t.Fatalf("GET %s: no form carries a token", p)
+				}
+				fields.Each(func(_ int, f *goquery.Selection) {
+					if v, _ := f.Attr("value"); v != s.csrf {
+						t.Errorf("GET %s: a form carries %q, not the shopper's token", p, v)
+					}
+				})
+				if text(doc, "cart-count") != "1" {
+					t.Errorf("GET %s: cart count %q", p, text(doc, "cart-count"))
+				}
+			}
+		}
+	}
+	// A change the page shows: a new count, a flash, another market.
+	b.post("/cart/add", url.Values{"product": {"oak-board"}})
+	if _, doc := b.get("/"); text(doc, "cart-count") != "2" || text(doc, "flash") == "" {
+		t.Errorf("after another add: count %q, flash %q", text(doc, "cart-count"), text(doc, "flash"))
+	}
+	if _, doc := b.get("/"); text(doc, "flash") != "" {
+		t.Errorf("the flash is shown twice: %q", text(doc, "flash"))
+	}
+	if _, doc := a.get("/"); text(doc, "cart-count") != "1" || text(doc, "flash") != "" {
+		t.Errorf("the other shopper sees count %q, flash %q", text(doc, "cart-count"), text(doc, "flash"))
+	}
+	b.post("/market", url.Values{"market": {"SE"}, "return": {"/"}})
+	b.get("/")
+	if _, doc := b.get("/products/oak-board"); !strings.Contains(doc.Find("html").AttrOr("lang", ""), "sv") || !strings.Contains(doc.Text(), "kr") {
+		t.Errorf("after choosing Sweden: lang %q", doc.Find("html").AttrOr("lang", ""))
+	}
+	if _, doc := a.get("/products/oak-board"); doc.Find("html").AttrOr("lang", "") != "en" {
+		t.Errorf("the other shopper's page changed language: %q", doc.Find("html").AttrOr("lang", ""))
 	}
 }

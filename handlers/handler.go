@@ -133,6 +133,7 @@ type Handler struct {
 	db       Readiness
 	catalog  *shop.Catalog
 	sessions *sessions.CookieStore
+	decoded  decodedSessions // verified session cookies (session.go)
 	log      *slog.Logger
 	grids    sync.Map // gridKey -> the catalog's product list (shop.go)
 	hosts    hostSet

@@ -91,7 +91,7 @@ func (h *Handler) suggestion(c echo.Context, s *shopper) *views.MarketSuggestion
 	if s.MarketChosen || strings.HasPrefix(c.Request().URL.Path, "/admin") {
 		return nil
 	}
-	c.Response().Header().Add(echo.HeaderVary, "Accept-Language")
+	addVary(c.Response().Header(), "Accept-Language")
 	locale := h.matcher.Match(c.Request().Header.Get("Accept-Language"))
 	if locale == "" {
 		return nil

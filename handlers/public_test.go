@@ -10,7 +10,7 @@ import (
 func TestPublicPagesBounded(t *testing.T) {
 	var p publicPages
 	for i := range 10 * maxPublicPages {
-		p.put("/?q="+strconv.Itoa(i), publicPage{etag: strconv.Itoa(i)})
+		p.put("/?q="+strconv.Itoa(i), keptPage{etag: strconv.Itoa(i)})
 		if len(p.pages) > maxPublicPages {
 			t.Fatalf("%d pages kept after %d", len(p.pages), i+1)
 		}

@@ -37,7 +37,7 @@ func (h *Handler) Routes(e *echo.Echo, assets http.Handler, sim http.Handler) {
 	e.Use(h.checkHost)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("256K"))
-	e.Use(h.securityHeaders)
+	e.Use(h.securityHeaders())
 	e.Use(noStore)
 
 	// Every page answers HEAD as it answers GET (RFC 9110; load balancers
@@ -157,7 +157,9 @@ func (h *Handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 // modes; see docs/SECURITY.md for where each host comes from. There is no
 // per-response nonce: the catalog and product pages of a visitor without a
 // session must be byte-identical for everyone, so that caches can keep them.
-func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+// The policy is made once: Echo applies its middleware to every request
+// anew, so what the outer function does is done per request.
+func (h *Handler) securityHeaders() echo.MiddlewareFunc {
 	k := h.cfg.KlarnaHosts
 	join := func(extra []string) string {
 		if len(extra) == 0 {
@@ -172,17 +174,27 @@ func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		"; frame-src 'self'" + join(k.Frame)
 	policy := "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'" +
 		"; script-src 'self'" + join(k.Script) + rest
-	return func(c echo.Context) error {
-		hd := c.Response().Header()
-		hd.Set("Content-Security-Policy", policy)
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(self)")
-		if h.cfg.Secure {
-			hd.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	// The values are the same for every response: each is one shared,
+	// full slice (an Add elsewhere copies it), instead of Header.Set's new
+	// slice per header per response.
+	fixed := map[string][]string{
+		"Content-Security-Policy": {policy},
+		"X-Content-Type-Options":  {"nosniff"},
+		"Referrer-Policy":         {"strict-origin-when-cross-origin"},
+		"X-Frame-Options":         {"DENY"},
+		"Permissions-Policy":      {"camera=(), microphone=(), geolocation=(), payment=(self)"},
+	}
+	if h.cfg.Secure {
+		fixed["Strict-Transport-Security"] = []string{"max-age=31536000; includeSubDomains"}
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			hd := c.Response().Header()
+			for k, v := range fixed {
+				hd[k] = v[:1:1]
+			}
+			return next(c)
 		}
-		return next(c)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -11,8 +12,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
 	"github.com/fikaandform/storefront/i18n"
@@ -120,13 +124,13 @@ func randomToken() string {
 func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		// New decodes the cookie without gorilla's per-request registry,
+		// The cookie is decoded without gorilla's per-request registry,
 		// which would clone the request on every page; the shopper struct
 		// below is this request's only view of the session.
-		sess, err := h.sessions.New(r, sessionName)
+		values, err := h.sessionValues(r)
 		s := &shopper{}
 		reset := err != nil
-		str := func(k string) string { v, _ := sess.Values[k].(string); return v }
+		str := func(k string) string { v, _ := values[k].(string); return v }
 		if !reset {
 			cart, cerr := shop.DecodeCart(str("cart"), h.catalog)
 			if cerr != nil {
@@ -190,16 +194,97 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 			if s.MarketChosen {
 				market = s.Market.Code
 			}
+			sess := sessions.NewSession(h.sessions, sessionName)
+			opts := *h.sessions.Options
+			sess.Options = &opts
 			sess.Values = map[any]any{
 				"cart": s.Cart.Encode(), "market": market, "lang": s.Lang, "checkout": s.CheckoutID,
 				"csrf": s.CSRF, "orders": strings.Join(s.Orders, ","), "flash": s.flash, "review": s.Review, "bid": s.BrowserID, "since": since,
 			}
-			if err := sess.Save(r, c.Response().Writer); err != nil {
+			if err := h.sessions.Save(r, c.Response().Writer, sess); err != nil {
 				h.log.ErrorContext(r.Context(), "saving session cookie failed", "error", err)
 			}
 		})
 		return next(c)
 	}
+}
+
+// sessionValues are the values of the request's session cookie: none
+// without a cookie, an error for one that fails to decode or verify. A
+// cookie verified once is kept decoded (see decodedSessions).
+func (h *Handler) sessionValues(r *http.Request) (map[any]any, error) {
+	ck, err := r.Cookie(sessionName)
+	if err != nil {
+		return nil, nil
+	}
+	now := time.Now()
+	if v, ok := h.decoded.get(ck.Value, now); ok {
+		return v, nil
+	}
+	values := map[any]any{}
+	if err := securecookie.DecodeMulti(sessionName, ck.Value, &values, h.sessions.Codecs...); err != nil {
+		return nil, err
+	}
+	if signed, ok := cookieTime(ck.Value); ok {
+		h.decoded.put(ck.Value, values, signed.Add(time.Duration(h.sessions.Options.MaxAge)*time.Second))
+	}
+	return values, nil
+}
+
+// cookieTime is when securecookie signed a value: it writes
+// base64("time|value|mac"), and verifies the time against its maximum age.
+func cookieTime(value string) (time.Time, bool) {
+	b, err := base64.URLEncoding.DecodeString(value)
+	if err != nil {
+		return time.Time{}, false
+	}
+	ts, _, ok := strings.Cut(string(b), "|")
+	if !ok {
+		return time.Time{}, false
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, 0), true
+}
+
+// decodedSessions keeps session cookies already verified and decrypted,
+// by their exact value, until securecookie would call them expired. A
+// shopper sends the same cookie with every page until their session
+// changes, and checking its MAC and decrypting it was a tenth of a page's
+// cost. Only a value the codecs accepted is kept, so a forged or altered
+// cookie is never found here; the secrets change only with a restart. It
+// holds at most maxDecodedSessions and starts afresh past that.
+type decodedSessions struct {
+	mu      sync.RWMutex
+	entries map[string]decodedSession
+}
+
+type decodedSession struct {
+	values  map[any]any // shared by the requests that send the cookie: read only
+	expires time.Time
+}
+
+const maxDecodedSessions = 4096
+
+func (d *decodedSessions) get(cookie string, now time.Time) (map[any]any, bool) {
+	d.mu.RLock()
+	e, ok := d.entries[cookie]
+	d.mu.RUnlock()
+	if !ok || now.After(e.expires) {
+		return nil, false
+	}
+	return e.values, true
+}
+
+func (d *decodedSessions) put(cookie string, values map[any]any, expires time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.entries == nil || len(d.entries) >= maxDecodedSessions {
+		d.entries = make(map[string]decodedSession)
+	}
+	d.entries[cookie] = decodedSession{values: values, expires: expires}
 }
 
 // speak gives the request the shopper's language: the shopper's

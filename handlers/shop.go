@@ -47,13 +47,15 @@ func (h *Handler) catalogPage(c echo.Context) error {
 	if cat != "" && !slices.Contains(h.catalog.Categories(), cat) {
 		return echo.NewHTTPError(http.StatusNotFound, "error.category_not_found")
 	}
-	grid, err := h.grid(c.Request().Context(), s, cat)
-	if err != nil {
-		return err
-	}
-	return h.renderPublic(c, s, views.CatalogView(views.CatalogPage{
-		Base: h.base(c, s, s.loc.T("title.shop")), Categories: h.categories(s), Category: cat, Grid: grid, TaxNote: h.taxNote(s),
-	}))
+	return h.renderPublic(c, s, func() (templ.Component, error) {
+		grid, err := h.grid(c.Request().Context(), s, cat)
+		if err != nil {
+			return nil, err
+		}
+		return views.CatalogView(views.CatalogPage{
+			Base: h.base(c, s, s.loc.T("title.shop")), Categories: h.categories(s), Category: cat, Grid: grid, TaxNote: h.taxNote(s),
+		}), nil
+	})
 }
 
 type gridKey struct{ market, locale, category string }
@@ -92,20 +94,22 @@ func (h *Handler) product(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "error.product_not_found")
 	}
-	price, _ := pr.Price(s.Market.Currency)
-	pr = pr.In(s.Locale)
-	b := h.base(c, s, pr.Name)
-	b.Description = pr.Summary
-	b.Messaging = h.messaging()
-	page := views.ProductPage{
-		Base: b, ID: pr.ID, Name: pr.Name, Category: pr.Category, CategoryName: s.loc.T("category." + pr.Category), Description: pr.Description,
-		Price: h.money(price, s), Art: pr.Art, TaxNote: h.taxNote(s), MaxQuantity: shop.MaxQuantity,
-		Placement: h.placement(s, price, price),
-	}
-	if pr.Plan != nil {
-		page.Plan = h.rhythm(s, *pr.Plan)
-	}
-	return h.renderPublic(c, s, views.ProductView(page))
+	return h.renderPublic(c, s, func() (templ.Component, error) {
+		price, _ := pr.Price(s.Market.Currency)
+		pr = pr.In(s.Locale)
+		b := h.base(c, s, pr.Name)
+		b.Description = pr.Summary
+		b.Messaging = h.messaging()
+		page := views.ProductPage{
+			Base: b, ID: pr.ID, Name: pr.Name, Category: pr.Category, CategoryName: s.loc.T("category." + pr.Category), Description: pr.Description,
+			Price: h.money(price, s), Art: pr.Art, TaxNote: h.taxNote(s), MaxQuantity: shop.MaxQuantity,
+			Placement: h.placement(s, price, price),
+		}
+		if pr.Plan != nil {
+			page.Plan = h.rhythm(s, *pr.Plan)
+		}
+		return views.ProductView(page), nil
+	})
 }
 
 // quantity parses a quantity field; a shopper's typo is a 400 with a

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -39,6 +40,9 @@ type SQL struct {
 	// A Go channel wakes the next writer the moment the last one is done.
 	// Other processes on the same file still meet busy_timeout.
 	gate chan struct{}
+	// queue holds SQLite writes waiting for the gate; whoever gets it
+	// writes everything queued in one transaction (commitQueued).
+	queue chan *pendingWrite
 }
 
 // writing waits for this process's turn to write (see gate) and returns
@@ -155,7 +159,7 @@ func openSQLite(ctx context.Context, driverName, path string) (*SQL, error) {
 		db.Close()
 		return nil, err
 	}
-	return &SQL{db: db, idle: conns, gate: make(chan struct{}, 1)}, nil
+	return &SQL{db: db, idle: conns, gate: make(chan struct{}, 1), queue: make(chan *pendingWrite, 4096)}, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, opts ...goose.ProviderOption) error {
@@ -192,23 +196,51 @@ func (s *SQL) CheckWrite(ctx context.Context) error {
 	return nil
 }
 
-// exec runs a write. When the database refuses it for a reason a new
-// connection can cure, the idle connections are dropped and the write is
-// tried once more on a fresh one: SQLite opens a file read-only when it
-// cannot write it (and a read during that time leaves such a connection in
-// the pool), and the connection stays read-only after the file becomes
-// writable again; without this the shop would need a restart to write
-// again. A refused write changed nothing, so trying it again is safe.
+// exec runs a write. On SQLite it joins the queue of this process's writes
+// (see commitQueued); on PostgreSQL it runs at once. When the database
+// refuses a write for a reason a new connection can cure, the idle
+// connections are dropped and the write is tried once more on a fresh one:
+// SQLite opens a file read-only when it cannot write it (and a read during
+// that time leaves such a connection in the pool), and the connection stays
+// read-only after the file becomes writable again; without this the shop
+// would need a restart to write again. A refused write changed nothing, so
+// trying it again is safe.
 func (s *SQL) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, err := s.prepared(ctx, s.q(query))
 	if err != nil {
 		return nil, err
 	}
-	done, err := s.writing(ctx)
-	if err != nil {
-		return nil, err
+	if s.gate == nil {
+		return s.execOne(ctx, st, args)
 	}
-	defer done()
+	w := &pendingWrite{ctx: ctx, st: st, args: args, done: make(chan struct{})}
+	select {
+	case s.queue <- w:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("store: waiting to write: %w", ctx.Err())
+	}
+	for {
+		select {
+		case <-w.done:
+			return w.res, w.err
+		case s.gate <- struct{}{}:
+			// This goroutine writes for everyone queued, itself included
+			// unless an earlier turn already did.
+			s.commitQueued()
+			<-s.gate
+		case <-ctx.Done():
+			if w.state.CompareAndSwap(writeWaiting, writeAbandoned) {
+				return nil, fmt.Errorf("store: waiting to write: %w", ctx.Err())
+			}
+			<-w.done // already being written: its outcome is the answer
+			return w.res, w.err
+		}
+	}
+}
+
+// execOne runs one write on its own, trying it once more on a fresh
+// connection when the database refused it (see exec).
+func (s *SQL) execOne(ctx context.Context, st *sql.Stmt, args []any) (sql.Result, error) {
 	res, err := st.ExecContext(ctx, args...)
 	if err != nil && refused(err) {
 		s.db.SetMaxIdleConns(0) // closes the idle connections
@@ -216,6 +248,99 @@ func (s *SQL) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 		res, err = st.ExecContext(ctx, args...)
 	}
 	return res, err
+}
+
+// pendingWrite is one statement waiting in the write queue.
+type pendingWrite struct {
+	ctx   context.Context
+	st    *sql.Stmt
+	args  []any
+	state atomic.Int32 // writeWaiting, then writeTaken or writeAbandoned
+	res   sql.Result
+	err   error
+	done  chan struct{}
+}
+
+const (
+	writeWaiting int32 = iota
+	writeTaken
+	writeAbandoned // its caller gave up before it was taken: never written
+)
+
+// maxGroup bounds how many queued writes share one transaction.
+const maxGroup = 64
+
+// commitQueued writes what is queued, up to maxGroup statements, in one
+// SQLite transaction (group commit); the caller holds the gate. Each write
+// costs SQLite a transaction: its pages appended to the WAL, a commit
+// frame, and the locks around them. Under load the queue holds the writes
+// of many shoppers at once, and one commit for all of them is most of the
+// saving. Every statement still stands alone as a compare-and-set: a
+// constraint it breaks undoes that statement only (SQLite's statement
+// journal) and is its caller's error. Any other failure, or a failed
+// commit, rolls everything back, and each write is then run on its own as
+// before, so a refused database is retried just as for a single write.
+// A statement, once taken, runs to the end even if its caller's context
+// ends: an interrupted SQLite statement can roll back the whole
+// transaction, everyone's writes with it.
+func (s *SQL) commitQueued() {
+	var group []*pendingWrite
+	for len(group) < maxGroup {
+		select {
+		case w := <-s.queue:
+			if w.state.CompareAndSwap(writeWaiting, writeTaken) {
+				group = append(group, w)
+			}
+			continue
+		default:
+		}
+		break
+	}
+	defer func() {
+		for _, w := range group {
+			close(w.done)
+		}
+	}()
+	if len(group) == 1 {
+		w := group[0]
+		w.res, w.err = s.execOne(context.WithoutCancel(w.ctx), w.st, w.args)
+		return
+	}
+	if len(group) == 0 || s.execGroup(group) == nil {
+		return
+	}
+	for _, w := range group {
+		w.res, w.err = s.execOne(context.WithoutCancel(w.ctx), w.st, w.args)
+	}
+}
+
+// execGroup runs a group of writes in one transaction and records each
+// one's result; an error means nothing was committed.
+func (s *SQL) execGroup(group []*pendingWrite) error {
+	ctx := context.WithoutCancel(group[0].ctx)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, w := range group {
+		w.res, w.err = tx.StmtContext(ctx, w.st).ExecContext(context.WithoutCancel(w.ctx), w.args...)
+		if w.err != nil && !constraint(w.err) {
+			tx.Rollback()
+			return w.err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return nil
+}
+
+// constraint reports a statement refused by a constraint (a unique index,
+// a check): SQLite undoes that statement and the transaction goes on.
+func constraint(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
 }
 
 // refused reports a write refused by the database, its file or its disk

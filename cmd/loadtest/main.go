@@ -47,6 +47,7 @@ func main() {
 	postgres := flag.String("postgres", os.Getenv("TEST_DATABASE_URL"), "PostgreSQL to measure checkouts on as well (empty: SQLite only)")
 	lighthouse := flag.Bool("lighthouse", false, "also run Lighthouse on the catalog, product, cart and checkout pages")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the shop during the standalone-simulator checkouts to this file")
+	flag.StringVar(&pageProfile, "pageprofile", "", "write a CPU profile of the shop while it serves the catalog page to shoppers with a cart to this file")
 	flag.Parse()
 	if *bare != "" {
 		serveBare(*bare, *bareBody)
@@ -174,6 +175,10 @@ func peakRSS(pid int) string {
 // standalone-simulator checkouts goes.
 var cpuProfile string
 
+// pageProfile, when set, is where the shop's CPU profile during the
+// catalog page phase (shoppers with a cart) goes.
+var pageProfile string
+
 // callbackDelay is how long after an approval the simulators send Klarna's
 // authorization callback: the built-in simulator's default.
 const callbackDelay = time.Second
@@ -203,7 +208,8 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse 
 	// The shop, with a fresh SQLite database and its built-in simulator.
 	dbPath := filepath.Join(dir, "shop.db")
 	start := time.Now()
-	shop, base, err := startShop(bin, dir, "sqlite:"+dbPath)
+	debugAddr := freeAddr()
+	shop, base, err := startShop(bin, dir, "sqlite:"+dbPath, "DEBUG_ADDR="+debugAddr)
 	if err != nil {
 		return err
 	}
@@ -265,6 +271,9 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse 
 	bare := hammer(fmt.Sprintf("bare Echo handler (the catalog's %.1f KB)", kb(len(page))), conns, d, nil, func(any) error { return get(client, "http://"+bareAddr+"/") })
 	bareCmd.Process.Kill()
 
+	if pageProfile != "" {
+		go profile(debugAddr, pageProfile, d)
+	}
 	catalog := hammer("catalog page, shopper with a cart", conns, d, withCart, view("/"))
 	catalogAnon := hammer("catalog page, visitor without a session", conns, d, anonymous, view("/"))
 	product := hammer("product page, shopper with a cart", conns, d, withCart, view("/products/pour-over-kettle"))
@@ -451,20 +460,7 @@ func shopCPUPerCheckout(bin, simBin, dir string, workers int, d time.Duration) (
 	}
 	defer func() { shop.Process.Kill(); shop.Wait() }()
 	if cpuProfile != "" {
-		go func() {
-			secs := max(1, int(d.Seconds())-1)
-			resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs))
-			if err != nil {
-				return
-			}
-			defer resp.Body.Close()
-			f, err := os.Create(cpuProfile)
-			if err != nil {
-				return
-			}
-			defer f.Close()
-			io.Copy(f, resp.Body)
-		}()
+		go profile(debugAddr, cpuProfile, d)
 	}
 	before, simBefore, genBefore := cpuTime(shop.Process.Pid), cpuTime(sim.Process.Pid), cpuTime(os.Getpid())
 	r, first := checkoutPhase("whole checkout, standalone simulator", base, simURL, workers, d)
@@ -478,6 +474,25 @@ func shopCPUPerCheckout(bin, simBin, dir string, workers int, d time.Duration) (
 	fmt.Printf("CPU per checkout against the standalone simulator: shop %.2f ms, simulator %.2f ms, load generator %.2f ms (%d checkouts)\n",
 		per(used), per(simUsed), per(genUsed), r.requests)
 	return fmt.Sprintf("%.2f ms (%d checkouts at %.0f/s, %d errors)", per(used), r.requests, r.throughput(), r.errors), nil
+}
+
+// profile writes the CPU profile of the process serving pprof on
+// debugAddr, taken over most of a phase of length d, to file.
+func profile(debugAddr, file string, d time.Duration) {
+	secs := max(1, int(d.Seconds())-1)
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest: profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest: profile:", err)
+		return
+	}
+	defer f.Close()
+	io.Copy(f, resp.Body)
 }
 
 // cpuTime is a process's user and system CPU time so far, from

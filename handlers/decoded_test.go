@@ -1,0 +1,45 @@
+package handlers
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gorilla/securecookie"
+)
+
+// TestDecodedSessionsExpireWithTheirCookie: a kept cookie is good exactly
+// as long as securecookie would accept it, and the keeping is bounded.
+func TestDecodedSessionsExpireWithTheirCookie(t *testing.T) {
+	codec := securecookie.New(make([]byte, 32), make([]byte, 32))
+	codec.SetSerializer(flatSerializer{})
+	value, err := codec.Encode(sessionName, map[any]any{"csrf": "abc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, ok := cookieTime(value)
+	if !ok || time.Since(signed) > time.Minute || time.Since(signed) < -time.Second {
+		t.Fatalf("signing time %v (%v)", signed, ok)
+	}
+	if _, ok := cookieTime(value[:len(value)/2] + "!"); ok {
+		t.Error("a mangled cookie has a signing time")
+	}
+
+	var d decodedSessions
+	d.put(value, map[any]any{"csrf": "abc"}, signed.Add(time.Hour))
+	if v, ok := d.get(value, signed.Add(59*time.Minute)); !ok || v["csrf"] != "abc" {
+		t.Error("a live cookie is not kept")
+	}
+	if _, ok := d.get(value, signed.Add(61*time.Minute)); ok {
+		t.Error("an expired cookie is still accepted")
+	}
+	if _, ok := d.get(value+"x", signed); ok {
+		t.Error("another value found the kept cookie")
+	}
+	for i := range 3 * maxDecodedSessions {
+		d.put(strconv.Itoa(i), nil, signed.Add(time.Hour))
+		if len(d.entries) > maxDecodedSessions {
+			t.Fatalf("%d cookies kept", len(d.entries))
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package handlers
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+)
+
+// buffers are reused across requests: a page is rendered whole into one
+// before it is sent, and pooling them halves the allocations of a page view.
+var buffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 16<<10)) }}
+
+// render writes a component after rendering it fully into memory, so a
+// template failure becomes an error page rather than half a page.
+func render(c echo.Context, status int, comp templ.Component) error {
+	buf := buffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 256<<10 {
+			buffers.Put(buf)
+		}
+	}()
+	if err := comp.Render(c.Request().Context(), buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderPublic serves a catalog or product page, which depends on the
+// shopper only through a few things: their market and language, whether
+// they chose the market (the suggestion banner), their cart's count, a
+// flash message and their CSRF token. build makes the page; it is called
+// only when the page is not kept already.
+//
+// A visitor without a session gets a page that is the same for everyone:
+// browsers and shared caches may keep it for a minute and revalidate it
+// with its ETag (a 304 carries no body). A shopper with a session gets a
+// private page, kept here with a placeholder where their CSRF token goes
+// and sent with their token put in: most of a page's cost was rendering
+// the same layout for every shopper with the same market, language and
+// cart count. A page with a flash message is rendered for its shopper
+// alone.
+func (h *Handler) renderPublic(c echo.Context, s *shopper, build func() (templ.Component, error)) error {
+	r := c.Request()
+	hd := c.Response().Header()
+	if !s.MarketChosen {
+		// The market suggestion follows the browser's languages.
+		addVary(hd, "Accept-Language")
+	}
+	if s.hasSession() {
+		hd.Set("Cache-Control", "private, no-cache")
+		if s.flash != "" || !isToken(s.CSRF) {
+			comp, err := build()
+			if err != nil {
+				return err
+			}
+			return render(c, http.StatusOK, comp)
+		}
+		return h.renderShopperPage(c, s, build)
+	}
+	// Everything an anonymous page depends on besides the catalog, which
+	// does not change while the process runs: the host it is shown on (the
+	// simulator's links follow it), the address, and the browser's
+	// languages (the market suggestion).
+	key := "anon " + r.Host + " " + r.URL.RequestURI() + " " + r.Header.Get("Accept-Language")
+	page, ok := h.public.get(key)
+	if !ok {
+		comp, err := build()
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := comp.Render(r.Context(), &buf); err != nil {
+			return err
+		}
+		sum := sha256.Sum256(buf.Bytes())
+		page = keptPage{parts: [][]byte{buf.Bytes()}, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		h.public.put(key, page)
+	}
+	hd.Set("Cache-Control", "public, max-age=60")
+	hd.Set("ETag", page.etag)
+	// A cookie means a session, whose pages differ: caches must key on it.
+	hd.Add("Vary", "Cookie")
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, page.etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.HTMLBlob(http.StatusOK, page.parts[0])
+}
+
+// csrfPlaceholder stands for the shopper's CSRF token in a kept page. It
+// is the length of a token and, like a token, needs no HTML escaping.
+var csrfPlaceholder = strings.Repeat("x", 64)
+
+// renderShopperPage serves a page kept for every shopper with the same
+// market, language, suggestion and cart count, with this shopper's token.
+func (h *Handler) renderShopperPage(c echo.Context, s *shopper, build func() (templ.Component, error)) error {
+	r := c.Request()
+	var k strings.Builder
+	k.WriteString("shopper ")
+	k.WriteString(r.Host)
+	k.WriteByte(' ')
+	k.WriteString(r.URL.RequestURI())
+	k.WriteByte(' ')
+	k.WriteString(s.Market.Code)
+	k.WriteByte(' ')
+	k.WriteString(s.Locale)
+	k.WriteByte(' ')
+	k.WriteString(strconv.Itoa(s.Cart.Count()))
+	if !s.MarketChosen {
+		k.WriteString(" suggest ")
+		k.WriteString(r.Header.Get("Accept-Language"))
+	}
+	key := k.String()
+	page, ok := h.public.get(key)
+	if !ok {
+		token := s.CSRF
+		s.CSRF = csrfPlaceholder
+		var buf bytes.Buffer
+		comp, err := build()
+		if err == nil {
+			err = comp.Render(r.Context(), &buf)
+		}
+		s.CSRF = token
+		if err != nil {
+			return err
+		}
+		page = keptPage{parts: bytes.Split(buf.Bytes(), []byte(csrfPlaceholder))}
+		h.public.put(key, page)
+	}
+	buf := buffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer buffers.Put(buf)
+	for i, part := range page.parts {
+		if i > 0 {
+			buf.WriteString(s.CSRF)
+		}
+		buf.Write(part)
+	}
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
+// isToken reports a CSRF token as the shop makes them (randomToken): hex,
+// so that it can go into a kept page without escaping.
+func isToken(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// keptPage is a page as rendered once: its bytes, split where a shopper's
+// CSRF token goes (one part for an anonymous page), and its ETag.
+type keptPage struct {
+	parts [][]byte
+	etag  string
+}
+
+// publicPages keeps rendered pages by what they depend on. It holds at
+// most maxPublicPages: past that it starts afresh, so that made-up
+// addresses or Accept-Language values cannot grow it without bound.
+type publicPages struct {
+	mu    sync.RWMutex
+	pages map[string]keptPage
+}
+
+const maxPublicPages = 1024
+
+func (p *publicPages) get(key string) (keptPage, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	v, ok := p.pages[key]
+	return v, ok
+}
+
+func (p *publicPages) put(key string, v keptPage) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pages == nil || len(p.pages) >= maxPublicPages {
+		p.pages = make(map[string]keptPage)
+	}
+	p.pages[key] = v
+}
+
+// addVary adds a header name to Vary once.
+func addVary(hd http.Header, name string) {
+	for _, v := range hd.Values(echo.HeaderVary) {
+		if strings.EqualFold(v, name) {
+			return
+		}
+	}
+	hd.Add(echo.HeaderVary, name)
+}
