@@ -194,16 +194,19 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 			if s.MarketChosen {
 				market = s.Market.Code
 			}
-			sess := sessions.NewSession(h.sessions, sessionName)
-			opts := *h.sessions.Options
-			sess.Options = &opts
-			sess.Values = map[any]any{
+			values := map[any]any{
 				"cart": s.Cart.Encode(), "market": market, "lang": s.Lang, "checkout": s.CheckoutID,
 				"csrf": s.CSRF, "orders": strings.Join(s.Orders, ","), "flash": s.flash, "review": s.Review, "bid": s.BrowserID, "since": since,
 			}
-			if err := h.sessions.Save(r, c.Response().Writer, sess); err != nil {
+			encoded, err := securecookie.EncodeMulti(sessionName, values, h.sessions.Codecs...)
+			if err != nil {
 				h.log.ErrorContext(r.Context(), "saving session cookie failed", "error", err)
+				return
 			}
+			http.SetCookie(c.Response().Writer, sessions.NewCookie(sessionName, encoded, h.sessions.Options))
+			// The browser sends this cookie with its next request: keep
+			// it decoded already.
+			h.keepDecoded(encoded, values)
 		})
 		return next(c)
 	}
@@ -225,10 +228,16 @@ func (h *Handler) sessionValues(r *http.Request) (map[any]any, error) {
 	if err := securecookie.DecodeMulti(sessionName, ck.Value, &values, h.sessions.Codecs...); err != nil {
 		return nil, err
 	}
-	if signed, ok := cookieTime(ck.Value); ok {
-		h.decoded.put(ck.Value, values, signed.Add(time.Duration(h.sessions.Options.MaxAge)*time.Second))
-	}
+	h.keepDecoded(ck.Value, values)
 	return values, nil
+}
+
+// keepDecoded keeps a cookie value the codecs made or accepted, with its
+// values, until it expires.
+func (h *Handler) keepDecoded(value string, values map[any]any) {
+	if signed, ok := cookieTime(value); ok {
+		h.decoded.put(value, values, signed.Add(time.Duration(h.sessions.Options.MaxAge)*time.Second))
+	}
 }
 
 // cookieTime is when securecookie signed a value: it writes
@@ -254,7 +263,9 @@ func cookieTime(value string) (time.Time, bool) {
 // shopper sends the same cookie with every page until their session
 // changes, and checking its MAC and decrypting it was a tenth of a page's
 // cost. Only a value the codecs accepted is kept, so a forged or altered
-// cookie is never found here; the secrets change only with a restart. It
+// cookie is never found here; the secrets change only with a restart. A
+// cookie the shop sets is kept as it is made, so that the request after a
+// change to the session does not decode it either. It
 // holds at most maxDecodedSessions and starts afresh past that.
 type decodedSessions struct {
 	mu      sync.RWMutex

@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +48,7 @@ func main() {
 	postgres := flag.String("postgres", os.Getenv("TEST_DATABASE_URL"), "PostgreSQL to measure checkouts on as well (empty: SQLite only)")
 	lighthouse := flag.Bool("lighthouse", false, "also run Lighthouse on the catalog, product, cart and checkout pages")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the shop during the standalone-simulator checkouts to this file")
+	flag.StringVar(&genProfile, "genprofile", "", "write a CPU profile of the load generator itself during the standalone-simulator checkouts to this file")
 	flag.StringVar(&pageProfile, "pageprofile", "", "write a CPU profile of the shop while it serves the catalog page to shoppers with a cart to this file")
 	flag.Parse()
 	if *bare != "" {
@@ -178,6 +180,10 @@ var cpuProfile string
 // pageProfile, when set, is where the shop's CPU profile during the
 // catalog page phase (shoppers with a cart) goes.
 var pageProfile string
+
+// genProfile, when set, is where the load generator's own CPU profile
+// during the standalone-simulator checkouts goes.
+var genProfile string
 
 // callbackDelay is how long after an approval the simulators send Klarna's
 // authorization callback: the built-in simulator's default.
@@ -461,6 +467,17 @@ func shopCPUPerCheckout(bin, simBin, dir string, workers int, d time.Duration) (
 	defer func() { shop.Process.Kill(); shop.Wait() }()
 	if cpuProfile != "" {
 		go profile(debugAddr, cpuProfile, d)
+	}
+	if genProfile != "" {
+		f, err := os.Create(genProfile)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return "", err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	before, simBefore, genBefore := cpuTime(shop.Process.Pid), cpuTime(sim.Process.Pid), cpuTime(os.Getpid())
 	r, first := checkoutPhase("whole checkout, standalone simulator", base, simURL, workers, d)

@@ -365,7 +365,12 @@ func New(cfg Config) (*Simulator, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 5 * time.Second}
+		// Callbacks go to one shop, hundreds a second under load: keep
+		// their connections (Go's default keeps two per host, and opening
+		// a connection per callback cost both sides more than the call).
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		hc = &http.Client{Timeout: 5 * time.Second, Transport: t}
 	}
 	faults, err := ParseFaults(cfg.Faults)
 	if err != nil {
