@@ -416,3 +416,43 @@ func (b *browser) check(t *testing.T) {
 		t.Errorf("accessibility on %s: %s", path, v)
 	}
 }
+
+// TestShopperPagesWithACart: once a shopper has a cart, the catalog and
+// product pages they get are kept pages with their own token put in (see
+// handlers/pages.go). They look the same, count the cart, pass axe, and
+// their forms work: a second product goes into the same cart.
+func TestShopperPagesWithACart(t *testing.T) {
+	a := startApp(t)
+	for _, form := range []struct {
+		name string
+		size [2]int64
+	}{{"desktop", desktop}, {"phone", phone}} {
+		b := newBrowser(t, form.size)
+		b.run(t,
+			chromedp.Navigate(a.URL+"/products/stoneware-mug"),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=add-to-cart]`)),
+			chromedp.Click(chromedp.CSS(`[data-testid=add-to-cart]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=cart-lines]`)),
+			chromedp.Navigate(a.URL+"/"),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=product-grid]`)),
+		)
+		if n := b.text(t, `[data-testid=cart-count]`); n != "1" {
+			t.Errorf("%s: catalog counts %q in the cart", form.name, n)
+		}
+		b.check(t)
+		b.shot(t, "catalog-with-cart-"+form.name)
+		b.run(t,
+			chromedp.Navigate(a.URL+"/products/pour-over-kettle"),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=add-to-cart]`)),
+		)
+		b.check(t)
+		b.shot(t, "product-with-cart-"+form.name)
+		b.run(t,
+			chromedp.Click(chromedp.CSS(`[data-testid=add-to-cart]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=cart-lines]`)),
+		)
+		if n := b.text(t, `[data-testid=cart-count]`); n != "2" {
+			t.Errorf("%s: after adding from a kept product page the cart counts %q", form.name, n)
+		}
+	}
+}
