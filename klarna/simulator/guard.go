@@ -79,7 +79,7 @@ func (l origins) allows(raw string) bool {
 	if l.any {
 		return true
 	}
-	u, err := url.Parse(strings.NewReplacer("{session.id}", "x", "{order.id}", "x").Replace(raw))
+	u, err := url.Parse(placeholdersAsX.Replace(raw))
 	if err != nil || u.User != nil {
 		return false
 	}

@@ -16,36 +16,42 @@ import (
 // loaded from, not to base_url (see assets/api.js), as a page that loads
 // Klarna's script talks to Klarna.
 func (s *Simulator) clientToken(ss *session) (string, error) {
-	header := map[string]string{"alg": "HS256", "kid": s.kid}
-	claims := map[string]any{
-		"session_id":            ss.ID,
-		"base_url":              s.cfg.BaseURL,
-		"design":                "klarna",
-		"language":              strings.SplitN(str(ss.Data.Locale), "-", 2)[0],
-		"locale":                str(ss.Data.Locale),
-		"purchase_country":      strings.ToUpper(str(ss.Data.PurchaseCountry)),
-		"environment":           "simulator",
-		"merchant_name":         "Simulator merchant",
-		"session_type":          "PAYMENTS",
-		"client_event_base_url": s.cfg.BaseURL,
-		"scheme":                true,
-		"experiments":           []any{},
-		"iat":                   ss.CreatedAt.Unix(),
-	}
-	if ss.Region != "" {
-		claims["region"] = ss.Region
-	}
-	h, err := json.Marshal(header)
+	c, err := json.Marshal(tokenClaims{
+		SessionID: ss.ID, BaseURL: s.cfg.BaseURL, Design: "klarna",
+		Language: strings.SplitN(str(ss.Data.Locale), "-", 2)[0], Locale: str(ss.Data.Locale),
+		PurchaseCountry: strings.ToUpper(str(ss.Data.PurchaseCountry)), Environment: "simulator",
+		MerchantName: "Simulator merchant", SessionType: "PAYMENTS", ClientEventBaseURL: s.cfg.BaseURL,
+		Scheme: true, Experiments: []any{}, IssuedAt: ss.CreatedAt.Unix(), Region: ss.Region,
+	})
 	if err != nil {
 		return "", err
 	}
-	c, err := json.Marshal(claims)
+	h, err := json.Marshal(map[string]string{"alg": "HS256", "kid": s.kid})
 	if err != nil {
 		return "", err
 	}
 	enc := base64.RawURLEncoding
 	signing := enc.EncodeToString(h) + "." + enc.EncodeToString(c)
 	return signing + "." + enc.EncodeToString(s.sign(signing)), nil
+}
+
+// tokenClaims are a client token's claims, in a struct rather than a map:
+// a map's keys are sorted on every encoding.
+type tokenClaims struct {
+	SessionID          string `json:"session_id"`
+	BaseURL            string `json:"base_url"`
+	Design             string `json:"design"`
+	Language           string `json:"language"`
+	Locale             string `json:"locale"`
+	PurchaseCountry    string `json:"purchase_country"`
+	Environment        string `json:"environment"`
+	MerchantName       string `json:"merchant_name"`
+	SessionType        string `json:"session_type"`
+	ClientEventBaseURL string `json:"client_event_base_url"`
+	Scheme             bool   `json:"scheme"`
+	Experiments        []any  `json:"experiments"`
+	IssuedAt           int64  `json:"iat"`
+	Region             string `json:"region,omitempty"`
 }
 
 // sign is the token's HMAC-SHA256 under the simulator's own random key:

@@ -293,7 +293,7 @@ func validateURLs(p *problems, u *wireURLs) {
 			continue
 		}
 		// Placeholders are not valid URL syntax; check the URL around them.
-		parsed, err := url.Parse(strings.NewReplacer("{session.id}", "x", "{order.id}", "x").Replace(v))
+		parsed, err := url.Parse(placeholdersAsX.Replace(v))
 		if len(v) > maxURLLength || err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
 			p.bad("merchant_urls." + name)
 		}
