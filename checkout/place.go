@@ -386,7 +386,7 @@ func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order
 		s.recordLater(ctx, c.ID, outcome{to: store.StatePlaced, changes: store.Changes{KlarnaOrderID: &o.OrderID}}, log)
 		return c, ErrInProgress
 	}
-	won, err := s.record(ctx, c.ID, out, log)
+	row, won, err := s.record(ctx, c.ID, out, log)
 	if err != nil {
 		log.ErrorContext(ctx, "recording the order failed; it is kept and written when the database accepts writes", "error", err)
 		s.recordLater(ctx, c.ID, out, log)
@@ -400,10 +400,13 @@ func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order
 	if won && req.AutoCapture != nil && *req.AutoCapture {
 		s.recordAutoCapture(ctx, c.ID, log)
 	}
-	placed, err := s.store.Checkout(ctx, c.ID)
-	if err != nil {
-		log.ErrorContext(ctx, "reading the placed checkout failed", "error", err)
-		return c, ErrInProgress
+	placed := row
+	if placed == nil {
+		// Another caller recorded it: read what it wrote.
+		if placed, err = s.store.Checkout(ctx, c.ID); err != nil {
+			log.ErrorContext(ctx, "reading the placed checkout failed", "error", err)
+			return c, ErrInProgress
+		}
 	}
 	if won && placed.Subscription.Status == store.SubscriptionNone {
 		if plan := subscriptionPlan(placed.SessionPayload); plan != nil {
@@ -417,15 +420,16 @@ func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order
 
 // record writes an order Klarna made: the move from placing, or, if another
 // caller already recorded the order without Klarna's id (a lost answer that
-// Klarna would not repeat), the id it lacked. won says this call moved it.
-func (s *Service) record(ctx context.Context, id string, out outcome, log *slog.Logger) (bool, error) {
-	won, err := s.store.Transition(ctx, id, []store.State{store.StatePlacing}, out.to, out.changes)
-	if err != nil || won {
-		return won, err
+// Klarna would not repeat), the id it lacked. won says this call moved it;
+// row is then the checkout as it left it.
+func (s *Service) record(ctx context.Context, id string, out outcome, log *slog.Logger) (row *store.Checkout, won bool, err error) {
+	row, err = s.store.TransitionRow(ctx, id, []store.State{store.StatePlacing}, out.to, out.changes)
+	if err != nil || row != nil {
+		return row, row != nil, err
 	}
 	c, err := s.store.Checkout(ctx, id)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if c.State.IsOrder() && c.KlarnaOrderID == "" && out.changes.KlarnaOrderID != nil {
 		empty := ""
@@ -434,15 +438,15 @@ func (s *Service) record(ctx context.Context, id string, out outcome, log *slog.
 		// Klarna's answer says what the order is (a pending review, not
 		// yet a confirmed order): it decides the state, as it would have.
 		if _, err := s.store.Transition(ctx, id, []store.State{c.State}, out.to, ch); err != nil {
-			return false, err
+			return nil, false, err
 		}
 		log.InfoContext(ctx, "filled in the Klarna order id of an order recorded without it", "state", string(out.to))
-		return false, nil
+		return nil, false, nil
 	}
 	if c.KlarnaOrderID != "" && out.changes.KlarnaOrderID != nil && c.KlarnaOrderID != *out.changes.KlarnaOrderID {
 		log.ErrorContext(ctx, "two Klarna orders for one checkout: an operator must cancel one", "recorded", c.KlarnaOrderID)
 	}
-	return false, nil
+	return nil, false, nil
 }
 
 // recordLater writes an order Klarna made once the database takes writes
@@ -474,7 +478,7 @@ func (s *Service) recordLater(ctx context.Context, id string, out outcome, log *
 				return
 			}
 			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			_, err := s.record(wctx, id, out, log)
+			_, _, err := s.record(wctx, id, out, log)
 			cancel()
 			if err == nil {
 				log.InfoContext(ctx, "order recorded after the database accepted writes again")

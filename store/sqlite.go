@@ -142,7 +142,7 @@ func openSQLite(ctx context.Context, driverName, path string) (*SQL, error) {
 	}
 	// WAL lets readers run beside the writer; busy_timeout makes concurrent
 	// writers wait for each other instead of failing.
-	dsn += sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	dsn += sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=mmap_size(268435456)&_pragma=cache_size(-16384)&_txlock=immediate"
 	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
@@ -206,14 +206,26 @@ func (s *SQL) CheckWrite(ctx context.Context) error {
 // would need a restart to write again. A refused write changed nothing, so
 // trying it again is safe.
 func (s *SQL) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.write(ctx, query, nil, args)
+}
+
+// execScan runs a write that returns a row (RETURNING), as exec does, and
+// hands the row to scan before the write is committed.
+func (s *SQL) execScan(ctx context.Context, query string, scan func(scanner) error, args ...any) error {
+	_, err := s.write(ctx, query, scan, args)
+	return err
+}
+
+func (s *SQL) write(ctx context.Context, query string, scan func(scanner) error, args []any) (sql.Result, error) {
 	st, err := s.prepared(ctx, s.q(query))
 	if err != nil {
 		return nil, err
 	}
+	w := &pendingWrite{ctx: ctx, st: st, args: args, scan: scan, done: make(chan struct{})}
 	if s.gate == nil {
-		return s.execOne(ctx, st, args)
+		s.execOne(ctx, w)
+		return w.res, w.err
 	}
-	w := &pendingWrite{ctx: ctx, st: st, args: args, done: make(chan struct{})}
 	select {
 	case s.queue <- w:
 	case <-ctx.Done():
@@ -240,14 +252,13 @@ func (s *SQL) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 
 // execOne runs one write on its own, trying it once more on a fresh
 // connection when the database refused it (see exec).
-func (s *SQL) execOne(ctx context.Context, st *sql.Stmt, args []any) (sql.Result, error) {
-	res, err := st.ExecContext(ctx, args...)
-	if err != nil && refused(err) {
+func (s *SQL) execOne(ctx context.Context, w *pendingWrite) {
+	w.run(ctx, w.st)
+	if w.err != nil && refused(w.err) {
 		s.db.SetMaxIdleConns(0) // closes the idle connections
 		s.db.SetMaxIdleConns(s.idle)
-		res, err = st.ExecContext(ctx, args...)
+		w.run(ctx, w.st)
 	}
-	return res, err
 }
 
 // pendingWrite is one statement waiting in the write queue.
@@ -255,10 +266,22 @@ type pendingWrite struct {
 	ctx   context.Context
 	st    *sql.Stmt
 	args  []any
-	state atomic.Int32 // writeWaiting, then writeTaken or writeAbandoned
+	scan  func(scanner) error // for a statement that returns a row; nil: exec
+	state atomic.Int32        // writeWaiting, then writeTaken or writeAbandoned
 	res   sql.Result
 	err   error
 	done  chan struct{}
+}
+
+// run runs the write's statement st (w.st, or w.st in a transaction) and
+// records its outcome. A returned row is scanned while the statement is
+// still the caller's: no row is ErrNotFound.
+func (w *pendingWrite) run(ctx context.Context, st *sql.Stmt) {
+	if w.scan == nil {
+		w.res, w.err = st.ExecContext(ctx, w.args...)
+		return
+	}
+	w.res, w.err = nil, w.scan(st.QueryRowContext(ctx, w.args...))
 }
 
 const (
@@ -302,15 +325,14 @@ func (s *SQL) commitQueued() {
 		}
 	}()
 	if len(group) == 1 {
-		w := group[0]
-		w.res, w.err = s.execOne(context.WithoutCancel(w.ctx), w.st, w.args)
+		s.execOne(context.WithoutCancel(group[0].ctx), group[0])
 		return
 	}
 	if len(group) == 0 || s.execGroup(group) == nil {
 		return
 	}
 	for _, w := range group {
-		w.res, w.err = s.execOne(context.WithoutCancel(w.ctx), w.st, w.args)
+		s.execOne(context.WithoutCancel(w.ctx), w)
 	}
 }
 
@@ -323,8 +345,8 @@ func (s *SQL) execGroup(group []*pendingWrite) error {
 		return err
 	}
 	for _, w := range group {
-		w.res, w.err = tx.StmtContext(ctx, w.st).ExecContext(context.WithoutCancel(w.ctx), w.args...)
-		if w.err != nil && !constraint(w.err) {
+		w.run(context.WithoutCancel(w.ctx), tx.StmtContext(ctx, w.st))
+		if w.err != nil && !constraint(w.err) && !errors.Is(w.err, ErrNotFound) {
 			tx.Rollback()
 			return w.err
 		}
@@ -497,10 +519,10 @@ func (s *SQL) PendingCallbacks(ctx context.Context, before time.Time, limit int)
 		before.UTC(), string(StateOpen), limit)
 }
 
-// Transition is the compare-and-set on a checkout's state.
-func (s *SQL) Transition(ctx context.Context, id string, from []State, to State, ch Changes) (bool, error) {
+// transition is the UPDATE of Transition and TransitionRow.
+func transition(id string, from []State, to State, ch Changes) (string, []any, error) {
 	if len(from) == 0 {
-		return false, errors.New("store: transition needs at least one source state")
+		return "", nil, errors.New("store: transition needs at least one source state")
 	}
 	set := []string{"state = ?", "updated_at = ?", "version = version + 1"}
 	args := []any{string(to), time.Now().UTC()}
@@ -545,6 +567,15 @@ func (s *SQL) Transition(ctx context.Context, id string, from []State, to State,
 		q += ` AND version = ?`
 		args = append(args, ch.AtVersion)
 	}
+	return q, args, nil
+}
+
+// Transition is the compare-and-set on a checkout's state.
+func (s *SQL) Transition(ctx context.Context, id string, from []State, to State, ch Changes) (bool, error) {
+	q, args, err := transition(id, from, to, ch)
+	if err != nil {
+		return false, err
+	}
 	res, err := s.exec(ctx, q, args...)
 	if duplicate(err) {
 		return false, fmt.Errorf("store: moving checkout %s to %s: %w (%w)", id, to, ErrDuplicate, err)
@@ -557,6 +588,31 @@ func (s *SQL) Transition(ctx context.Context, id string, from []State, to State,
 		return false, fmt.Errorf("store: moving checkout %s to %s: %w", id, to, err)
 	}
 	return n == 1, nil
+}
+
+// TransitionRow is Transition that also returns the checkout as the move
+// left it (UPDATE … RETURNING): the caller needs no read after it. A move
+// that did not happen returns nil and no error.
+func (s *SQL) TransitionRow(ctx context.Context, id string, from []State, to State, ch Changes) (*Checkout, error) {
+	q, args, err := transition(id, from, to, ch)
+	if err != nil {
+		return nil, err
+	}
+	var c *Checkout
+	err = s.execScan(ctx, q+` RETURNING `+columns, func(r scanner) error {
+		var err error
+		c, err = scan(r)
+		return err
+	}, args...)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	case duplicate(err):
+		return nil, fmt.Errorf("store: moving checkout %s to %s: %w (%w)", id, to, ErrDuplicate, err)
+	case err != nil:
+		return nil, fmt.Errorf("store: moving checkout %s to %s: %w", id, to, err)
+	}
+	return c, nil
 }
 
 // Reprice replaces the cart of a checkout that is still open at version.

@@ -177,6 +177,9 @@ type Store interface {
 	// in none of them. This compare-and-set is what keeps two concurrent
 	// callers from both placing an order.
 	Transition(ctx context.Context, id string, from []State, to State, ch Changes) (bool, error)
+	// TransitionRow is Transition returning the checkout as the move left
+	// it, read in the same statement; nil when it did not move.
+	TransitionRow(ctx context.Context, id string, from []State, to State, ch Changes) (*Checkout, error)
 	// Reprice changes an open checkout's cart; false if it is no longer open
 	// at that version.
 	Reprice(ctx context.Context, id string, version int64, r Repricing) (bool, error)

@@ -313,3 +313,50 @@ func TestPostgresRecoversFromReadOnly(t *testing.T) {
 		t.Fatalf("the first write after PostgreSQL accepted writes failed: %v", err)
 	}
 }
+
+// TestTransitionRowIsTheRowAfter: the row a move returns is the row a read
+// finds afterwards; a move that loses returns none and changes nothing; a
+// token another checkout holds is refused as a duplicate.
+func TestTransitionRowIsTheRowAfter(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			for _, id := range []string{"KR-1", "KR-2"} {
+				if err := s.CreateCheckout(ctx, newCheckout(id)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			token, order, placed := "tok-r1", "order-r1", time.Now().Add(-time.Minute).Truncate(time.Second)
+			row, err := s.TransitionRow(ctx, "KR-1", []State{StateOpen}, StatePlaced, Changes{AtVersion: 1, AuthorizationToken: &token, KlarnaOrderID: &order, PlacedAt: &placed})
+			if err != nil || row == nil {
+				t.Fatalf("move: %v %v", row, err)
+			}
+			read, err := s.Checkout(ctx, "KR-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprintf("%+v", *row) != fmt.Sprintf("%+v", *read) {
+				t.Errorf("returned row differs from the row read after it:\n%+v\n%+v", *row, *read)
+			}
+			if row.State != StatePlaced || row.Version != 2 || row.KlarnaOrderID != order || row.PlacedAt == nil || !row.PlacedAt.Equal(placed) {
+				t.Errorf("returned row: %+v", *row)
+			}
+			// The same move again (it is no longer open, nor at version 1).
+			again, err := s.TransitionRow(ctx, "KR-1", []State{StateOpen}, StatePlaced, Changes{AtVersion: 1})
+			if err != nil || again != nil {
+				t.Errorf("lost move: %v %v", again, err)
+			}
+			if after, _ := s.Checkout(ctx, "KR-1"); after.Version != 2 {
+				t.Errorf("a lost move changed the row: version %d", after.Version)
+			}
+			// Another checkout cannot take the token.
+			_, err = s.TransitionRow(ctx, "KR-2", []State{StateOpen}, StatePlacing, Changes{AuthorizationToken: &token})
+			if !errors.Is(err, ErrDuplicate) {
+				t.Errorf("a token another checkout holds: %v", err)
+			}
+			if other, _ := s.Checkout(ctx, "KR-2"); other.State != StateOpen || other.AuthorizationToken != "" {
+				t.Errorf("the refused move changed KR-2: %+v", *other)
+			}
+		})
+	}
+}

@@ -48,6 +48,7 @@ func main() {
 	postgres := flag.String("postgres", os.Getenv("TEST_DATABASE_URL"), "PostgreSQL to measure checkouts on as well (empty: SQLite only)")
 	lighthouse := flag.Bool("lighthouse", false, "also run Lighthouse on the catalog, product, cart and checkout pages")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the shop during the standalone-simulator checkouts to this file")
+	flag.StringVar(&generator, "generator", "fasthttp", "the checkout phases' HTTP client: fasthttp (lighter), or nethttp (internal/shopclient, as the tests drive the shop)")
 	flag.StringVar(&genProfile, "genprofile", "", "write a CPU profile of the load generator itself during the standalone-simulator checkouts to this file")
 	flag.StringVar(&pageProfile, "pageprofile", "", "write a CPU profile of the shop while it serves the catalog page to shoppers with a cart to this file")
 	flag.Parse()
@@ -184,6 +185,9 @@ var pageProfile string
 // genProfile, when set, is where the load generator's own CPU profile
 // during the standalone-simulator checkouts goes.
 var genProfile string
+
+// generator names the checkout phases' HTTP client (see buyer).
+var generator string
 
 // callbackDelay is how long after an approval the simulators send Klarna's
 // authorization callback: the built-in simulator's default.
@@ -427,12 +431,19 @@ func pageFor(base, cookie string) ([]byte, error) {
 // built-in one).
 func checkoutPhase(name, base, sim string, workers int, d time.Duration) (*result, string) {
 	transport := &http.Transport{MaxIdleConnsPerHost: workers * 2, MaxConnsPerHost: workers * 2, DisableCompression: true}
+	fast := newBuyer(base, sim, workers*2)
 	var failures atomic.Int32
 	var firstErr atomic.Value
 	r := hammer(name, workers, d, nil, func(any) error {
-		s := shopclient.New(transport, 15*time.Second)
-		s.Simulator = sim
-		status, err := s.Buy(base, "stoneware-mug")
+		var status string
+		var err error
+		if generator == "nethttp" {
+			s := shopclient.New(transport, 15*time.Second)
+			s.Simulator = sim
+			status, err = s.Buy(base, "stoneware-mug")
+		} else {
+			status, err = fast.buy("stoneware-mug")
+		}
 		if err == nil && status != "placed" {
 			err = fmt.Errorf("place: %s", status)
 		}

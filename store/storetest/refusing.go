@@ -52,6 +52,14 @@ func (r *Refusing) Transition(ctx context.Context, id string, from []store.State
 	return r.Store.Transition(ctx, id, from, to, ch)
 }
 
+// TransitionRow implements store.Store.
+func (r *Refusing) TransitionRow(ctx context.Context, id string, from []store.State, to store.State, ch store.Changes) (*store.Checkout, error) {
+	if err := r.fail(); err != nil {
+		return nil, err
+	}
+	return r.Store.TransitionRow(ctx, id, from, to, ch)
+}
+
 // Reprice implements store.Store.
 func (r *Refusing) Reprice(ctx context.Context, id string, version int64, rp store.Repricing) (bool, error) {
 	if err := r.fail(); err != nil {
