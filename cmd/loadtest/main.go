@@ -49,6 +49,7 @@ func main() {
 	lighthouse := flag.Bool("lighthouse", false, "also run Lighthouse on the catalog, product, cart and checkout pages")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the shop during the standalone-simulator checkouts to this file")
 	flag.StringVar(&generator, "generator", "fasthttp", "the checkout phases' HTTP client: fasthttp (lighter), or nethttp (internal/shopclient, as the tests drive the shop)")
+	flag.StringVar(&simProfile, "simprofile", "", "write a CPU profile of the standalone simulator during its checkouts to this file")
 	flag.StringVar(&genProfile, "genprofile", "", "write a CPU profile of the load generator itself during the standalone-simulator checkouts to this file")
 	flag.StringVar(&pageProfile, "pageprofile", "", "write a CPU profile of the shop while it serves the catalog page to shoppers with a cart to this file")
 	flag.Parse()
@@ -185,6 +186,10 @@ var pageProfile string
 // genProfile, when set, is where the load generator's own CPU profile
 // during the standalone-simulator checkouts goes.
 var genProfile string
+
+// simProfile, when set, is where the standalone simulator's CPU profile
+// during its checkouts goes.
+var simProfile string
 
 // generator names the checkout phases' HTTP client (see buyer).
 var generator string
@@ -463,7 +468,8 @@ func checkoutPhase(name, base, sim string, workers int, d time.Duration) (*resul
 // built-in simulator in the throughput phase, and its handling is counted.
 func shopCPUPerCheckout(bin, simBin, dir string, workers int, d time.Duration) (string, error) {
 	simAddr := freeAddr()
-	sim := exec.Command(simBin, "-addr", simAddr, "-allow-origins", "*", "-callback-delay", callbackDelay.String())
+	simDebug := freeAddr()
+	sim := exec.Command(simBin, "-addr", simAddr, "-allow-origins", "*", "-callback-delay", callbackDelay.String(), "-debug-addr", simDebug)
 	if err := sim.Start(); err != nil {
 		return "", err
 	}
@@ -478,6 +484,9 @@ func shopCPUPerCheckout(bin, simBin, dir string, workers int, d time.Duration) (
 	defer func() { shop.Process.Kill(); shop.Wait() }()
 	if cpuProfile != "" {
 		go profile(debugAddr, cpuProfile, d)
+	}
+	if simProfile != "" {
+		go profile(simDebug, simProfile, d)
 	}
 	if genProfile != "" {
 		f, err := os.Create(genProfile)

@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -65,9 +66,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	requireKey := fs.Bool("require-idempotency-key", false, "refuse Order Management and Customer Token writes without Klarna-Idempotency-Key")
 	allow := fs.String("allow-origins", os.Getenv("KLARNA_SIM_ALLOW_ORIGINS"),
 		"comma-separated origins that callbacks and redirects may go to, e.g. https://shop.example,http://localhost:* (default: loopback, any port; * allows anywhere)")
+	debug := fs.String("debug-addr", "", "serve Go profiles (pprof) on this loopback address, e.g. 127.0.0.1:6061")
 	hosts := fs.String("hosts", "", "comma-separated further host[:port] names to answer to, e.g. klarna-sim:8090 for the shops in a compose network")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *debug != "" {
+		if err := serveProfiles(*debug); err != nil {
+			return err
+		}
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -121,6 +128,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// serveProfiles serves pprof on a loopback address only: profiles show
+// what the process holds.
+func serveProfiles(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		ln.Close()
+		return fmt.Errorf("-debug-addr %s: profiles are served on loopback only", addr)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	go (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	return nil
 }
 
 // hostCheck answers 421 to requests for another host name, so that a web
