@@ -169,10 +169,11 @@ type keptPage struct {
 
 // publicPages keeps rendered pages by what they depend on. It holds at
 // most maxPublicPages: past that it starts afresh, so that made-up
-// addresses or Accept-Language values cannot grow it without bound.
+// addresses or Accept-Language values cannot grow it without bound. Keys
+// are kept as their SHA-256: an address or a header can be a megabyte.
 type publicPages struct {
 	mu    sync.RWMutex
-	pages map[string]keptPage
+	pages map[[sha256.Size]byte]keptPage
 }
 
 const maxPublicPages = 1024
@@ -180,7 +181,7 @@ const maxPublicPages = 1024
 func (p *publicPages) get(key string) (keptPage, bool) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	v, ok := p.pages[key]
+	v, ok := p.pages[sha256.Sum256([]byte(key))]
 	return v, ok
 }
 
@@ -188,9 +189,9 @@ func (p *publicPages) put(key string, v keptPage) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.pages == nil || len(p.pages) >= maxPublicPages {
-		p.pages = make(map[string]keptPage)
+		p.pages = make(map[[sha256.Size]byte]keptPage)
 	}
-	p.pages[key] = v
+	p.pages[sha256.Sum256([]byte(key))] = v
 }
 
 // addVary adds a header name to Vary once.

@@ -226,10 +226,17 @@ func (s *SQL) write(ctx context.Context, query string, scan func(scanner) error,
 		s.execOne(ctx, w)
 		return w.res, w.err
 	}
-	select {
-	case s.queue <- w:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("store: waiting to write: %w", ctx.Err())
+	for queued := false; !queued; {
+		select {
+		case s.queue <- w:
+			queued = true
+		case s.gate <- struct{}{}:
+			// The queue is full, perhaps of writes whose callers gave up
+			// while something else held the gate: write what is there.
+			s.drainQueue()
+		case <-ctx.Done():
+			return nil, fmt.Errorf("store: waiting to write: %w", ctx.Err())
+		}
 	}
 	for {
 		select {
@@ -238,8 +245,7 @@ func (s *SQL) write(ctx context.Context, query string, scan func(scanner) error,
 		case s.gate <- struct{}{}:
 			// This goroutine writes for everyone queued, itself included
 			// unless an earlier turn already did.
-			s.commitQueued()
-			<-s.gate
+			s.drainQueue()
 		case <-ctx.Done():
 			if w.state.CompareAndSwap(writeWaiting, writeAbandoned) {
 				return nil, fmt.Errorf("store: waiting to write: %w", ctx.Err())
@@ -270,6 +276,7 @@ type pendingWrite struct {
 	state atomic.Int32        // writeWaiting, then writeTaken or writeAbandoned
 	res   sql.Result
 	err   error
+	final bool // res and err are its answer (set by the gate holder only)
 	done  chan struct{}
 }
 
@@ -293,6 +300,13 @@ const (
 // maxGroup bounds how many queued writes share one transaction.
 const maxGroup = 64
 
+// drainQueue runs commitQueued for the caller, who took the gate, and
+// gives the gate back even if a write panics.
+func (s *SQL) drainQueue() {
+	defer func() { <-s.gate }()
+	s.commitQueued()
+}
+
 // commitQueued writes what is queued, up to maxGroup statements, in one
 // SQLite transaction (group commit); the caller holds the gate. Each write
 // costs SQLite a transaction: its pages appended to the WAL, a commit
@@ -300,12 +314,16 @@ const maxGroup = 64
 // of many shoppers at once, and one commit for all of them is most of the
 // saving. Every statement still stands alone as a compare-and-set: a
 // constraint it breaks undoes that statement only (SQLite's statement
-// journal) and is its caller's error. Any other failure, or a failed
-// commit, rolls everything back, and each write is then run on its own as
-// before, so a refused database is retried just as for a single write.
-// A statement, once taken, runs to the end even if its caller's context
-// ends: an interrupted SQLite statement can roll back the whole
-// transaction, everyone's writes with it.
+// journal) and is its caller's error.
+//
+// In the shared transaction a statement runs to the end even if its
+// caller's context ends: interrupting it could roll back everyone's
+// writes. Any failure other than a constraint, or a failed commit, rolls
+// everything back; each write is then run on its own with its caller's
+// context (interrupting a lone statement undoes only that statement, and
+// a refused database is retried as for a single write), and a caller who
+// gave up meanwhile is told so without running anything. A panic gives
+// every write without an answer an error before it goes on up.
 func (s *SQL) commitQueued() {
 	var group []*pendingWrite
 	for len(group) < maxGroup {
@@ -320,19 +338,30 @@ func (s *SQL) commitQueued() {
 		break
 	}
 	defer func() {
+		p := recover()
 		for _, w := range group {
+			if p != nil && !w.final {
+				w.res, w.err = nil, fmt.Errorf("store: write not made: %v", p)
+			}
 			close(w.done)
 		}
+		if p != nil {
+			panic(p)
+		}
 	}()
-	if len(group) == 1 {
-		s.execOne(context.WithoutCancel(group[0].ctx), group[0])
-		return
-	}
-	if len(group) == 0 || s.execGroup(group) == nil {
+	if len(group) > 1 && s.execGroup(group) == nil {
+		for _, w := range group {
+			w.final = true
+		}
 		return
 	}
 	for _, w := range group {
-		s.execOne(context.WithoutCancel(w.ctx), w)
+		if err := w.ctx.Err(); err != nil {
+			w.res, w.err = nil, fmt.Errorf("store: waiting to write: %w", err)
+		} else {
+			s.execOne(w.ctx, w)
+		}
+		w.final = true
 	}
 }
 
