@@ -47,12 +47,16 @@ func main() {
 	checkoutConns := flag.Int("checkout-conns", 32, "concurrent shoppers for checkouts")
 	postgres := flag.String("postgres", os.Getenv("TEST_DATABASE_URL"), "PostgreSQL to measure checkouts on as well (empty: SQLite only)")
 	lighthouse := flag.Bool("lighthouse", false, "also run Lighthouse on the catalog, product, cart and checkout pages")
-	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the shop during the standalone-simulator checkouts to this file")
 	flag.StringVar(&generator, "generator", "fasthttp", "the checkout phases' HTTP client: fasthttp (lighter), or nethttp (internal/shopclient, as the tests drive the shop)")
-	flag.StringVar(&simProfile, "simprofile", "", "write a CPU profile of the standalone simulator during its checkouts to this file")
-	flag.StringVar(&genProfile, "genprofile", "", "write a CPU profile of the load generator itself during the standalone-simulator checkouts to this file")
-	flag.StringVar(&pageProfile, "pageprofile", "", "write a CPU profile of the shop while it serves the catalog page to shoppers with a cart to this file")
+	flag.StringVar(&profiles, "profiles", "", "write CPU profiles to this directory: pages.pprof (the shop, catalog page with a cart), checkout.pprof (the shop, checkouts with its built-in simulator), "+
+		"checkout-shop.pprof, checkout-sim.pprof and checkout-generator.pprof (each process, checkouts against the standalone simulator)")
 	flag.Parse()
+	if profiles != "" {
+		if err := os.MkdirAll(profiles, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(1)
+		}
+	}
 	if *bare != "" {
 		serveBare(*bare, *bareBody)
 		return
@@ -175,21 +179,17 @@ func peakRSS(pid int) string {
 	return "unknown"
 }
 
-// cpuProfile, when set, is where the shop's CPU profile during the
-// standalone-simulator checkouts goes.
-var cpuProfile string
+// profiles, when set, is the directory the phases' CPU profiles go to.
+var profiles string
 
-// pageProfile, when set, is where the shop's CPU profile during the
-// catalog page phase (shoppers with a cart) goes.
-var pageProfile string
-
-// genProfile, when set, is where the load generator's own CPU profile
-// during the standalone-simulator checkouts goes.
-var genProfile string
-
-// simProfile, when set, is where the standalone simulator's CPU profile
-// during its checkouts goes.
-var simProfile string
+// profileTo names a profile file in the profiles directory ("" when none
+// is asked for).
+func profileTo(name string) string {
+	if profiles == "" {
+		return ""
+	}
+	return filepath.Join(profiles, name)
+}
 
 // generator names the checkout phases' HTTP client (see buyer).
 var generator string
@@ -286,8 +286,8 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse 
 	bare := hammer(fmt.Sprintf("bare Echo handler (the catalog's %.1f KB)", kb(len(page))), conns, d, nil, func(any) error { return get(client, "http://"+bareAddr+"/") })
 	bareCmd.Process.Kill()
 
-	if pageProfile != "" {
-		go profile(debugAddr, pageProfile, d)
+	if f := profileTo("pages.pprof"); f != "" {
+		go profile(debugAddr, f, d)
 	}
 	catalog := hammer("catalog page, shopper with a cart", conns, d, withCart, view("/"))
 	catalogAnon := hammer("catalog page, visitor without a session", conns, d, anonymous, view("/"))
@@ -296,6 +296,9 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse 
 
 	// Whole checkouts on SQLite, the built-in simulator in the shop's
 	// process and the generator on the same two cores.
+	if f := profileTo("checkout.pprof"); f != "" {
+		go profile(debugAddr, f, d)
+	}
 	checkouts, firstErr := checkoutPhase("whole checkout, SQLite", base, "", checkoutConns, d)
 	time.Sleep(2 * time.Second) // let Klarna's callbacks finish
 
@@ -482,14 +485,14 @@ func shopCPUPerCheckout(bin, simBin, dir string, workers int, d time.Duration) (
 		return "", err
 	}
 	defer func() { shop.Process.Kill(); shop.Wait() }()
-	if cpuProfile != "" {
-		go profile(debugAddr, cpuProfile, d)
+	if f := profileTo("checkout-shop.pprof"); f != "" {
+		go profile(debugAddr, f, d)
 	}
-	if simProfile != "" {
-		go profile(simDebug, simProfile, d)
+	if f := profileTo("checkout-sim.pprof"); f != "" {
+		go profile(simDebug, f, d)
 	}
-	if genProfile != "" {
-		f, err := os.Create(genProfile)
+	if gen := profileTo("checkout-generator.pprof"); gen != "" {
+		f, err := os.Create(gen)
 		if err != nil {
 			return "", err
 		}
