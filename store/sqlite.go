@@ -259,11 +259,35 @@ func (s *SQL) write(ctx context.Context, query string, scan func(scanner) error,
 // execOne runs one write on its own, trying it once more on a fresh
 // connection when the database refused it (see exec).
 func (s *SQL) execOne(ctx context.Context, w *pendingWrite) {
-	w.run(ctx, w.st)
+	s.runAlone(ctx, w)
 	if w.err != nil && refused(w.err) {
 		s.db.SetMaxIdleConns(0) // closes the idle connections
 		s.db.SetMaxIdleConns(s.idle)
+		s.runAlone(ctx, w)
+	}
+}
+
+// runAlone runs one write outside a group. A write that returns a row runs
+// in its own transaction, committed only once its row was read: in
+// autocommit the change is made before the row reaches the caller, and a
+// context ending in between would report an error for a committed move.
+func (s *SQL) runAlone(ctx context.Context, w *pendingWrite) {
+	if w.scan == nil {
 		w.run(ctx, w.st)
+		return
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		w.res, w.err = nil, err
+		return
+	}
+	w.run(ctx, tx.StmtContext(ctx, w.st))
+	if w.err != nil {
+		tx.Rollback()
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		w.res, w.err = nil, err
 	}
 }
 
