@@ -67,6 +67,7 @@ func (a *app) startSimulator(simURL string) error {
 	}
 	a.sim = sim
 	a.onClose(func() { sim.Close() })
+	makeRoomForSimulator()
 	return nil
 }
 

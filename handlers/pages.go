@@ -169,29 +169,35 @@ type keptPage struct {
 
 // publicPages keeps rendered pages by what they depend on. It holds at
 // most maxPublicPages: past that it starts afresh, so that made-up
-// addresses or Accept-Language values cannot grow it without bound. Keys
-// are kept as their SHA-256: an address or a header can be a megabyte.
+// addresses or Accept-Language values cannot grow it without bound. A key
+// longer than maxKeptKey (an address or a header can be a megabyte) is not
+// kept: its page is rendered each time.
 type publicPages struct {
 	mu    sync.RWMutex
-	pages map[[sha256.Size]byte]keptPage
+	pages map[string]keptPage
 }
+
+const maxKeptKey = 1024
 
 const maxPublicPages = 1024
 
 func (p *publicPages) get(key string) (keptPage, bool) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	v, ok := p.pages[sha256.Sum256([]byte(key))]
+	v, ok := p.pages[key]
 	return v, ok
 }
 
 func (p *publicPages) put(key string, v keptPage) {
+	if len(key) > maxKeptKey {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.pages == nil || len(p.pages) >= maxPublicPages {
-		p.pages = make(map[[sha256.Size]byte]keptPage)
+		p.pages = make(map[string]keptPage)
 	}
-	p.pages[sha256.Sum256([]byte(key))] = v
+	p.pages[key] = v
 }
 
 // addVary adds a header name to Vary once.

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -17,5 +18,10 @@ func TestPublicPagesBounded(t *testing.T) {
 	}
 	if v, ok := p.get("/?q=" + strconv.Itoa(10*maxPublicPages-1)); !ok || v.etag != strconv.Itoa(10*maxPublicPages-1) {
 		t.Error("the newest page is not kept")
+	}
+	long := "/?q=" + strings.Repeat("a", maxKeptKey)
+	p.put(long, keptPage{etag: "long"})
+	if _, ok := p.get(long); ok {
+		t.Error("a page with a key of more than maxKeptKey bytes is kept")
 	}
 }
