@@ -48,11 +48,12 @@ type Klarna interface {
 	CreateOrder(ctx context.Context, token string, req *klarna.OrderRequest) (*klarna.Order, *klarna.Response, error)
 	CancelAuthorization(ctx context.Context, token string) (*klarna.Response, error)
 	GenerateCustomerToken(ctx context.Context, token string, req *klarna.CustomerTokenRequest) (*klarna.CustomerToken, *klarna.Response, error)
-	// GetSession tells whether a session became an order when create
-	// order's answer was lost; GetOrderStatus re-reads a fraud decision;
-	// GetOrder reads an order's reference, to recognize an order recorded
-	// without its id.
-	GetSession(ctx context.Context, sessionID string) (*klarna.Session, *klarna.Response, error)
+	// GetSessionAuthorization verifies an authorization token against
+	// its session, and tells whether a session became an order when
+	// create order's answer was lost; GetOrderStatus re-reads a fraud
+	// decision; GetOrder reads an order's reference, to recognize an order
+	// recorded without its id.
+	GetSessionAuthorization(ctx context.Context, sessionID string) (*klarna.SessionAuthorization, *klarna.Response, error)
 	GetOrderStatus(ctx context.Context, orderID string) (*klarna.OrderStatus, *klarna.Response, error)
 	GetOrder(ctx context.Context, orderID string) (*klarna.ManagedOrder, *klarna.Response, error)
 }

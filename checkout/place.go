@@ -170,7 +170,7 @@ func (s *Service) verify(ctx context.Context, c *store.Checkout, token string, s
 	if err != nil {
 		return s.fail(ctx, log, klarnaGetSession, c.Market, nil, err, nil)
 	}
-	sess, resp, err := k.GetSession(ctx, c.SessionID)
+	sess, resp, err := k.GetSessionAuthorization(ctx, c.SessionID)
 	if err != nil {
 		if klarna.IsNotFound(err) {
 			log.WarnContext(ctx, "reading the session to verify an authorization failed", "error", err, "correlation_id", klarna.CorrelationID(resp, err))

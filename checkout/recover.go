@@ -137,7 +137,7 @@ func (s *Service) orderExists(ctx context.Context, c *store.Checkout, log *slog.
 		log.WarnContext(ctx, "no account for the market's region to resolve a lost order answer", "error", err)
 		return false, false
 	}
-	sess, resp, err := k.GetSession(ctx, c.SessionID)
+	sess, resp, err := k.GetSessionAuthorization(ctx, c.SessionID)
 	if err != nil {
 		log.WarnContext(ctx, "reading session to resolve a lost order answer failed", "error", err, "correlation_id", klarna.CorrelationID(resp, err))
 		return false, false

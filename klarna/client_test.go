@@ -161,6 +161,27 @@ func TestGetSession(t *testing.T) {
 	}
 }
 
+// TestGetSessionAuthorization: the lean session read asks what GetSession
+// asks and keeps the status and the authorization token.
+func TestGetSessionAuthorization(t *testing.T) {
+	t.Parallel()
+	c, mux, _ := setup(t)
+	mux.HandleFunc("/payments/v1/sessions/sid-1", func(w http.ResponseWriter, r *http.Request) {
+		expect(t, r, "GET", "/payments/v1/sessions/sid-1", "")
+		reply(w, 200, fixture("session_authorized"))
+	})
+	a, _, err := c.GetSessionAuthorization(t.Context(), "sid-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != SessionIncomplete || a.AuthorizationToken != "tok-1" {
+		t.Errorf("authorization = %+v", a)
+	}
+	if _, _, err := c.GetSessionAuthorization(t.Context(), ""); err == nil {
+		t.Error("an empty session id was sent")
+	}
+}
+
 func TestUpdateSession(t *testing.T) {
 	t.Parallel()
 	c, mux, _ := setup(t)

@@ -287,33 +287,45 @@ func (s *Simulator) getSession(r *http.Request, _ []byte) result {
 	return result{status: http.StatusOK, body: s.sessionView(ss)}
 }
 
-// sessionView is a session as GET returns it (session_read).
-func (s *Simulator) sessionView(ss *session) map[string]any {
+// sessionView is a session as GET returns it (session_read): what was
+// sent, with the defaults Klarna fills in, and what Klarna adds.
+func (s *Simulator) sessionView(ss *session) sessionRead {
 	d := ss.Data
-	b, _ := json.Marshal(d)
-	var v map[string]any
-	json.Unmarshal(b, &v)
+	if d.Intent == nil {
+		d.Intent = ptr("buy")
+	}
+	if d.AcquiringChannel == nil {
+		d.AcquiringChannel = ptr("ECOMMERCE")
+	}
+	if d.OrderTaxAmount == nil {
+		d.OrderTaxAmount = ptr(int64(0))
+	}
+	v := sessionRead{
+		wireSession: d, ClientToken: ss.ClientToken, Status: ss.Status, AuthorizationToken: ss.LastToken,
+		ExpiresAt:               ss.UpdatedAt.Add(SessionLifetime).UTC().Format(time.RFC3339),
+		PaymentMethodCategories: s.categoriesJSON(ss.Categories, str(ss.Data.Locale)),
+	}
 	if d.Customer != nil {
-		v["customer"] = d.Customer.readView()
-	}
-	v["client_token"] = ss.ClientToken
-	v["expires_at"] = ss.UpdatedAt.Add(SessionLifetime).UTC().Format(time.RFC3339)
-	v["status"] = ss.Status
-	v["payment_method_categories"] = s.categoriesJSON(ss.Categories, str(ss.Data.Locale))
-	if _, ok := v["intent"]; !ok {
-		v["intent"] = "buy"
-	}
-	if _, ok := v["acquiring_channel"]; !ok {
-		v["acquiring_channel"] = "ECOMMERCE"
-	}
-	if _, ok := v["order_tax_amount"]; !ok {
-		v["order_tax_amount"] = 0
-	}
-	if ss.LastToken != "" {
-		v["authorization_token"] = ss.LastToken
+		v.Customer = d.Customer.readView()
 	}
 	return v
 }
+
+// sessionRead is session_read's body. Its customer shadows the one sent
+// (Klarna reads back less of it); the rest of what was sent is embedded.
+// A struct rather than a map built by a JSON round trip: every checkout
+// reads its session.
+type sessionRead struct {
+	wireSession
+	Customer                *wireCustomer    `json:"customer,omitempty"`
+	ClientToken             string           `json:"client_token"`
+	ExpiresAt               string           `json:"expires_at"`
+	Status                  string           `json:"status"`
+	PaymentMethodCategories []map[string]any `json:"payment_method_categories"`
+	AuthorizationToken      string           `json:"authorization_token,omitempty"`
+}
+
+func ptr[T any](v T) *T { return &v }
 
 func (s *Simulator) updateSession(r *http.Request, body []byte) result {
 	var u wireSession

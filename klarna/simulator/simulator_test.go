@@ -742,7 +742,11 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	a := e.authorize(t, ms.ClientToken, "pay_over_time", "approve", nil)
 	e.client.CreateOrder(ctx, a.AuthorizationToken, orderFor(req))
 	e.client.GenerateCustomerToken(ctx, a.AuthorizationToken, &klarna.CustomerTokenRequest{Description: "d", IntendedUse: "SUBSCRIPTION", Locale: "en-GB", PurchaseCountry: "GB", PurchaseCurrency: "GBP"})
-	e.client.GetSession(ctx, ms.SessionID)
+	read, _, err := e.client.GetSession(ctx, ms.SessionID)
+	if err != nil || read.AuthorizationToken != a.AuthorizationToken || read.Intent != klarna.IntentBuyAndTokenize || read.AcquiringChannel != "ECOMMERCE" ||
+		read.Customer == nil || read.Status != klarna.SessionComplete || read.ClientToken != ms.ClientToken || read.MerchantReference1 != "r" || read.ExpiresAt == nil {
+		t.Errorf("session read back: %+v, %v", read, err)
+	}
 	bad := gbSession()
 	bad.OrderAmount = 1
 	e.client.CreateSession(ctx, bad)
