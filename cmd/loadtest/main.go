@@ -283,8 +283,9 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse 
 	defer bareCmd.Process.Kill()
 	waitUp("http://" + bareAddr + "/")
 	client := newClient(conns)
-	bare := hammer(fmt.Sprintf("bare Echo handler (the catalog's %.1f KB)", kb(len(page))), conns, d, nil, func(any) error { return get(client, "http://"+bareAddr+"/") })
-	bareCmd.Process.Kill()
+	bareName := fmt.Sprintf("bare Echo handler (the catalog's %.1f KB)", kb(len(page)))
+	bareLoad := func(any) error { return get(client, "http://"+bareAddr+"/") }
+	bare := hammer(bareName+", before the pages", conns, d, nil, bareLoad)
 
 	if f := profileTo("pages.pprof"); f != "" {
 		go profile(debugAddr, f, d)
@@ -293,6 +294,10 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse 
 	catalogAnon := hammer("catalog page, visitor without a session", conns, d, anonymous, view("/"))
 	product := hammer("product page, shopper with a cart", conns, d, withCart, view("/products/pour-over-kettle"))
 	cart := hammer("cart page, shopper with a cart", conns, d, withCart, view("/cart"))
+	// The machine's speed drifts between phases: the bare handler again,
+	// and the pages are compared with the mean of both.
+	bareAfter := hammer(bareName+", after the pages", conns, d, nil, bareLoad)
+	bareCmd.Process.Kill()
 
 	// Whole checkouts on SQLite, the built-in simulator in the shop's
 	// process and the generator on the same two cores.
@@ -347,7 +352,7 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse 
 
 	fmt.Printf("\nmachine: %d cores; each phase %s; page views at %d connections, checkouts with %d shoppers\n\n", numCPU(), d, conns, checkoutConns)
 	fmt.Printf("| phase | throughput | p50 | p99 | errors |\n|---|---|---|---|---|\n")
-	for _, r := range []*result{bare, catalog, catalogAnon, product, cart} {
+	for _, r := range []*result{bare, catalog, catalogAnon, product, cart, bareAfter} {
 		fmt.Printf("| %s | %.0f req/s | %s | %s | %d |\n", r.name, r.throughput(), ms(r.pct(0.50)), ms(r.pct(0.99)), r.errors)
 	}
 	for _, r := range []*result{checkouts, pg} {
@@ -357,9 +362,9 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse 
 	}
 	fmt.Printf("| %s | %.0f actions/s | %s | %s | %d |\n", om.name, om.throughput(), ms(om.pct(0.50)), ms(om.pct(0.99)), om.errors)
 
-	ratio := func(r *result) float64 { return 100 * r.throughput() / bare.throughput() }
+	ratio := func(r *result) float64 { return 200 * r.throughput() / (bare.throughput() + bareAfter.throughput()) }
 	targets := []target{
-		{"catalog page (shopper with a cart) vs bare Echo, same bytes", ">= 75%", fmt.Sprintf("%.0f%%", ratio(catalog)), ratio(catalog) >= 75},
+		{"catalog page (shopper with a cart) vs bare Echo, same bytes (mean of the bare runs before and after)", ">= 75%", fmt.Sprintf("%.0f%%", ratio(catalog)), ratio(catalog) >= 75},
 		{"catalog page p99 at " + strconv.Itoa(conns) + " connections", "< 10 ms", ms(catalog.pct(0.99)), catalog.pct(0.99) < 10*time.Millisecond},
 		{"catalog page (no session) vs bare Echo", "reported", fmt.Sprintf("%.0f%%, p99 %s", ratio(catalogAnon), ms(catalogAnon.pct(0.99))), true},
 		{"product page vs bare Echo", "reported", fmt.Sprintf("%.0f%%, p99 %s", ratio(product), ms(product.pct(0.99))), true},
