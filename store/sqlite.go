@@ -267,12 +267,18 @@ func (s *SQL) execOne(ctx context.Context, w *pendingWrite) {
 	}
 }
 
-// runAlone runs one write outside a group. A write that returns a row runs
-// in its own transaction, committed only once its row was read: in
-// autocommit the change is made before the row reaches the caller, and a
-// context ending in between would report an error for a committed move.
+// runAlone runs one write outside a group, with its caller's context, in a
+// transaction of its own that is committed only after the statement
+// answered: its caller is told the truth. In autocommit the statement is
+// committed before its answer is in hand, and a context ending in between
+// is reported as an error for a write that was made (modernc's driver
+// reports the context's error whenever the context ended during the call;
+// on PostgreSQL the row a RETURNING write sends back can be lost so). A
+// commit is reported truthfully by both. PostgreSQL's plain writes, which
+// return nothing to lose, run as they are: a transaction would cost two
+// more round trips.
 func (s *SQL) runAlone(ctx context.Context, w *pendingWrite) {
-	if w.scan == nil {
+	if w.scan == nil && s.postgres {
 		w.run(ctx, w.st)
 		return
 	}
