@@ -224,6 +224,12 @@ func (s *Simulator) createSession(r *http.Request, body []byte) result {
 	if res := decode(body, &d); res != nil {
 		return *res
 	}
+	if res := wrongRegion(r, d.PurchaseCountry); res != nil {
+		return *res
+	}
+	if res := s.foreignMerchantURLs(d.MerchantURLs); res != nil {
+		return *res
+	}
 	if p := validateOrderData(&d); len(p) > 0 {
 		return badValue(p)
 	}
@@ -332,6 +338,9 @@ func (s *Simulator) updateSession(r *http.Request, body []byte) result {
 	if res := decode(body, &u); res != nil {
 		return *res
 	}
+	if res := s.foreignMerchantURLs(u.MerchantURLs); res != nil {
+		return *res
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss, res := s.liveSession(r.PathValue("id"))
@@ -387,6 +396,9 @@ func (s *Simulator) cancelAuthorization(r *http.Request, _ []byte) result {
 func (s *Simulator) createOrder(r *http.Request, body []byte) result {
 	var req wireOrderRequest
 	if res := decode(body, &req); res != nil {
+		return *res
+	}
+	if res := s.foreignMerchantURLs(req.MerchantURLs); res != nil {
 		return *res
 	}
 	s.mu.Lock()

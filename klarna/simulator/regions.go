@@ -3,7 +3,6 @@ package simulator
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"net/http"
 	"strings"
 )
@@ -109,27 +108,22 @@ func (s *Simulator) authorized(r *http.Request) bool {
 		subtle.ConstantTimeCompare([]byte(p), []byte(c.Password)) == 1
 }
 
-// inRegion refuses, on a regional host, a session for a country another
-// region serves (see the Choice above). Malformed bodies and unknown
-// countries are left to the operation's own validation.
-func (s *Simulator) inRegion(fn opFunc) opFunc {
-	return func(r *http.Request, body []byte) result {
-		region := regionOf(r.Context())
-		if region == "" {
-			return fn(r, body)
-		}
-		var d struct {
-			PurchaseCountry string `json:"purchase_country"`
-		}
-		if json.Unmarshal(body, &d) == nil {
-			if home := RegionOf(d.PurchaseCountry); home != "" && home != region {
-				return errorResult(http.StatusBadRequest, "BAD_VALUE", "Bad value: purchase_country",
-					"Simulator: purchase_country "+strings.ToUpper(d.PurchaseCountry)+" is served by Klarna's "+regionNames[home]+
-						" host, not "+regionNames[region]+"; call that region's host with that region's credentials")
-			}
-		}
-		return fn(r, body)
+// wrongRegion refuses, on a regional host, a session for a country another
+// region serves (see the Choice above); nil when the host serves it.
+// Unknown countries are left to the operation's own validation.
+func wrongRegion(r *http.Request, country *string) *result {
+	region := regionOf(r.Context())
+	if region == "" || country == nil {
+		return nil
 	}
+	home := RegionOf(*country)
+	if home == "" || home == region {
+		return nil
+	}
+	res := errorResult(http.StatusBadRequest, "BAD_VALUE", "Bad value: purchase_country",
+		"Simulator: purchase_country "+strings.ToUpper(*country)+" is served by Klarna's "+regionNames[home]+
+			" host, not "+regionNames[region]+"; call that region's host with that region's credentials")
+	return &res
 }
 
 // ownerRegionLocked is the region of the session a request's path names,

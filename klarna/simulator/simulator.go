@@ -479,11 +479,11 @@ func (s *Simulator) Count(op string) int {
 
 func (s *Simulator) routes() {
 	m := http.NewServeMux()
-	m.HandleFunc("POST /payments/v1/sessions", s.api(OpCreateSession, s.inRegion(s.checkMerchantURLs(s.createSession))))
+	m.HandleFunc("POST /payments/v1/sessions", s.api(OpCreateSession, s.createSession))
 	m.HandleFunc("GET /payments/v1/sessions/{id}", s.api(OpGetSession, s.getSession))
-	m.HandleFunc("POST /payments/v1/sessions/{id}", s.api(OpUpdateSession, s.checkMerchantURLs(s.updateSession)))
+	m.HandleFunc("POST /payments/v1/sessions/{id}", s.api(OpUpdateSession, s.updateSession))
 	m.HandleFunc("DELETE /payments/v1/authorizations/{token}", s.api(OpCancelAuthorization, s.cancelAuthorization))
-	m.HandleFunc("POST /payments/v1/authorizations/{token}/order", s.api(OpCreateOrder, s.checkMerchantURLs(s.createOrder)))
+	m.HandleFunc("POST /payments/v1/authorizations/{token}/order", s.api(OpCreateOrder, s.createOrder))
 	m.HandleFunc("POST /payments/v1/authorizations/{token}/customer-token", s.api(OpCustomerToken, s.createCustomerToken))
 	s.orderManagementRoutes(m)
 	s.customerTokenRoutes(m)
