@@ -59,6 +59,7 @@ func (a *app) startSimulator(simURL string) error {
 		PendingDecisionDelay: a.cfg.Simulator.PendingDecisionDelay,
 		PendingDecision:      a.cfg.Simulator.PendingDecision,
 		Faults:               a.cfg.Simulator.Faults,
+		MaxSessions:          a.cfg.Simulator.MaxSessions,
 		AllowedOrigins:       simulatorOrigins(a.baseURL, a.web.AllowedHosts),
 		Logger:               a.log.With("component", "simulator"),
 	})
@@ -67,7 +68,7 @@ func (a *app) startSimulator(simURL string) error {
 	}
 	a.sim = sim
 	a.onClose(func() { sim.Close() })
-	makeRoomForSimulator()
+	makeRoomForSimulator(a.cfg.Simulator.MaxSessions)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,10 @@ type SimulatorSettings struct {
 	// Faults are faults to inject, in the syntax of simulator.ParseFaults
 	// (KLARNA_SIM_FAULTS).
 	Faults string
+	// MaxSessions bounds the sessions, with their orders, the simulator
+	// keeps in memory; the oldest are forgotten past it
+	// (KLARNA_SIM_MAX_SESSIONS, default 10,000).
+	MaxSessions int
 }
 
 // readMode reads KLARNA_ENV, and BASE_URL, which decides the mode with the
@@ -290,6 +295,15 @@ func (c *Config) readSimulator(s *settings) {
 		sim.PendingDecision = v
 	default:
 		s.bad("KLARNA_SIM_PENDING_DECISION=%q: want accept, reject or stop", v)
+	}
+	sim.MaxSessions = 10000
+	if v := s.get("KLARNA_SIM_MAX_SESSIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1_000_000 {
+			s.bad("KLARNA_SIM_MAX_SESSIONS=%q: want a number of sessions from 1 to 1000000", v)
+		} else {
+			sim.MaxSessions = n
+		}
 	}
 	sim.Faults = s.get("KLARNA_SIM_FAULTS")
 	if _, err := simulator.ParseFaults(sim.Faults); err != nil {

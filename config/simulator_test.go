@@ -15,17 +15,17 @@ func TestSimulatorSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := c.Simulator, (SimulatorSettings{CallbackDelay: time.Second}); got != want {
+	if got, want := c.Simulator, (SimulatorSettings{CallbackDelay: time.Second, MaxSessions: 10000}); got != want {
 		t.Errorf("defaults: %+v, want %+v", got, want)
 	}
 	c, err = Load(env(map[string]string{
 		"KLARNA_SIM_CALLBACK_DELAY": "0s", "KLARNA_SIM_PENDING_DECISION_DELAY": "5m", "KLARNA_SIM_PENDING_DECISION": "Reject",
-		"KLARNA_SIM_FAULTS": "create_order=503*1,get_session=latency:2s",
+		"KLARNA_SIM_FAULTS": "create_order=503*1,get_session=latency:2s", "KLARNA_SIM_MAX_SESSIONS": "50000",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := SimulatorSettings{PendingDecisionDelay: 5 * time.Minute, PendingDecision: "reject", Faults: "create_order=503*1,get_session=latency:2s"}
+	want := SimulatorSettings{PendingDecisionDelay: 5 * time.Minute, PendingDecision: "reject", Faults: "create_order=503*1,get_session=latency:2s", MaxSessions: 50000}
 	if got := c.Simulator; got != want {
 		t.Errorf("set: %+v, want %+v", got, want)
 	}
@@ -34,6 +34,7 @@ func TestSimulatorSettings(t *testing.T) {
 		"KLARNA_SIM_PENDING_DECISION_DELAY": "-1s",
 		"KLARNA_SIM_PENDING_DECISION":       "maybe",
 		"KLARNA_SIM_FAULTS":                 "create_order=teapot",
+		"KLARNA_SIM_MAX_SESSIONS":           "0",
 	} {
 		_, err := Load(env(map[string]string{name: bad}))
 		if err == nil || !strings.Contains(err.Error(), name) {

@@ -191,6 +191,11 @@ func profileTo(name string) string {
 	return filepath.Join(profiles, name)
 }
 
+// simSessions is how many sessions the simulators keep: every order of a
+// run must still be there to be reconciled (about a thousand checkouts a
+// second for a phase, and the default of 10,000 was reached in 10 s).
+const simSessions = 200000
+
 // generator names the checkout phases' HTTP client (see buyer).
 var generator string
 
@@ -414,7 +419,7 @@ func startShop(bin, dir, databaseURL string, extra ...string) (*exec.Cmd, string
 	shop := exec.Command(bin, "-addr", addr)
 	shop.Dir = dir
 	shop.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "RATE_LIMITS=off", "LOG_LEVEL=error", "BASE_URL=http://"+addr,
-		"SESSION_SECRET=loadtest-secret-0123456789abcdef0123456789", "KLARNA_ENV=simulator", "KLARNA_SIM_CALLBACK_DELAY="+callbackDelay.String(), "PORT=", "ADMIN_OPEN=true",
+		"SESSION_SECRET=loadtest-secret-0123456789abcdef0123456789", "KLARNA_ENV=simulator", "KLARNA_SIM_CALLBACK_DELAY="+callbackDelay.String(), "KLARNA_SIM_MAX_SESSIONS="+strconv.Itoa(simSessions), "PORT=", "ADMIN_OPEN=true",
 		"KLARNA_API_URL=", "LISTEN_ADDR=")
 	shop.Env = append(shop.Env, extra...)
 	stdout, _ := shop.StdoutPipe()
@@ -477,7 +482,8 @@ func checkoutPhase(name, base, sim string, workers int, d time.Duration) (*resul
 func shopCPUPerCheckout(bin, simBin, dir string, workers int, d time.Duration) (string, error) {
 	simAddr := freeAddr()
 	simDebug := freeAddr()
-	sim := exec.Command(simBin, "-addr", simAddr, "-allow-origins", "*", "-callback-delay", callbackDelay.String(), "-debug-addr", simDebug)
+	sim := exec.Command(simBin, "-addr", simAddr, "-allow-origins", "*", "-callback-delay", callbackDelay.String(), "-debug-addr", simDebug,
+		"-max-sessions", strconv.Itoa(simSessions))
 	if err := sim.Start(); err != nil {
 		return "", err
 	}
