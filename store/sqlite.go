@@ -231,8 +231,9 @@ func (s *SQL) write(ctx context.Context, query string, scan func(scanner) error,
 		case s.queue <- w:
 			queued = true
 		case s.gate <- struct{}{}:
-			// The queue is full, perhaps of writes whose callers gave up
-			// while something else held the gate: write what is there.
+			// The gate is free while this write cannot join the queue:
+			// the queue is full, perhaps of writes whose callers gave up
+			// while something else held the gate. Write what is there.
 			s.drainQueue()
 		case <-ctx.Done():
 			return nil, fmt.Errorf("store: waiting to write: %w", ctx.Err())
