@@ -109,13 +109,13 @@ func (b *buyer) do(v *visit, method, u, contentType string, body []byte, want in
 		if err := b.c.Do(req, resp); err != nil {
 			return nil, err
 		}
-		resp.Header.VisitAllCookie(func(key, value []byte) {
+		for key, value := range resp.Header.Cookies() {
 			if string(key) == "fika" {
 				if c, _, _ := bytes.Cut(value, []byte(";")); len(c) > 0 {
 					v.cookie = string(c)
 				}
 			}
-		})
+		}
 		status := resp.StatusCode()
 		if status == fasthttp.StatusSeeOther && hop < 5 {
 			loc := string(resp.Header.Peek("Location"))
