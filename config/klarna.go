@@ -296,7 +296,7 @@ func (c *Config) readSimulator(s *settings) {
 	default:
 		s.bad("KLARNA_SIM_PENDING_DECISION=%q: want accept, reject or stop", v)
 	}
-	sim.MaxSessions = 10000
+	sim.MaxSessions = simulator.DefaultMaxSessions
 	if v := s.get("KLARNA_SIM_MAX_SESSIONS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1_000_000 {

@@ -112,6 +112,10 @@ import (
 //go:embed assets
 var assets embed.FS
 
+// DefaultMaxSessions is how many sessions, with their authorizations and
+// orders, the simulator keeps in memory unless Config.MaxSessions says.
+const DefaultMaxSessions = 10000
+
 // Lifetimes Klarna documents.
 const (
 	SessionLifetime       = 48 * time.Hour
@@ -168,7 +172,7 @@ type Config struct {
 	// accepts them; by default the simulator does too and counts them
 	// (State.UnkeyedWrites), so a test can assert there were none.
 	RequireIdempotencyKey bool
-	// MaxSessions bounds the state kept in memory (default 10000); the
+	// MaxSessions bounds the state kept in memory (DefaultMaxSessions); the
 	// oldest sessions, with their authorizations and orders, are evicted.
 	MaxSessions int
 	// Faults are injected faults in the syntax of ParseFaults.
@@ -349,7 +353,7 @@ func New(cfg Config) (*Simulator, error) {
 		cfg.CallbackBackoff = time.Second
 	}
 	if cfg.MaxSessions <= 0 {
-		cfg.MaxSessions = 10000
+		cfg.MaxSessions = DefaultMaxSessions
 	}
 	if cfg.OrderAuthorizationLifetime <= 0 {
 		cfg.OrderAuthorizationLifetime = DefaultOrderAuthorizationLifetime

@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	requireKey := fs.Bool("require-idempotency-key", false, "refuse Order Management and Customer Token writes without Klarna-Idempotency-Key")
 	allow := fs.String("allow-origins", os.Getenv("KLARNA_SIM_ALLOW_ORIGINS"),
 		"comma-separated origins that callbacks and redirects may go to, e.g. https://shop.example,http://localhost:* (default: loopback, any port; * allows anywhere)")
-	maxSessions := fs.Int("max-sessions", 10000, "sessions, with their orders, kept in memory; the oldest are forgotten past it")
+	maxSessions := fs.Int("max-sessions", simulator.DefaultMaxSessions, "sessions, with their orders, kept in memory; the oldest are forgotten past it")
 	debug := fs.String("debug-addr", "", "serve Go profiles (pprof) on this loopback address, e.g. 127.0.0.1:6061")
 	hosts := fs.String("hosts", "", "comma-separated further host[:port] names to answer to, e.g. klarna-sim:8090 for the shops in a compose network")
 	if err := fs.Parse(args); err != nil {
