@@ -198,6 +198,9 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 				"cart": s.Cart.Encode(), "market": market, "lang": s.Lang, "checkout": s.CheckoutID,
 				"csrf": s.CSRF, "orders": strings.Join(s.Orders, ","), "flash": s.flash, "review": s.Review, "bid": s.BrowserID, "since": since,
 			}
+			// Taken before securecookie stamps the cookie, so never later
+			// than its stamp: the kept copy expires no later than it.
+			signed := time.Now()
 			encoded, err := securecookie.EncodeMulti(sessionName, values, h.sessions.Codecs...)
 			if err != nil {
 				h.log.ErrorContext(r.Context(), "saving session cookie failed", "error", err)
@@ -206,7 +209,7 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 			http.SetCookie(c.Response().Writer, sessions.NewCookie(sessionName, encoded, h.sessions.Options))
 			// The browser sends this cookie with its next request: keep
 			// it decoded already.
-			h.keepDecoded(encoded, values)
+			h.keepDecoded(encoded, values, signed)
 		})
 		return next(c)
 	}
@@ -228,16 +231,16 @@ func (h *Handler) sessionValues(r *http.Request) (map[any]any, error) {
 	if err := securecookie.DecodeMulti(sessionName, ck.Value, &values, h.sessions.Codecs...); err != nil {
 		return nil, err
 	}
-	h.keepDecoded(ck.Value, values)
+	if signed, ok := cookieTime(ck.Value); ok {
+		h.keepDecoded(ck.Value, values, signed)
+	}
 	return values, nil
 }
 
 // keepDecoded keeps a cookie value the codecs made or accepted, with its
-// values, until it expires.
-func (h *Handler) keepDecoded(value string, values map[any]any) {
-	if signed, ok := cookieTime(value); ok {
-		h.decoded.put(value, values, signed.Add(time.Duration(h.sessions.Options.MaxAge)*time.Second))
-	}
+// values, until it expires: MaxAge after it was signed.
+func (h *Handler) keepDecoded(value string, values map[any]any, signed time.Time) {
+	h.decoded.put(value, values, signed.Add(time.Duration(h.sessions.Options.MaxAge)*time.Second))
 }
 
 // cookieTime is when securecookie signed a value: it writes
