@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -72,16 +73,12 @@ func (h *Handler) renderPublic(c echo.Context, s *shopper, build func() (templ.C
 	key := "anon " + r.Host + " " + r.URL.RequestURI() + " " + r.Header.Get("Accept-Language")
 	page, ok := h.public.get(key)
 	if !ok {
-		comp, err := build()
+		body, err := renderToKeep(r.Context(), build)
 		if err != nil {
 			return err
 		}
-		var buf bytes.Buffer
-		if err := comp.Render(r.Context(), &buf); err != nil {
-			return err
-		}
-		sum := sha256.Sum256(buf.Bytes())
-		page = keptPage{parts: [][]byte{buf.Bytes()}, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		sum := sha256.Sum256(body)
+		page = keptPage{parts: [][]byte{body}, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
 		h.public.put(key, page)
 	}
 	hd.Set("Cache-Control", "public, max-age=60")
@@ -122,16 +119,12 @@ func (h *Handler) renderShopperPage(c echo.Context, s *shopper, build func() (te
 	if !ok {
 		token := s.CSRF
 		s.CSRF = csrfPlaceholder
-		var buf bytes.Buffer
-		comp, err := build()
-		if err == nil {
-			err = comp.Render(r.Context(), &buf)
-		}
+		body, err := renderToKeep(r.Context(), build)
 		s.CSRF = token
 		if err != nil {
 			return err
 		}
-		page = keptPage{parts: bytes.Split(buf.Bytes(), []byte(csrfPlaceholder))}
+		page = keptPage{parts: bytes.Split(body, []byte(csrfPlaceholder))}
 		h.public.put(key, page)
 	}
 	buf := buffers.Get().(*bytes.Buffer)
@@ -144,6 +137,20 @@ func (h *Handler) renderShopperPage(c echo.Context, s *shopper, build func() (te
 		buf.Write(part)
 	}
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
+// renderToKeep builds a page and renders it into bytes of its own (not a
+// pooled buffer): they are kept.
+func renderToKeep(ctx context.Context, build func() (templ.Component, error)) ([]byte, error) {
+	comp, err := build()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := comp.Render(ctx, &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // isToken reports a CSRF token as the shop makes them (randomToken): hex,
