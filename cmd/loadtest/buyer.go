@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/fikaandform/storefront/internal/shopclient"
 )
 
 // buyer runs whole checkouts as internal/shopclient's Buy does (the same
@@ -56,8 +58,8 @@ func (b *buyer) buy(product string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ct := between(page, `data-client-token="`, `"`)
-	if ct == "" {
+	ct, ok := shopclient.ClientToken(string(page))
+	if !ok {
 		return "", fmt.Errorf("no client token on the checkout page")
 	}
 	body, _ := json.Marshal(map[string]string{"client_token": ct, "payment_method_category": "pay_later", "outcome": "approve"})
@@ -126,7 +128,7 @@ func (b *buyer) do(v *visit, method, u, contentType string, body []byte, want in
 			continue
 		}
 		page := resp.Body()
-		if t := between(page, `name="csrf" value="`, `"`); t != "" {
+		if t, ok := shopclient.CSRFToken(page); ok {
 			v.csrf = t
 		}
 		if status != want {
@@ -134,17 +136,4 @@ func (b *buyer) do(v *visit, method, u, contentType string, body []byte, want in
 		}
 		return append([]byte(nil), page...), nil
 	}
-}
-
-// between is the text of b between the first start and the end after it.
-func between(b []byte, start, end string) string {
-	_, rest, ok := bytes.Cut(b, []byte(start))
-	if !ok {
-		return ""
-	}
-	v, _, ok := bytes.Cut(rest, []byte(end))
-	if !ok {
-		return ""
-	}
-	return string(v)
 }

@@ -50,13 +50,22 @@ func (c *Client) page(resp *http.Response, what string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if m := csrfRe.FindSubmatch(b); m != nil {
-		c.CSRF = string(m[1])
+	if t, ok := CSRFToken(b); ok {
+		c.CSRF = t
 	}
 	if resp.StatusCode != http.StatusOK {
 		return string(b), fmt.Errorf("%s: %d", what, resp.StatusCode)
 	}
 	return string(b), nil
+}
+
+// CSRFToken is the CSRF token of a page's forms.
+func CSRFToken(page []byte) (string, bool) {
+	m := csrfRe.FindSubmatch(page)
+	if m == nil {
+		return "", false
+	}
+	return string(m[1]), true
 }
 
 // Add puts one of a product in the cart, as the product page's form does.
