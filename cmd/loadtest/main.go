@@ -47,6 +47,7 @@ func main() {
 	checkoutConns := flag.Int("checkout-conns", 32, "concurrent shoppers for checkouts")
 	postgres := flag.String("postgres", os.Getenv("TEST_DATABASE_URL"), "PostgreSQL to measure checkouts on as well (empty: SQLite only)")
 	lighthouse := flag.Bool("lighthouse", false, "also run Lighthouse on the catalog, product, cart and checkout pages")
+	cpuOnly := flag.Bool("cpu-only", false, "measure only the CPU per checkout against the standalone simulator (one phase, for comparing a change back to back)")
 	flag.StringVar(&generator, "generator", "fasthttp", "the checkout phases' HTTP client: fasthttp (lighter), or nethttp (internal/shopclient, as the tests drive the shop)")
 	flag.StringVar(&profiles, "profiles", "", "write CPU profiles to this directory: pages.pprof (the shop, catalog page with a cart), checkout.pprof (the shop, checkouts with its built-in simulator), "+
 		"checkout-shop.pprof, checkout-sim.pprof and checkout-generator.pprof (each process, checkouts against the standalone simulator)")
@@ -60,6 +61,12 @@ func main() {
 	if *bare != "" {
 		serveBare(*bare, *bareBody)
 		return
+	}
+	run := run
+	if *cpuOnly {
+		run = func(d time.Duration, _, checkoutConns int, _ string, _ bool) error {
+			return cpuOnlyRun(d, checkoutConns)
+		}
 	}
 	if err := run(*duration, *conns, *checkoutConns, *postgres, *lighthouse); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -215,14 +222,9 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	fmt.Println("building the shop and the simulator…")
-	bin, simBin := filepath.Join(dir, "github.com/fikaandform/storefront"), filepath.Join(dir, "klarna-sim")
-	for out, pkg := range map[string]string{bin: ".", simBin: "./klarna/simulator/cmd/klarna-sim"} {
-		build := exec.Command("go", "build", "-o", out, pkg)
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("building %s: %w", pkg, err)
-		}
+	bin, simBin, err := buildAll(dir)
+	if err != nil {
+		return err
 	}
 
 	// The shop, with a fresh SQLite database and its built-in simulator.
@@ -472,6 +474,35 @@ func checkoutPhase(name, base, sim string, workers int, d time.Duration) (*resul
 	})
 	first, _ := firstErr.Load().(string)
 	return r, first
+}
+
+// buildAll builds the shop and the standalone simulator into dir.
+func buildAll(dir string) (bin, simBin string, err error) {
+	fmt.Println("building the shop and the simulator…")
+	bin, simBin = filepath.Join(dir, "github.com/fikaandform/storefront"), filepath.Join(dir, "klarna-sim")
+	for out, pkg := range map[string]string{bin: ".", simBin: "./klarna/simulator/cmd/klarna-sim"} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			return "", "", fmt.Errorf("building %s: %w", pkg, err)
+		}
+	}
+	return bin, simBin, nil
+}
+
+// cpuOnlyRun is -cpu-only: the CPU per checkout phase alone.
+func cpuOnlyRun(d time.Duration, workers int) error {
+	dir, err := os.MkdirTemp("", "loadtest")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin, simBin, err := buildAll(dir)
+	if err != nil {
+		return err
+	}
+	_, err = shopCPUPerCheckout(bin, simBin, dir, workers, d)
+	return err
 }
 
 // shopCPUPerCheckout runs checkouts against a shop whose Klarna is a
