@@ -558,8 +558,11 @@ func (s *SQL) OpenCheckoutFor(ctx context.Context, browserID string) (*Checkout,
 	if browserID == "" {
 		return nil, ErrNotFound
 	}
-	c, err := scan(s.queryRow(ctx, `SELECT `+columns+` FROM checkouts WHERE browser_id = ? AND state = ? ORDER BY created_at DESC LIMIT 1`,
-		browserID, string(StateOpen)))
+	// state = 'open' is written out, not bound: SQLite matches a bound
+	// value against a partial index's condition only by preparing the
+	// statement again for every new binding.
+	c, err := scan(s.queryRow(ctx, `SELECT `+columns+` FROM checkouts WHERE browser_id = ? AND state = 'open' ORDER BY created_at DESC LIMIT 1`,
+		browserID))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("store: reading the open checkout of a browser: %w", err)
 	}
@@ -758,5 +761,8 @@ func (s *SQL) SetSubscription(ctx context.Context, id string, from []Subscriptio
 
 // SubscriptionsIn lists checkouts whose subscription is in a state.
 func (s *SQL) SubscriptionsIn(ctx context.Context, st SubscriptionStatus, limit int) ([]*Checkout, error) {
-	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE subscription_status = ? ORDER BY updated_at LIMIT ?`, string(st), limit)
+	// subscription_status <> '' is the partial index's own condition: with
+	// it SQLite uses checkouts_subscription from one plan, whatever st is.
+	// A checkout without a subscription is never asked for.
+	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE subscription_status = ? AND subscription_status <> '' ORDER BY updated_at LIMIT ?`, string(st), limit)
 }
