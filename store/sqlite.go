@@ -142,11 +142,10 @@ func openSQLite(ctx context.Context, driverName, path string) (*SQL, error) {
 	}
 	// WAL lets readers run beside the writer; busy_timeout makes concurrent
 	// writers wait for each other instead of failing. Memory-mapped I/O
-	// stays off (mmap_size 0): a connection that begins a read after
-	// another one wrote unmaps its whole mapping (pagerBeginReadTransaction),
-	// so under a steady stream of writes every read paid munmap, mmap and
-	// the page faults after them; with it on, the shop spent a quarter more
-	// CPU per checkout (docs/PERFORMANCE.md).
+	// stays off (mmap_size 0, SQLite's default): a connection that begins
+	// a read after another one wrote unmaps its whole mapping
+	// (pagerBeginReadTransaction), so under the shop's steady writes a
+	// mapping bought nothing over pread (docs/PERFORMANCE.md).
 	dsn += sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=mmap_size(0)&_pragma=cache_size(-16384)&_txlock=immediate"
 	db, err := sql.Open(driverName, dsn)
 	if err != nil {
