@@ -383,7 +383,8 @@ func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order
 	out, err := s.outcomeOf(o, req, corr)
 	if err != nil {
 		log.ErrorContext(ctx, "preparing the order record failed", "error", err)
-		s.recordLater(ctx, c.ID, outcome{to: store.StatePlaced, changes: store.Changes{KlarnaOrderID: &o.OrderID}}, log)
+		now := s.now()
+		s.recordLater(ctx, c.ID, outcome{to: store.StatePlaced, changes: store.Changes{KlarnaOrderID: &o.OrderID, PlacedAt: &now}}, log)
 		return c, ErrInProgress
 	}
 	row, won, err := s.record(ctx, c.ID, out, log)

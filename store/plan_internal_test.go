@@ -2,9 +2,14 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3"
 )
 
 // TestLeanIndexesAnswerTheirQueries checks that the partial indexes of
@@ -44,5 +49,45 @@ func TestLeanIndexesAnswerTheirQueries(t *testing.T) {
 		if got := strings.Join(plan, "; "); !strings.Contains(got, "USING INDEX "+tc.index) {
 			t.Errorf("%s\nplan: %s\nwant it to use %s", tc.query, got, tc.index)
 		}
+	}
+}
+
+// TestOrdersWithoutPlacingTimeStayListed: an order recorded before
+// migration 00009 without a placing time (the shop did so when it could
+// not prepare an order's details) is still in the orders list after it,
+// which now asks for placed_at.
+func TestOrdersWithoutPlacingTimeStayListed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, _ := fs.Sub(migrations, "migrations")
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 8); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if _, err := db.ExecContext(ctx, `INSERT INTO checkouts (id, session_id, client_token, market, locale, currency, cart, cart_hash, amount, tax_amount,
+		session_payload, callback_secret, state, klarna_order_id, created_at, updated_at, session_expires_at)
+		VALUES ('KS-OLD', 'sess', 'ct', 'GB', 'en-GB', 'GBP', 'mug:1', 'h', 1800, 300, '{}', 's', 'placed', 'order-1', ?, ?, ?)`, now, now, now); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	orders, err := s.Orders(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(orders) != 1 || orders[0].ID != "KS-OLD" || orders[0].PlacedAt == nil || !orders[0].PlacedAt.Equal(now) {
+		t.Fatalf("orders after the migration: %+v", orders)
 	}
 }

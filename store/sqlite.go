@@ -716,7 +716,10 @@ func (s *SQL) list(ctx context.Context, q string, args ...any) ([]*Checkout, err
 
 // Orders lists placed, pending and rejected orders, newest first.
 func (s *SQL) Orders(ctx context.Context, limit int) ([]*Checkout, error) {
-	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state IN (?,?,?) ORDER BY placed_at DESC, id LIMIT ?`,
+	// Every order has its placing time. Saying so lets PostgreSQL give the
+	// newest first from the partial index checkouts_placed; SQLite, without
+	// statistics, takes the state index and sorts, as it always did.
+	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state IN (?,?,?) AND placed_at IS NOT NULL ORDER BY placed_at DESC, id LIMIT ?`,
 		string(StatePlaced), string(StatePendingReview), string(StateRejected), limit)
 }
 

@@ -13,8 +13,17 @@ CREATE INDEX checkouts_subscription ON checkouts (subscription_status) WHERE sub
 -- Only pending reviews have a next check.
 DROP INDEX checkouts_next_check;
 CREATE INDEX checkouts_next_check ON checkouts (next_check_at) WHERE next_check_at IS NOT NULL;
+-- Only orders have a placing time. An order recorded while its details
+-- could not be prepared was given none (fixed with this migration): it
+-- takes the time of its last change, so that the orders list, which now
+-- asks for placed_at, still shows it.
+UPDATE checkouts SET placed_at = updated_at WHERE placed_at IS NULL AND state IN ('placed', 'pending_review', 'rejected');
+DROP INDEX checkouts_placed;
+CREATE INDEX checkouts_placed ON checkouts (placed_at) WHERE placed_at IS NOT NULL;
 
 -- +goose Down
+DROP INDEX checkouts_placed;
+CREATE INDEX checkouts_placed ON checkouts (placed_at);
 DROP INDEX checkouts_next_check;
 CREATE INDEX checkouts_next_check ON checkouts (next_check_at);
 DROP INDEX checkouts_subscription;
