@@ -462,6 +462,31 @@ const columns = `id, session_id, client_token, categories, market, locale, curre
  subscription_status, subscription_plan, subscription_next, customer_token,
  version, claimed_by, claimed_until, hold, next_check_at, checks, kind, subscription_id, browser_id, callback_token, callback_at`
 
+// The queries that look checkouts up by something other than their keys,
+// each served by an index (migration 00009 made most of them partial, so
+// that a checkout's moves rewrite fewer of them). TestLookupsUseTheirIndexes
+// checks that each uses an index, and that those on a shopper's path are
+// planned once, not on every run.
+const (
+	// 'open' is written out, not bound: SQLite matches a bound value
+	// against the partial index's condition only by planning the statement
+	// again for every run, and this lookup is on every checkout page.
+	openCheckoutForQuery  = `SELECT ` + columns + ` FROM checkouts WHERE browser_id = ? AND state = 'open' ORDER BY created_at DESC LIMIT 1`
+	pendingCallbacksQuery = `SELECT ` + columns + ` FROM checkouts WHERE callback_token <> '' AND callback_at < ? AND state = ? ORDER BY callback_at LIMIT ?`
+	// Every order has its placing time; saying so lets PostgreSQL give the
+	// newest first from the partial index checkouts_placed. SQLite, without
+	// statistics, takes the state index and sorts, as it always did.
+	ordersQuery    = `SELECT ` + columns + ` FROM checkouts WHERE state IN (?,?,?) AND placed_at IS NOT NULL ORDER BY placed_at DESC, id LIMIT ?`
+	inStateQuery   = `SELECT ` + columns + ` FROM checkouts WHERE state = ? ORDER BY updated_at LIMIT ?`
+	unclaimedQuery = `SELECT ` + columns + ` FROM checkouts WHERE state = ? AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY updated_at LIMIT ?`
+	dueChecksQuery = `SELECT ` + columns + ` FROM checkouts WHERE state = ? AND next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT ?`
+	// subscription_status <> '' is the partial index's own condition: with
+	// it the index serves every st from one plan (on PostgreSQL, a generic
+	// plan would otherwise scan). A checkout without a subscription is
+	// never asked for.
+	subscriptionsInQuery = `SELECT ` + columns + ` FROM checkouts WHERE subscription_status = ? AND subscription_status <> '' ORDER BY updated_at LIMIT ?`
+)
+
 // CreateCheckout inserts a new checkout.
 func (s *SQL) CreateCheckout(ctx context.Context, c *Checkout) error {
 	if c.Version == 0 {
@@ -557,11 +582,7 @@ func (s *SQL) OpenCheckoutFor(ctx context.Context, browserID string) (*Checkout,
 	if browserID == "" {
 		return nil, ErrNotFound
 	}
-	// state = 'open' is written out, not bound: SQLite matches a bound
-	// value against a partial index's condition only by preparing the
-	// statement again for every new binding.
-	c, err := scan(s.queryRow(ctx, `SELECT `+columns+` FROM checkouts WHERE browser_id = ? AND state = 'open' ORDER BY created_at DESC LIMIT 1`,
-		browserID))
+	c, err := scan(s.queryRow(ctx, openCheckoutForQuery, browserID))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("store: reading the open checkout of a browser: %w", err)
 	}
@@ -582,7 +603,7 @@ func (s *SQL) NoteCallback(ctx context.Context, id, token string, at time.Time) 
 
 // PendingCallbacks implements Store.
 func (s *SQL) PendingCallbacks(ctx context.Context, before time.Time, limit int) ([]*Checkout, error) {
-	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE callback_token <> '' AND callback_at < ? AND state = ? ORDER BY callback_at LIMIT ?`,
+	return s.list(ctx, pendingCallbacksQuery,
 		before.UTC(), string(StateOpen), limit)
 }
 
@@ -716,27 +737,24 @@ func (s *SQL) list(ctx context.Context, q string, args ...any) ([]*Checkout, err
 
 // Orders lists placed, pending and rejected orders, newest first.
 func (s *SQL) Orders(ctx context.Context, limit int) ([]*Checkout, error) {
-	// Every order has its placing time. Saying so lets PostgreSQL give the
-	// newest first from the partial index checkouts_placed; SQLite, without
-	// statistics, takes the state index and sorts, as it always did.
-	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state IN (?,?,?) AND placed_at IS NOT NULL ORDER BY placed_at DESC, id LIMIT ?`,
+	return s.list(ctx, ordersQuery,
 		string(StatePlaced), string(StatePendingReview), string(StateRejected), limit)
 }
 
 // InState lists checkouts in a state, oldest update first.
 func (s *SQL) InState(ctx context.Context, st State, limit int) ([]*Checkout, error) {
-	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state = ? ORDER BY updated_at LIMIT ?`, string(st), limit)
+	return s.list(ctx, inStateQuery, string(st), limit)
 }
 
 // Unclaimed lists checkouts in a state whose lease has ended, oldest first.
 func (s *SQL) Unclaimed(ctx context.Context, st State, now time.Time, limit int) ([]*Checkout, error) {
-	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state = ? AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY updated_at LIMIT ?`,
+	return s.list(ctx, unclaimedQuery,
 		string(st), now.UTC(), limit)
 }
 
 // DueChecks lists pending reviews whose next check is due.
 func (s *SQL) DueChecks(ctx context.Context, now time.Time, limit int) ([]*Checkout, error) {
-	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state = ? AND next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT ?`,
+	return s.list(ctx, dueChecksQuery,
 		string(StatePendingReview), now.UTC(), limit)
 }
 
@@ -763,8 +781,5 @@ func (s *SQL) SetSubscription(ctx context.Context, id string, from []Subscriptio
 
 // SubscriptionsIn lists checkouts whose subscription is in a state.
 func (s *SQL) SubscriptionsIn(ctx context.Context, st SubscriptionStatus, limit int) ([]*Checkout, error) {
-	// subscription_status <> '' is the partial index's own condition: with
-	// it SQLite uses checkouts_subscription from one plan, whatever st is.
-	// A checkout without a subscription is never asked for.
-	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE subscription_status = ? AND subscription_status <> '' ORDER BY updated_at LIMIT ?`, string(st), limit)
+	return s.list(ctx, subscriptionsInQuery, string(st), limit)
 }

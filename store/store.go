@@ -202,7 +202,8 @@ type Store interface {
 	// SetSubscription records a subscription's state, moving it only from
 	// one of the given states (compare-and-set, like Transition).
 	SetSubscription(ctx context.Context, id string, from []SubscriptionStatus, sub Subscription) (bool, error)
-	// SubscriptionsIn lists checkouts whose subscription is in a state.
+	// SubscriptionsIn lists checkouts whose subscription is in a state;
+	// SubscriptionNone lists nothing (no index holds checkouts without one).
 	SubscriptionsIn(ctx context.Context, st SubscriptionStatus, limit int) ([]*Checkout, error)
 	// CheckWrite proves the database accepts writes, for /readyz: a
 	// database can answer reads and refuse every write (read-only file, full
