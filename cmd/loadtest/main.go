@@ -62,13 +62,7 @@ func main() {
 		serveBare(*bare, *bareBody)
 		return
 	}
-	run := run
-	if *cpuOnly {
-		run = func(d time.Duration, _, checkoutConns int, _ string, _ bool) error {
-			return cpuOnlyRun(d, checkoutConns)
-		}
-	}
-	if err := run(*duration, *conns, *checkoutConns, *postgres, *lighthouse); err != nil {
+	if err := run(*duration, *conns, *checkoutConns, *postgres, *lighthouse, *cpuOnly); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -216,7 +210,8 @@ type target struct {
 	met                  bool
 }
 
-func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse bool) error {
+// run runs every phase, or with cpuOnly the CPU per checkout alone.
+func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse, cpuOnly bool) error {
 	dir, err := os.MkdirTemp("", "loadtest")
 	if err != nil {
 		return err
@@ -224,6 +219,10 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse 
 	defer os.RemoveAll(dir)
 	bin, simBin, err := buildAll(dir)
 	if err != nil {
+		return err
+	}
+	if cpuOnly {
+		_, err := shopCPUPerCheckout(bin, simBin, dir, checkoutConns, d)
 		return err
 	}
 
@@ -488,21 +487,6 @@ func buildAll(dir string) (bin, simBin string, err error) {
 		}
 	}
 	return bin, simBin, nil
-}
-
-// cpuOnlyRun is -cpu-only: the CPU per checkout phase alone.
-func cpuOnlyRun(d time.Duration, workers int) error {
-	dir, err := os.MkdirTemp("", "loadtest")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bin, simBin, err := buildAll(dir)
-	if err != nil {
-		return err
-	}
-	_, err = shopCPUPerCheckout(bin, simBin, dir, workers, d)
-	return err
 }
 
 // shopCPUPerCheckout runs checkouts against a shop whose Klarna is a
