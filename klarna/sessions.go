@@ -26,15 +26,21 @@ func (c *Client) CreateSession(ctx context.Context, req *SessionRequest) (*Merch
 // GetSession reads a session (GET /payments/v1/sessions/{id}); the seed SDK
 // calls it get_session_details. Reads are retried.
 func (c *Client) GetSession(ctx context.Context, sessionID string) (*Session, *Response, error) {
-	if sessionID == "" {
-		return nil, nil, errors.New("klarna: get session: empty session id")
-	}
 	out := new(Session)
-	resp, err := c.do(ctx, call{op: "get_session", method: http.MethodGet, path: "payments/v1/sessions/" + pathEscape(sessionID), out: out})
+	resp, err := c.readSession(ctx, sessionID, out)
 	if err != nil {
 		return nil, resp, err
 	}
 	return out, resp, nil
+}
+
+// readSession is the session read of GetSession and
+// GetSessionAuthorization, decoded into out.
+func (c *Client) readSession(ctx context.Context, sessionID string, out any) (*Response, error) {
+	if sessionID == "" {
+		return nil, errors.New("klarna: get session: empty session id")
+	}
+	return c.do(ctx, call{op: "get_session", method: http.MethodGet, path: "payments/v1/sessions/" + pathEscape(sessionID), out: out})
 }
 
 // SessionAuthorization is what a session read says about its approval: the
@@ -50,11 +56,8 @@ type SessionAuthorization struct {
 // became an order. The order lines, addresses and payment categories it
 // skips were most of the cost of reading a session.
 func (c *Client) GetSessionAuthorization(ctx context.Context, sessionID string) (*SessionAuthorization, *Response, error) {
-	if sessionID == "" {
-		return nil, nil, errors.New("klarna: get session: empty session id")
-	}
 	out := new(SessionAuthorization)
-	resp, err := c.do(ctx, call{op: "get_session", method: http.MethodGet, path: "payments/v1/sessions/" + pathEscape(sessionID), out: out})
+	resp, err := c.readSession(ctx, sessionID, out)
 	if err != nil {
 		return nil, resp, err
 	}
