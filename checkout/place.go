@@ -363,16 +363,21 @@ func (s *Service) outcomeOf(o *klarna.Order, req *klarna.OrderRequest, corr stri
 			method += fmt.Sprintf(" (%d instalments)", pm.NumberOfInstallments)
 		}
 	}
-	payload, err := jsonString(req)
-	if err != nil {
-		return outcome{}, err
-	}
 	now := s.now()
 	fraud, empty := string(o.FraudStatus), ""
-	return outcome{to: to, changes: store.Changes{
+	out := outcome{to: to, changes: store.Changes{
 		KlarnaOrderID: &o.OrderID, FraudStatus: &fraud, PaymentMethod: &method, RedirectURL: &o.RedirectURL,
-		OrderPayload: &payload, LastError: &empty, CorrelationID: &corr, PlacedAt: &now, NextCheckAt: &nextCheck,
-	}}, nil
+		LastError: &empty, CorrelationID: &corr, PlacedAt: &now, NextCheckAt: &nextCheck,
+	}}
+	// Klarna's answer alone decides the state. Without the copy of the
+	// request the order is still recorded as what it is (a pending review
+	// stays one): the orders area reads the lines from the session then.
+	payload, err := jsonString(req)
+	if err != nil {
+		return out, fmt.Errorf("checkout: keeping a copy of the order request: %w", err)
+	}
+	out.changes.OrderPayload = &payload
+	return out, nil
 }
 
 // finish records the order Klarna made. If the database refuses, the order
@@ -382,10 +387,7 @@ func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order
 	log = log.With("klarna_order_id", o.OrderID)
 	out, err := s.outcomeOf(o, req, corr)
 	if err != nil {
-		log.ErrorContext(ctx, "preparing the order record failed", "error", err)
-		now := s.now()
-		s.recordLater(ctx, c.ID, outcome{to: store.StatePlaced, changes: store.Changes{KlarnaOrderID: &o.OrderID, PlacedAt: &now}}, log)
-		return c, ErrInProgress
+		log.ErrorContext(ctx, "recording the order without its request copy", "error", err)
 	}
 	row, won, err := s.record(ctx, c.ID, out, log)
 	if err != nil {
