@@ -129,6 +129,8 @@ type Service struct {
 	// record; a goroutine per order writes them as soon as it can.
 	mu         sync.Mutex
 	unrecorded map[string]bool
+	// placed are the orders this process recorded lately (PlacedHere).
+	placed *placedHere
 	// problems are recent failures that need the operator (Problems).
 	problems problemLog
 	nudge    chan struct{}
@@ -227,7 +229,7 @@ func New(k Klarna, st store.Store, cat *shop.Catalog, urls URLs, o Options) *Ser
 	svc := &Service{clients: OneClient(k), store: st, catalog: cat, urls: urls, log: o.Logger,
 		now: o.Now, instance: randomHex(8), lease: o.Lease, wait: o.Wait, retryWaits: o.RetryWaits, reviewChecks: o.ReviewChecks,
 		crash: o.Crash, vault: o.Vault, obs: o.Observer, autoCapture: o.AutoCapture, autoCaptured: o.AutoCaptured,
-		unrecorded: map[string]bool{}, nudge: make(chan struct{}, 1), stop: make(chan struct{})}
+		unrecorded: map[string]bool{}, placed: newPlacedHere(placedHereSize), nudge: make(chan struct{}, 1), stop: make(chan struct{})}
 	if o.SessionsPerSecond > 0 {
 		svc.sessions = rate.NewLimiter(rate.Limit(o.SessionsPerSecond), max(1, int(o.SessionsPerSecond)))
 		svc.fresh = rate.NewLimiter(rate.Limit(o.SessionsPerSecond/2), max(1, int(o.SessionsPerSecond/2)))

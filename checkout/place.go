@@ -398,6 +398,7 @@ func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order
 	s.crash("recorded")
 	if won {
 		s.obs.Placed(string(out.to))
+		s.placed.add(row)
 	}
 	log.InfoContext(ctx, "order placed", "state", string(out.to), "fraud_status", o.FraudStatus, "correlation_id", corr)
 	if won && req.AutoCapture != nil && *req.AutoCapture {

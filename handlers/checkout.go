@@ -300,27 +300,45 @@ func (h *Handler) callbackCheckout(c echo.Context) (*store.Checkout, error) {
 // name the session and token. It answers at once and places in the
 // background, through the same path as the browser.
 func (h *Handler) authorizationCallback(c echo.Context) error {
+	if sessionID, ok := h.checkout.PlacedHere(c.QueryParam("checkout"), c.QueryParam("secret")); ok {
+		// An order this instance recorded, most often from the shopper's
+		// own request a moment ago: checked as below, nothing to place.
+		if _, err := authorizationBody(c, sessionID); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "accepted"})
+	}
 	co, err := h.callbackCheckout(c)
 	if err != nil {
 		return err
 	}
-	var body struct {
-		AuthorizationToken string `json:"authorization_token"`
-		SessionID          string `json:"session_id"`
+	token, err := authorizationBody(c, co.SessionID)
+	if err != nil {
+		return err
 	}
-	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 16<<10)).Decode(&body); err != nil || body.AuthorizationToken == "" || len(body.AuthorizationToken) > 256 {
-		return echo.NewHTTPError(http.StatusBadRequest, "want JSON with authorization_token and session_id")
-	}
-	if body.SessionID != co.SessionID {
-		return echo.NewHTTPError(http.StatusBadRequest, "session_id does not belong to this checkout")
-	}
-	if err := h.checkout.PlaceInBackground(c.Request().Context(), co, body.AuthorizationToken); err != nil {
+	if err := h.checkout.PlaceInBackground(c.Request().Context(), co, token); err != nil {
 		// Not kept: answering 200 would lose it, as Klarna does not send an
 		// answered callback again. An error makes Klarna try again.
 		h.log.ErrorContext(c.Request().Context(), "could not keep Klarna's authorization callback; asking Klarna to send it again", "checkout", co.ID, "error", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "accepted"})
+}
+
+// authorizationBody is the authorization token of an authorization
+// callback's body, which must name the checkout's Klarna session.
+func authorizationBody(c echo.Context, sessionID string) (string, error) {
+	var body struct {
+		AuthorizationToken string `json:"authorization_token"`
+		SessionID          string `json:"session_id"`
+	}
+	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 16<<10)).Decode(&body); err != nil || body.AuthorizationToken == "" || len(body.AuthorizationToken) > 256 {
+		return "", echo.NewHTTPError(http.StatusBadRequest, "want JSON with authorization_token and session_id")
+	}
+	if body.SessionID != sessionID {
+		return "", echo.NewHTTPError(http.StatusBadRequest, "session_id does not belong to this checkout")
+	}
+	return body.AuthorizationToken, nil
 }
 
 // notificationCallback is Klarna's fraud decision on a pending order,

@@ -30,6 +30,9 @@ type Checkout interface {
 	// spares the hot path a second read of the same row.
 	PlaceCheckout(ctx context.Context, c *store.Checkout, token string, src checkout.Source, cartHash string) (*store.Checkout, error)
 	PlaceInBackground(ctx context.Context, c *store.Checkout, token string) error
+	// PlacedHere names the Klarna session of an order this process
+	// recorded lately, if secret is its callback secret.
+	PlacedHere(ref, secret string) (sessionID string, ok bool)
 	Checkout(ctx context.Context, ref string) (*store.Checkout, error)
 	Orders(ctx context.Context, limit int) ([]*store.Checkout, error)
 	Notify(ctx context.Context, ref, orderID, eventType string) (*store.Checkout, error)

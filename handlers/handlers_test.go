@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -475,6 +476,73 @@ func TestAuthorizationCallback(t *testing.T) {
 	}
 	if got := post("checkout="+ref+"&secret="+secret, good); got != 200 || e.sim.Count(simulator.OpCreateOrder) != 1 {
 		t.Errorf("repeated callback: %d, orders %d", got, e.sim.Count(simulator.OpCreateOrder))
+	}
+}
+
+// countingReads counts the checkouts read by reference.
+type countingReads struct {
+	store.Store
+	reads atomic.Int64
+}
+
+func (c *countingReads) Checkout(ctx context.Context, id string) (*store.Checkout, error) {
+	c.reads.Add(1)
+	return c.Store.Checkout(ctx, id)
+}
+
+// Klarna's callback for an order the shopper's own request just placed is
+// answered from what this instance recorded, without reading the checkout,
+// and checked as strictly as one that is read.
+func TestCallbackAfterTheShopperPlaced(t *testing.T) {
+	t.Parallel()
+	counted := &countingReads{}
+	e := newEnv(t, options{wrap: func(s store.Store) store.Store { counted.Store = s; return counted }})
+	s := e.shopper(t)
+	sid, doc := checkoutFor(t, e, s, "wool-throw")
+	ref := strings.TrimSpace(doc.Find(".cart-side h2 small").Text())
+	var payload struct {
+		MerchantURLs struct {
+			Authorization string `json:"authorization"`
+		} `json:"merchant_urls"`
+	}
+	json.Unmarshal(e.sim.Snapshot().Sessions[0].Data, &payload)
+	secret := payload.MerchantURLs.Authorization[strings.Index(payload.MerchantURLs.Authorization, "secret=")+7:]
+	a, _ := e.sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
+	if _, out := s.postJSON("/checkout/place", map[string]string{"authorization_token": a.AuthorizationToken}); out["status"] != "placed" {
+		t.Fatalf("place: %v", out)
+	}
+	post := func(query, body string) int {
+		resp, err := http.Post(e.srv.URL+"/klarna/authorization?"+query, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good := `{"authorization_token":"` + a.AuthorizationToken + `","session_id":"` + sid + `"}`
+	for _, tt := range []struct {
+		query, body string
+		want        int
+		reads       int64
+	}{
+		{"checkout=" + ref + "&secret=" + secret, good, 200, 0},
+		{"checkout=" + ref + "&secret=" + secret, good, 200, 0}, // Klarna's retry
+		{"checkout=" + ref + "&secret=" + secret, `{"authorization_token":"x","session_id":"other"}`, 400, 0},
+		{"checkout=" + ref + "&secret=" + secret, `{"authorization_token":`, 400, 0},
+		{"checkout=" + ref + "&secret=wrong", good, 403, 1},
+		{"checkout=" + ref, good, 403, 1},
+	} {
+		before := counted.reads.Load()
+		if got := post(tt.query, tt.body); got != tt.want {
+			t.Errorf("%s %s: %d, want %d", tt.query, tt.body, got, tt.want)
+		}
+		if n := counted.reads.Load() - before; n != tt.reads {
+			t.Errorf("%s %s: %d reads, want %d", tt.query, tt.body, n, tt.reads)
+		}
+	}
+	if n := e.sim.Count(simulator.OpCreateOrder); n != 1 {
+		t.Errorf("%d orders, want 1", n)
 	}
 }
 
