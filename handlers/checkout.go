@@ -507,11 +507,20 @@ func sessionFailureMessage(class checkout.Class, s *shopper) (int, string) {
 // checkoutMessages are the checkout script's words (the messages js.*)
 // in the shopper's language, handed to it in a JSON block (no inline
 // script runs under the Content-Security-Policy). {name} and {fields} are
-// filled in by the script.
-func (h *Handler) checkoutMessages(s *shopper) map[string]string {
+// filled in by the script. They are the same on every checkout page in a
+// language, so each language's block is made once.
+func (h *Handler) checkoutMessages(s *shopper) json.RawMessage {
+	if b, ok := h.jsBlocks.Load(s.loc); ok {
+		return b.(json.RawMessage)
+	}
 	out := make(map[string]string, len(h.jsMessages))
 	for _, id := range h.jsMessages {
 		out[strings.TrimPrefix(id, "js.")] = s.loc.T(id, "Name", "{name}", "Fields", "{fields}")
 	}
-	return out
+	b, err := json.Marshal(out)
+	if err != nil {
+		panic(err) // strings always encode
+	}
+	h.jsBlocks.Store(s.loc, json.RawMessage(b))
+	return b
 }

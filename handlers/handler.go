@@ -144,8 +144,10 @@ type Handler struct {
 	// Accept-Language against the offered markets' locales.
 	i18n    *i18n.Catalog
 	matcher *i18n.Matcher
-	// jsMessages are the ids of the checkout script's messages.
+	// jsMessages are the ids of the checkout script's messages; jsBlocks
+	// their JSON by language (*i18n.Localizer: json.RawMessage).
 	jsMessages []string
+	jsBlocks   sync.Map
 	// marketLists and languages are the switchers' entries by
 	// switcherKey (lang.go).
 	marketLists, languages sync.Map

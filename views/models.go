@@ -2,7 +2,11 @@
 // view model; views know nothing of the database or Klarna's client.
 package views
 
-import "github.com/a-h/templ"
+import (
+	"encoding/json"
+
+	"github.com/a-h/templ"
+)
 
 // Base is what every page's layout needs.
 type Base struct {
@@ -154,8 +158,8 @@ type CheckoutPage struct {
 	ClientToken string
 	ScriptURL   string
 	// Messages are the checkout script's words, by key (see
-	// static/js/checkout.js).
-	Messages    map[string]string
+	// static/js/checkout.js), as JSON.
+	Messages    json.RawMessage
 	Categories  []PaymentCategory
 	Notice      string // why the shopper is back here (cart changed, declined)
 	Unavailable string // Klarna could not be reached: explain and offer a retry
@@ -225,5 +229,5 @@ type ReviewPage struct {
 	Summary     Summary
 	ClientToken string
 	Category    string
-	Messages    map[string]string
+	Messages    json.RawMessage
 }
