@@ -509,18 +509,18 @@ func sessionFailureMessage(class checkout.Class, s *shopper) (int, string) {
 // script runs under the Content-Security-Policy). {name} and {fields} are
 // filled in by the script. They are the same on every checkout page in a
 // language, so each language's block is made once.
-func (h *Handler) checkoutMessages(s *shopper) json.RawMessage {
+func (h *Handler) checkoutMessages(s *shopper) views.JSONBlock {
 	if b, ok := h.jsBlocks.Load(s.loc); ok {
-		return b.(json.RawMessage)
+		return b.(views.JSONBlock)
 	}
 	out := make(map[string]string, len(h.jsMessages))
 	for _, id := range h.jsMessages {
 		out[strings.TrimPrefix(id, "js.")] = s.loc.T(id, "Name", "{name}", "Fields", "{fields}")
 	}
-	b, err := json.Marshal(out)
+	b, err := views.NewJSONBlock(out)
 	if err != nil {
 		panic(err) // strings always encode
 	}
-	h.jsBlocks.Store(s.loc, json.RawMessage(b))
+	h.jsBlocks.Store(s.loc, b)
 	return b
 }

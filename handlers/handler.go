@@ -145,7 +145,7 @@ type Handler struct {
 	i18n    *i18n.Catalog
 	matcher *i18n.Matcher
 	// jsMessages are the ids of the checkout script's messages; jsBlocks
-	// their JSON by language (*i18n.Localizer: json.RawMessage).
+	// their JSON by language (*i18n.Localizer: views.JSONBlock).
 	jsMessages []string
 	jsBlocks   sync.Map
 	// marketLists and languages are the switchers' entries by

@@ -346,7 +346,7 @@ func CheckoutView(p CheckoutPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templ.JSONScript("checkout-messages", p.Messages).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = jsonBlock("checkout-messages", p.Messages).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1387,7 +1387,7 @@ func ReviewView(p ReviewPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templ.JSONScript("checkout-messages", p.Messages).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = jsonBlock("checkout-messages", p.Messages).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

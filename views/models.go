@@ -2,11 +2,7 @@
 // view model; views know nothing of the database or Klarna's client.
 package views
 
-import (
-	"encoding/json"
-
-	"github.com/a-h/templ"
-)
+import "github.com/a-h/templ"
 
 // Base is what every page's layout needs.
 type Base struct {
@@ -159,7 +155,7 @@ type CheckoutPage struct {
 	ScriptURL   string
 	// Messages are the checkout script's words, by key (see
 	// static/js/checkout.js), as JSON.
-	Messages    json.RawMessage
+	Messages    JSONBlock
 	Categories  []PaymentCategory
 	Notice      string // why the shopper is back here (cart changed, declined)
 	Unavailable string // Klarna could not be reached: explain and offer a retry
@@ -229,5 +225,5 @@ type ReviewPage struct {
 	Summary     Summary
 	ClientToken string
 	Category    string
-	Messages    json.RawMessage
+	Messages    JSONBlock
 }
