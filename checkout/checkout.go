@@ -569,9 +569,12 @@ func (s *Service) orderRequest(c *store.Checkout) (*klarna.OrderRequest, error) 
 	}, nil
 }
 
-// redactSecret keeps the callback secret out of the payload copy that the
-// orders area shows.
+// redactSecret keeps the callback secret out of the payload copies that the
+// orders area shows (the session's and the order request's).
 func redactSecret(payload, secret string) string {
+	if secret == "" {
+		return payload
+	}
 	return strings.ReplaceAll(payload, secret, "REDACTED")
 }
 

@@ -342,7 +342,9 @@ type outcome struct {
 	changes store.Changes
 }
 
-func (s *Service) outcomeOf(o *klarna.Order, req *klarna.OrderRequest, corr string) (outcome, error) {
+// outcomeOf is what Klarna's answer o to req makes of checkout c. Its error
+// is about the copy of the request only: the outcome is whole without it.
+func (s *Service) outcomeOf(c *store.Checkout, o *klarna.Order, req *klarna.OrderRequest, corr string) (outcome, error) {
 	to := store.StatePlaced
 	var nextCheck *time.Time
 	switch o.FraudStatus {
@@ -376,6 +378,8 @@ func (s *Service) outcomeOf(o *klarna.Order, req *klarna.OrderRequest, corr stri
 	if err != nil {
 		return out, fmt.Errorf("checkout: keeping a copy of the order request: %w", err)
 	}
+	// The notification URL in it carries the callback secret.
+	payload = redactSecret(payload, c.CallbackSecret)
 	out.changes.OrderPayload = &payload
 	return out, nil
 }
@@ -385,7 +389,7 @@ func (s *Service) outcomeOf(o *klarna.Order, req *klarna.OrderRequest, corr stri
 // is being confirmed); it is never reported as failed.
 func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order, req *klarna.OrderRequest, corr string, log *slog.Logger) (*store.Checkout, error) {
 	log = log.With("klarna_order_id", o.OrderID)
-	out, err := s.outcomeOf(o, req, corr)
+	out, err := s.outcomeOf(c, o, req, corr)
 	if err != nil {
 		log.ErrorContext(ctx, "recording the order without its request copy", "error", err)
 	}

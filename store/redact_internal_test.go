@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3"
+)
+
+// TestRecordedOrdersLoseTheirCallbackSecret: migration 00010 redacts the
+// callback secret an order recorded before it kept in its copy of the
+// order request (the notification URL), and leaves every other copy as it
+// was; on SQLite and, when there is one, PostgreSQL.
+func TestRecordedOrdersLoseTheirCallbackSecret(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "old.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		checkRedaction(t, db, goose.DialectSQLite3, "?")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		ctx := context.Background()
+		url := os.Getenv("TEST_DATABASE_URL")
+		if url == "" {
+			url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+		}
+		admin, err := sql.Open("pgx", url)
+		if err == nil {
+			err = admin.PingContext(ctx)
+		}
+		if err != nil {
+			t.Skipf("no PostgreSQL: %v", err)
+		}
+		defer admin.Close()
+		schema := fmt.Sprintf("t_redact_%d", time.Now().UnixNano())
+		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		db, err := sql.Open("pgx", url+"&search_path="+schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		checkRedaction(t, db, goose.DialectPostgres, "$")
+	})
+}
+
+func checkRedaction(t *testing.T, db *sql.DB, dialect goose.Dialect, param string) {
+	ctx := context.Background()
+	sub, _ := fs.Sub(migrations, "migrations")
+	p, err := goose.NewProvider(dialect, db, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	ph := func(n int) string { return fmt.Sprintf("%s%d", param, n) }
+	const secret = "5ec2e7aa5ec2e7aa5ec2e7aa5ec2e7aa"
+	withSecret := `{"merchant_urls":{"notification":"https://shop.example/klarna/notification?checkout=KS-A&secret=` + secret + `"}}`
+	rows := map[string]string{"KS-A": withSecret, "KS-B": `{"order_lines":[]}`, "KS-C": ""}
+	now := time.Now().UTC().Truncate(time.Second)
+	for id, payload := range rows {
+		if _, err := db.ExecContext(ctx, `INSERT INTO checkouts (id, session_id, client_token, market, locale, currency, cart, cart_hash, amount, tax_amount,
+			session_payload, callback_secret, state, order_payload, created_at, updated_at, session_expires_at)
+			VALUES (`+ph(1)+`, `+ph(2)+`, 'ct', 'GB', 'en-GB', 'GBP', 'mug:1', 'h', 1800, 300, '{}', `+ph(3)+`, 'placed', `+ph(4)+`, `+ph(5)+`, `+ph(5)+`, `+ph(5)+`)`,
+			id, "sess-"+id, secret, payload, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"KS-A": `{"merchant_urls":{"notification":"https://shop.example/klarna/notification?checkout=KS-A&secret=REDACTED"}}`,
+		"KS-B": rows["KS-B"], "KS-C": "",
+	}
+	for id, w := range want {
+		var got string
+		if err := db.QueryRowContext(ctx, `SELECT order_payload FROM checkouts WHERE id = `+ph(1), id).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != w {
+			t.Errorf("%s: %s, want %s", id, got, w)
+		}
+	}
+	if _, err := p.DownTo(ctx, 9); err != nil {
+		t.Errorf("down: %v", err)
+	}
+}
