@@ -474,5 +474,9 @@ func TestCallbackKeptOrRefused(t *testing.T) {
 	if !storetest.Eventually(5*time.Second, func() bool { return len(e.sim.Snapshot().Orders) == 1 }) {
 		t.Fatal("no order from the kept callback")
 	}
+	// Klarna has the order a moment before the shop has recorded it.
+	if !storetest.Eventually(5*time.Second, func() bool { o, _ := e.db.Orders(context.Background(), 10); return len(o) == 1 }) {
+		t.Fatal("the kept callback's order was not recorded")
+	}
 	e.reconciled(t)
 }
