@@ -635,3 +635,33 @@ func TestNotificationCallback(t *testing.T) {
 		t.Errorf("confirmation after the decision: %q", text(doc, "state-label"))
 	}
 }
+
+// TestPagesAreSentWithTheirLength: a page goes out whole, with its length,
+// not chunked (which cost a checkout page a third socket write): kept and
+// rendered pages, with and without a session, the checkout page included.
+func TestPagesAreSentWithTheirLength(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	check := func(path string) {
+		t.Helper()
+		resp, err := s.c.Get(s.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 200 || len(resp.TransferEncoding) != 0 || resp.ContentLength != int64(len(body)) || len(body) < 2048 {
+			t.Errorf("%s: %d, transfer encoding %v, length %d for %d bytes", path, resp.StatusCode, resp.TransferEncoding, resp.ContentLength, len(body))
+		}
+	}
+	check("/") // no session: kept for everyone
+	check("/products/pour-over-kettle")
+	s.post("/cart/add", url.Values{"product": {"wool-throw"}})
+	check("/")     // a shopper's kept page with their token
+	check("/cart") // rendered for them
+	check("/checkout")
+}

@@ -70,7 +70,8 @@ func main() {
 
 // serveBare is the baseline: Echo answering with the catalog page's own
 // bytes (read once from a file), and nothing else: what the machine can do
-// with the same response and the same router.
+// with the same response and the same router, framed as the shop frames
+// its pages (with their length, not chunked).
 func serveBare(addr, bodyFile string) {
 	body, err := os.ReadFile(bodyFile)
 	if err != nil {
@@ -78,7 +79,11 @@ func serveBare(addr, bodyFile string) {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.GET("/", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, body) })
+	length := strconv.Itoa(len(body))
+	e.GET("/", func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderContentLength, length)
+		return c.HTMLBlob(http.StatusOK, body)
+	})
 	e.Start(addr)
 }
 
