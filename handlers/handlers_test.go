@@ -544,6 +544,13 @@ func TestCallbackAfterTheShopperPlaced(t *testing.T) {
 	if n := e.sim.Count(simulator.OpCreateOrder); n != 1 {
 		t.Errorf("%d orders, want 1", n)
 	}
+	// The orders area shows both payloads sent to Klarna, without the
+	// secret that authenticates these callbacks.
+	_, admin := s.get("/admin")
+	payloads := admin.Find("pre").Text()
+	if strings.Contains(admin.Text(), secret) || strings.Count(payloads, "secret=REDACTED") < 3 {
+		t.Errorf("orders area: secret shown, or payloads without it redacted:\n%s", payloads)
+	}
 }
 
 func TestAdminArea(t *testing.T) {
