@@ -21,9 +21,10 @@ const placedHereSize = 1 << 14
 // before.
 type placedHere struct {
 	mu   sync.Mutex
+	size int
 	byID map[string]callbackKeys
-	// ring holds the kept ids in the order they came; the oldest, at
-	// next, makes room for a new one.
+	// ring holds the kept ids in the order they came, growing to size;
+	// then the oldest, at next, makes room for a new one.
 	ring []string
 	next int
 }
@@ -31,8 +32,10 @@ type placedHere struct {
 // callbackKeys are what a callback for an order is checked against.
 type callbackKeys struct{ sessionID, secret string }
 
+// newPlacedHere keeps up to size orders. It starts empty and grows: a
+// process that places few orders (and every test's service) holds few.
 func newPlacedHere(size int) *placedHere {
-	return &placedHere{byID: make(map[string]callbackKeys, size), ring: make([]string, size)}
+	return &placedHere{size: size, byID: map[string]callbackKeys{}}
 }
 
 // add keeps c, an order this process has just recorded.
@@ -45,9 +48,13 @@ func (p *placedHere) add(c *store.Checkout) {
 	if _, ok := p.byID[c.ID]; ok {
 		return
 	}
-	delete(p.byID, p.ring[p.next])
-	p.ring[p.next] = c.ID
-	p.next = (p.next + 1) % len(p.ring)
+	if len(p.ring) < p.size {
+		p.ring = append(p.ring, c.ID)
+	} else {
+		delete(p.byID, p.ring[p.next])
+		p.ring[p.next] = c.ID
+		p.next = (p.next + 1) % p.size
+	}
 	p.byID[c.ID] = callbackKeys{sessionID: c.SessionID, secret: c.CallbackSecret}
 }
 

@@ -44,7 +44,10 @@ func TestPlacedHereForgetsTheOldestFirst(t *testing.T) {
 			t.Errorf("KS-%d kept %v, want %v", i, ok, want)
 		}
 	}
-	if len(p.byID) != 3 {
-		t.Errorf("%d kept, want 3", len(p.byID))
+	if len(p.byID) != 3 || len(p.ring) != 3 {
+		t.Errorf("%d kept in a ring of %d, want 3", len(p.byID), len(p.ring))
+	}
+	if empty := newPlacedHere(placedHereSize); len(empty.ring) != 0 || cap(empty.ring) != 0 {
+		t.Errorf("a new service holds room for %d orders before it has any", cap(empty.ring))
 	}
 }
