@@ -427,7 +427,7 @@ func (s *Service) create(ctx context.Context, sh Shopper, cart shop.Cart, p *sho
 	now := s.now()
 	c := &store.Checkout{
 		ID: ref, SessionID: ms.SessionID, ClientToken: ms.ClientToken, Categories: cats, Market: p.Market.Code, Locale: p.Locale, Currency: p.Market.Currency,
-		Cart: cart.Encode(), CartHash: p.Hash(), Amount: p.Total, TaxAmount: p.Tax, SessionPayload: redactSecret(string(payload), secret),
+		Cart: cart.Encode(), CartHash: p.Hash(), Amount: p.Total, TaxAmount: p.Tax, SessionPayload: RedactSecret(string(payload), secret),
 		CallbackSecret: secret, State: store.StateOpen, CorrelationID: resp.CorrelationID, BrowserID: sh.BrowserID,
 		CreatedAt: now, UpdatedAt: now, SessionExpiresAt: now.Add(48 * time.Hour), Version: 1,
 	}
@@ -466,7 +466,7 @@ func (s *Service) update(ctx context.Context, c *store.Checkout, cart shop.Cart,
 	if err != nil {
 		return nil, fmt.Errorf("checkout: encoding session payload: %w", err)
 	}
-	r := store.Repricing{Cart: cart.Encode(), CartHash: p.Hash(), SessionPayload: redactSecret(string(payload), c.CallbackSecret),
+	r := store.Repricing{Cart: cart.Encode(), CartHash: p.Hash(), SessionPayload: RedactSecret(string(payload), c.CallbackSecret),
 		Amount: p.Total, TaxAmount: p.Tax, SessionExpiresAt: s.now().Add(48 * time.Hour)}
 	ok, err := s.store.Reprice(ctx, c.ID, c.Version, r)
 	if err != nil {
@@ -569,9 +569,11 @@ func (s *Service) orderRequest(c *store.Checkout) (*klarna.OrderRequest, error) 
 	}, nil
 }
 
-// redactSecret keeps the callback secret out of the payload copies that the
-// orders area shows (the session's and the order request's).
-func redactSecret(payload, secret string) string {
+// RedactSecret keeps the callback secret out of the payload copies that the
+// orders area shows (the session's and the order request's). They are
+// stored redacted; the orders area redacts them again as it shows them,
+// for a row an older instance wrote during a rolling deploy.
+func RedactSecret(payload, secret string) string {
 	if secret == "" {
 		return payload
 	}

@@ -379,7 +379,7 @@ func (s *Service) outcomeOf(c *store.Checkout, o *klarna.Order, req *klarna.Orde
 		return out, fmt.Errorf("checkout: keeping a copy of the order request: %w", err)
 	}
 	// The notification URL in it carries the callback secret.
-	payload = redactSecret(payload, c.CallbackSecret)
+	payload = RedactSecret(payload, c.CallbackSecret)
 	out.changes.OrderPayload = &payload
 	return out, nil
 }

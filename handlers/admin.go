@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/fikaandform/storefront/checkout"
 	"github.com/fikaandform/storefront/shop"
 	"github.com/fikaandform/storefront/store"
 	"github.com/fikaandform/storefront/views"
@@ -75,7 +76,7 @@ func (h *Handler) admin(c echo.Context) error {
 	for _, o := range orders {
 		row := views.AdminOrder{Ref: o.ID, State: string(o.State), Market: o.Market, KlarnaOrderID: o.KlarnaOrderID, FraudStatus: o.FraudStatus,
 			PaymentMethod: paymentMethodLabel(o.PaymentMethod, s.loc), LastError: o.LastError, CorrelationID: o.CorrelationID, Hold: o.Hold,
-			Amount: shop.FormatMoney(o.Amount, o.Currency, o.Locale), SessionPayload: pretty(o.SessionPayload), OrderPayload: pretty(o.OrderPayload)}
+			Amount: shop.FormatMoney(o.Amount, o.Currency, o.Locale), SessionPayload: pretty(checkout.RedactSecret(o.SessionPayload, o.CallbackSecret)), OrderPayload: pretty(checkout.RedactSecret(o.OrderPayload, o.CallbackSecret))}
 		if o.PlacedAt != nil {
 			row.PlacedAt = o.PlacedAt.Format("2006-01-02 15:04:05")
 		}
@@ -99,7 +100,8 @@ func (h *Handler) admin(c echo.Context) error {
 }
 
 // pretty indents a stored payload. The payloads hold no personal data: the
-// shop never sends any, and the callback secret is redacted when stored.
+// shop never sends any, and the callback secret is redacted (when stored,
+// and again when shown).
 func pretty(raw string) string {
 	var buf bytes.Buffer
 	if json.Indent(&buf, []byte(raw), "", "  ") != nil {

@@ -551,6 +551,15 @@ func TestCallbackAfterTheShopperPlaced(t *testing.T) {
 	if strings.Contains(admin.Text(), secret) || strings.Count(payloads, "secret=REDACTED") < 3 {
 		t.Errorf("orders area: secret shown, or payloads without it redacted:\n%s", payloads)
 	}
+	// An instance from before migration 00010, still running during a
+	// rolling deploy, records the copy with the secret: it is not shown.
+	old := `{"merchant_urls":{"notification":"http://shop.test/klarna/notification?checkout=` + ref + `&secret=` + secret + `"}}`
+	if ok, err := counted.Transition(context.Background(), ref, []store.State{store.StatePlaced}, store.StatePlaced, store.Changes{OrderPayload: &old}); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if _, admin = s.get("/admin"); strings.Contains(admin.Text(), secret) || !strings.Contains(admin.Find("pre").Text(), "secret=REDACTED") {
+		t.Errorf("orders area shows an older instance's copy with the secret:\n%s", admin.Find("pre").Text())
+	}
 }
 
 func TestAdminArea(t *testing.T) {
