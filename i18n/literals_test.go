@@ -24,7 +24,7 @@ var (
 	operatorFiles     = []string{"admin.go", "attention.go", "orders.go", "limits.go"}
 	operatorFuncs     = []string{
 		"adminSubscriptions", "adminSubscription", "adminSubscriptionAction", // the orders area
-		"authorizationCallback", "notificationCallback", "callbackCheckout", // Klarna's servers
+		"authorizationCallback", "authorizationBody", "notificationCallback", "callbackCheckout", // Klarna's servers
 		"checkHost",                                       // a misdirected request: no shop, no shopper, plain text
 		"ready", "Routes", "securityHeaders", "KlarnaCSP", // health, robots.txt, headers
 		"planWords", // the orders area's plan words
