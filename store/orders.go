@@ -632,6 +632,35 @@ func (s *SQL) Refunds(ctx context.Context, checkoutID string) ([]*Refund, error)
 	return out, rows.Err()
 }
 
+// The orders area's lists look for a few orders among all ever placed. The
+// state is compared as an expression (joined to the empty string) so that
+// no database takes the state index, which holds every placed order, for
+// them: each is served by the index named beside it, whose condition it
+// repeats word for word so that SQLite and PostgreSQL's generic plans both
+// see it applies (migration 00011; TestOrdersAreaUsesItsIndexes).
+const (
+	// order_reads_open_expiry: orders Klarna says are not fully captured,
+	// soonest expiry first.
+	attentionExpiringQuery = `SELECT c.id, r.status, r.expires_at FROM order_reads r JOIN checkouts c ON c.id = r.checkout_id
+		WHERE (c.state || '') = ? AND r.status IN ('AUTHORIZED', 'PART_CAPTURED') AND r.remaining_amount > 0 AND r.expires_at < ?
+		ORDER BY r.expires_at LIMIT ?`
+	// checkouts_placed: orders never read, placed long enough ago that
+	// their authorization may be close to expiry, oldest first.
+	attentionUnreadQuery = `SELECT id, '', placed_at FROM checkouts c WHERE (state || '') = ? AND klarna_order_id <> '' AND placed_at < ?
+		AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = c.id) ORDER BY placed_at LIMIT ?`
+	// checkouts_state: orders pending Klarna's review, few at any time.
+	attentionReviewQuery = `SELECT id, fraud_status, placed_at FROM checkouts WHERE state = ? ORDER BY placed_at LIMIT ?`
+	// checkouts_hold: orders Klarna stopped, newest first.
+	attentionHoldQuery = `SELECT c.id, c.hold, c.updated_at FROM checkouts c WHERE c.hold <> '' AND (c.state || '') IN (?, ?)
+		AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = c.id AND r.status IN ('CANCELLED', 'EXPIRED', 'CLOSED'))
+		ORDER BY c.updated_at DESC LIMIT ?`
+	// order_reads_mismatch: orders whose amounts differ from Klarna's.
+	attentionMismatchQuery = `SELECT checkout_id, mismatch, read_at FROM order_reads WHERE mismatch <> '' ORDER BY read_at DESC LIMIT ?`
+	// checkouts_placed: the job that reads orders never read, oldest first.
+	unreadQuery = `SELECT ` + columns + ` FROM checkouts WHERE (state || '') IN (?, ?) AND klarna_order_id <> '' AND placed_at < ?
+		AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = checkouts.id) ORDER BY placed_at LIMIT ?`
+)
+
 // Attention lists what needs an operator, one query per reason.
 func (s *SQL) Attention(ctx context.Context, q AttentionQuery) ([]Attention, error) {
 	if q.Limit <= 0 {
@@ -658,22 +687,11 @@ func (s *SQL) Attention(ctx context.Context, q AttentionQuery) ([]Attention, err
 	placed, review := string(StatePlaced), string(StatePendingReview)
 	steps := []func() error{
 		func() error {
-			return add(AttentionExpiring, false, `SELECT c.id, r.status, r.expires_at FROM checkouts c JOIN order_reads r ON r.checkout_id = c.id
-				WHERE c.state = ? AND r.status IN ('AUTHORIZED', 'PART_CAPTURED') AND r.remaining_amount > 0 AND r.expires_at < ?
-				ORDER BY r.expires_at LIMIT ?`, placed, q.ExpiresBefore.UTC())
+			return add(AttentionExpiring, false, attentionExpiringQuery, placed, q.ExpiresBefore.UTC())
 		},
-		func() error {
-			return add(AttentionExpiring, true, `SELECT id, '', placed_at FROM checkouts c WHERE state = ? AND klarna_order_id <> '' AND placed_at < ?
-				AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = c.id) ORDER BY placed_at LIMIT ?`, placed, q.PlacedBefore.UTC())
-		},
-		func() error {
-			return add(AttentionReview, false, `SELECT id, fraud_status, placed_at FROM checkouts WHERE state = ? ORDER BY placed_at LIMIT ?`, review)
-		},
-		func() error {
-			return add(AttentionHold, false, `SELECT c.id, c.hold, c.updated_at FROM checkouts c WHERE c.hold <> '' AND c.state IN (?, ?)
-				AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = c.id AND r.status IN ('CANCELLED', 'EXPIRED', 'CLOSED'))
-				ORDER BY c.updated_at DESC LIMIT ?`, placed, review)
-		},
+		func() error { return add(AttentionExpiring, true, attentionUnreadQuery, placed, q.PlacedBefore.UTC()) },
+		func() error { return add(AttentionReview, false, attentionReviewQuery, review) },
+		func() error { return add(AttentionHold, false, attentionHoldQuery, placed, review) },
 		func() error {
 			return add(AttentionPending, false, `SELECT checkout_id, summary, created_at FROM order_actions WHERE status = ? AND created_at < ?
 				ORDER BY created_at LIMIT ?`, string(ActionPending), q.PendingBefore.UTC())
@@ -683,9 +701,7 @@ func (s *SQL) Attention(ctx context.Context, q AttentionQuery) ([]Attention, err
 				AND NOT EXISTS (SELECT 1 FROM order_actions b WHERE b.checkout_id = a.checkout_id AND b.created_at > a.created_at)
 				ORDER BY a.updated_at DESC LIMIT ?`, string(ActionFailed), q.FailedSince.UTC())
 		},
-		func() error {
-			return add(AttentionMismatch, false, `SELECT checkout_id, mismatch, read_at FROM order_reads WHERE mismatch <> '' ORDER BY read_at DESC LIMIT ?`)
-		},
+		func() error { return add(AttentionMismatch, false, attentionMismatchQuery) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -697,9 +713,7 @@ func (s *SQL) Attention(ctx context.Context, q AttentionQuery) ([]Attention, err
 
 // Unread lists orders never read through Order Management.
 func (s *SQL) Unread(ctx context.Context, before time.Time, limit int) ([]*Checkout, error) {
-	return s.list(ctx, `SELECT `+columns+` FROM checkouts WHERE state IN (?, ?) AND klarna_order_id <> '' AND placed_at < ?
-		AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = checkouts.id) ORDER BY placed_at LIMIT ?`,
-		string(StatePlaced), string(StatePendingReview), before.UTC(), limit)
+	return s.list(ctx, unreadQuery, string(StatePlaced), string(StatePendingReview), before.UTC(), limit)
 }
 
 // MoneyTotals sums the shop's captures and refunds per order.

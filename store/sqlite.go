@@ -473,10 +473,13 @@ const (
 	// again for every run, and this lookup is on every checkout page.
 	openCheckoutForQuery  = `SELECT ` + columns + ` FROM checkouts WHERE browser_id = ? AND state = 'open' ORDER BY created_at DESC LIMIT 1`
 	pendingCallbacksQuery = `SELECT ` + columns + ` FROM checkouts WHERE callback_token <> '' AND callback_at < ? AND state = ? ORDER BY callback_at LIMIT ?`
-	// Every order has its placing time; saying so lets PostgreSQL give the
-	// newest first from the partial index checkouts_placed. SQLite, without
-	// statistics, takes the state index and sorts, as it always did.
-	ordersQuery    = `SELECT ` + columns + ` FROM checkouts WHERE state IN (?,?,?) AND placed_at IS NOT NULL ORDER BY placed_at DESC, id LIMIT ?`
+	// Every order has its placing time; saying so lets both databases give
+	// the newest first from the partial index checkouts_placed and stop at
+	// the limit. The state is compared as an expression so that no
+	// database takes the state index instead: SQLite, without statistics,
+	// did, and sorted every order ever placed, whole rows and all, for
+	// each page of the orders area (1.2 s at 100,000 orders).
+	ordersQuery    = `SELECT ` + columns + ` FROM checkouts WHERE (state || '') IN (?,?,?) AND placed_at IS NOT NULL ORDER BY placed_at DESC, id LIMIT ?`
 	inStateQuery   = `SELECT ` + columns + ` FROM checkouts WHERE state = ? ORDER BY updated_at LIMIT ?`
 	unclaimedQuery = `SELECT ` + columns + ` FROM checkouts WHERE state = ? AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY updated_at LIMIT ?`
 	dueChecksQuery = `SELECT ` + columns + ` FROM checkouts WHERE state = ? AND next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT ?`
