@@ -650,11 +650,11 @@ const (
 		AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = c.id) ORDER BY placed_at LIMIT ?`
 	// checkouts_state: orders pending Klarna's review, few at any time.
 	attentionReviewQuery = `SELECT id, fraud_status, placed_at FROM checkouts WHERE state = ? ORDER BY placed_at LIMIT ?`
-	// checkouts_hold: orders Klarna stopped, newest first.
+	// checkouts_hold: orders Klarna stopped (few), newest first.
 	attentionHoldQuery = `SELECT c.id, c.hold, c.updated_at FROM checkouts c WHERE c.hold <> '' AND (c.state || '') IN (?, ?)
 		AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = c.id AND r.status IN ('CANCELLED', 'EXPIRED', 'CLOSED'))
 		ORDER BY c.updated_at DESC LIMIT ?`
-	// order_reads_mismatch: orders whose amounts differ from Klarna's.
+	// order_reads_mismatch: orders whose amounts differ from Klarna's (few).
 	attentionMismatchQuery = `SELECT checkout_id, mismatch, read_at FROM order_reads WHERE mismatch <> '' ORDER BY read_at DESC LIMIT ?`
 	// checkouts_placed: the job that reads orders never read, oldest first.
 	unreadQuery = `SELECT ` + columns + ` FROM checkouts WHERE (state || '') IN (?, ?) AND klarna_order_id <> '' AND placed_at < ?
