@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,20 +49,7 @@ func TestOrdersAreaUsesItsIndexes(t *testing.T) {
 		}
 		defer s.Close()
 		for _, tc := range ordersAreaQueries(now) {
-			rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
+			plan := sqlitePlan(t, s.db, tc.query, tc.args...)
 			got := strings.Join(plan, "; ")
 			bad := !strings.Contains(got, "INDEX "+tc.index)
 			for _, step := range plan {
@@ -86,24 +71,7 @@ func TestOrdersAreaUsesItsIndexes(t *testing.T) {
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
-		url := os.Getenv("TEST_DATABASE_URL")
-		if url == "" {
-			url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-		}
-		admin, err := sql.Open("pgx", url)
-		if err == nil {
-			err = admin.PingContext(ctx)
-		}
-		if err != nil {
-			t.Skipf("no PostgreSQL: %v", err)
-		}
-		defer admin.Close()
-		schema := fmt.Sprintf("t_orders_plan_%d", time.Now().UnixNano())
-		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		s, err := OpenPostgres(ctx, url+"&search_path="+schema)
+		s, err := OpenPostgres(ctx, postgresSchemaURL(t, "t_orders_plan"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,24 +190,7 @@ func BenchmarkOrdersArea(b *testing.B) {
 // of migration 00011 did, found by review).
 func TestCheckoutUpdatesStayHeapOnly(t *testing.T) {
 	ctx := context.Background()
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	admin, err := sql.Open("pgx", url)
-	if err == nil {
-		err = admin.PingContext(ctx)
-	}
-	if err != nil {
-		t.Skipf("no PostgreSQL: %v", err)
-	}
-	defer admin.Close()
-	schema := fmt.Sprintf("t_hot_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-	s, err := OpenPostgres(ctx, url+"&search_path="+schema)
+	s, err := OpenPostgres(ctx, postgresSchemaURL(t, "t_hot"))
 	if err != nil {
 		t.Fatal(err)
 	}

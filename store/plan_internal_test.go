@@ -46,21 +46,7 @@ func TestLookupsUseTheirIndexes(t *testing.T) {
 		{"SubscriptionsIn", subscriptionsInQuery, []any{"pending", 10}, "checkouts_subscription", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
-			got := strings.Join(plan, "; ")
+			got := strings.Join(sqlitePlan(t, s.db, tc.query, tc.args...), "; ")
 			if !strings.Contains(got, "USING INDEX "+tc.index) || strings.Contains(got, "SCAN checkouts") {
 				t.Errorf("plan: %s\nwant a search using index %q", got, tc.index)
 			}

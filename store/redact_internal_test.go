@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,25 +26,7 @@ func TestRecordedOrdersLoseTheirCallbackSecret(t *testing.T) {
 		checkRedaction(t, db, goose.DialectSQLite3, "?")
 	})
 	t.Run("postgres", func(t *testing.T) {
-		ctx := context.Background()
-		url := os.Getenv("TEST_DATABASE_URL")
-		if url == "" {
-			url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-		}
-		admin, err := sql.Open("pgx", url)
-		if err == nil {
-			err = admin.PingContext(ctx)
-		}
-		if err != nil {
-			t.Skipf("no PostgreSQL: %v", err)
-		}
-		defer admin.Close()
-		schema := fmt.Sprintf("t_redact_%d", time.Now().UnixNano())
-		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		db, err := sql.Open("pgx", url+"&search_path="+schema)
+		db, err := sql.Open("pgx", postgresSchemaURL(t, "t_redact"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -118,24 +116,7 @@ func init() {
 // the rows the client has not read yet.
 func TestTransitionRowCancelledAfterTheUpdateIsNotAnErrorPostgres(t *testing.T) {
 	ctx := context.Background()
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	admin, err := sql.Open("pgx", url)
-	if err == nil {
-		err = admin.PingContext(ctx)
-	}
-	if err != nil {
-		t.Skipf("no PostgreSQL: %v", err)
-	}
-	defer admin.Close()
-	schema := fmt.Sprintf("t_returning_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-	db, err := sql.Open("pgx-late-cancel-test", url+"&search_path="+schema)
+	db, err := sql.Open("pgx-late-cancel-test", postgresSchemaURL(t, "t_returning"))
 	if err != nil {
 		t.Fatal(err)
 	}
