@@ -423,6 +423,19 @@ func TestKlarnaUnavailable(t *testing.T) {
 	}
 }
 
+// postAuthorization posts Klarna's authorization callback with query and
+// body, and returns the shop's status.
+func (e *env) postAuthorization(t *testing.T, query, body string) int {
+	t.Helper()
+	resp, err := http.Post(e.srv.URL+"/klarna/authorization?"+query, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func TestAuthorizationCallback(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, options{})
@@ -435,15 +448,7 @@ func TestAuthorizationCallback(t *testing.T) {
 	authURL := payload["merchant_urls"].(map[string]any)["authorization"].(string)
 	secret := authURL[strings.Index(authURL, "secret=")+7:]
 	a, _ := e.sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
-	post := func(query, body string) int {
-		resp, err := http.Post(e.srv.URL+"/klarna/authorization?"+query, "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	post := func(query, body string) int { return e.postAuthorization(t, query, body) }
 	good := `{"authorization_token":"` + a.AuthorizationToken + `","session_id":"` + sid + `"}`
 	for _, tt := range []struct {
 		query, body string
@@ -500,26 +505,12 @@ func TestCallbackAfterTheShopperPlaced(t *testing.T) {
 	s := e.shopper(t)
 	sid, doc := checkoutFor(t, e, s, "wool-throw")
 	ref := strings.TrimSpace(doc.Find(".cart-side h2 small").Text())
-	var payload struct {
-		MerchantURLs struct {
-			Authorization string `json:"authorization"`
-		} `json:"merchant_urls"`
-	}
-	json.Unmarshal(e.sim.Snapshot().Sessions[0].Data, &payload)
-	secret := payload.MerchantURLs.Authorization[strings.Index(payload.MerchantURLs.Authorization, "secret=")+7:]
+	secret := e.callbackSecret(t, sid)
 	a, _ := e.sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
 	if _, out := s.postJSON("/checkout/place", map[string]string{"authorization_token": a.AuthorizationToken}); out["status"] != "placed" {
 		t.Fatalf("place: %v", out)
 	}
-	post := func(query, body string) int {
-		resp, err := http.Post(e.srv.URL+"/klarna/authorization?"+query, "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	post := func(query, body string) int { return e.postAuthorization(t, query, body) }
 	good := `{"authorization_token":"` + a.AuthorizationToken + `","session_id":"` + sid + `"}`
 	for _, tt := range []struct {
 		query, body string
