@@ -480,3 +480,54 @@ func TestCallbackKeptOrRefused(t *testing.T) {
 	}
 	e.reconciled(t)
 }
+
+// TestBrowserAndCallbacksRaceOverOneOrder: for each of eight checkouts, the
+// shopper's post and five of Klarna's callbacks (its first and its
+// retries) arrive together, staggered over 48 ms, so that some
+// callbacks come while the order is being placed (the checkout is read)
+// and some after this instance recorded it (answered from what it
+// recorded). Every callback is answered 200, each checkout becomes exactly
+// one order, and the orders reconcile with Klarna's, line by line.
+func TestBrowserAndCallbacksRaceOverOneOrder(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{limits: noLimits})
+	const n = 8
+	type buy struct {
+		s                     *shopper
+		ref, sid, secret, tok string
+	}
+	buys := make([]buy, n)
+	for i := range buys {
+		s := e.shopper(t)
+		s.get("/")
+		s.post("/cart/add", url.Values{"product": {[]string{"linen-notebook", "wool-throw"}[i%2]}})
+		ref := refOf(t, s)
+		sid := e.sessionOf(t, ref)
+		a, err := e.sim.Authorize(sid, "pay_later", []string{simulator.OutcomeApprove, simulator.OutcomePending}[i%2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		buys[i] = buy{s, ref, sid, e.callbackSecret(t, sid), a.AuthorizationToken}
+	}
+	var wg sync.WaitGroup
+	for _, b := range buys {
+		wg.Go(func() { b.s.postJSON("/checkout/place", map[string]string{"authorization_token": b.tok}) })
+		body := `{"authorization_token":"` + b.tok + `","session_id":"` + b.sid + `"}`
+		for k := range 5 {
+			wg.Go(func() {
+				time.Sleep(time.Duration(k*k) * 3 * time.Millisecond) // 0 to 48 ms
+				if got := e.postAuthorization(t, "checkout="+b.ref+"&secret="+b.secret, body); got != http.StatusOK {
+					t.Errorf("%s, callback %d: %d", b.ref, k, got)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if !storetest.Eventually(10*time.Second, func() bool { o, _ := e.db.Orders(context.Background(), 100); return len(o) == n }) {
+		t.Fatal("not every checkout became an order")
+	}
+	if got := e.sim.Count(simulator.OpCreateOrder); got != n {
+		t.Errorf("%d orders made at Klarna for %d checkouts", got, n)
+	}
+	e.reconciled(t)
+}
