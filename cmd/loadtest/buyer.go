@@ -58,7 +58,7 @@ func (b *buyer) buy(product string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ct, ok := shopclient.ClientToken(string(page))
+	ct, ok := shopclient.ClientToken(page)
 	if !ok {
 		return "", fmt.Errorf("no client token on the checkout page")
 	}

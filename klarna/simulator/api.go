@@ -191,8 +191,10 @@ func decode(body []byte, v any) *result {
 		r := errorResult(http.StatusBadRequest, "BAD_REQUEST", "Request body is missing")
 		return &r
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
+	// Unmarshal, not a Decoder: a body with anything after its JSON value
+	// is refused, the stricter answer where Klarna's parser is not
+	// documented.
+	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			r := errorResult(http.StatusBadRequest, "BAD_VALUE", "Bad value: "+te.Field)

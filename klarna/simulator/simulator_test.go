@@ -234,8 +234,10 @@ func TestErrorsLookLikeKlarnas(t *testing.T) {
 	if ke := klarnaErr(t, err); ke.StatusCode != 401 || !klarna.IsUnauthorized(err) {
 		t.Errorf("wrong password: %+v", ke)
 	}
-	// Malformed JSON and wrong types.
-	for body, want := range map[string]string{`{"order_amount":`: "BAD_REQUEST", `{"order_amount":"ten"}`: "BAD_VALUE"} {
+	// Malformed JSON, wrong types, and anything after the JSON value (the
+	// stricter answer: Klarna does not document its parser's).
+	for body, want := range map[string]string{`{"order_amount":`: "BAD_REQUEST", `{"order_amount":"ten"}`: "BAD_VALUE",
+		`{"purchase_country":"GB"} {"order_amount":1}`: "BAD_REQUEST", `{"purchase_country":"GB"}]`: "BAD_REQUEST"} {
 		req, _ := http.NewRequest("POST", e.srv.URL+"/payments/v1/sessions", strings.NewReader(body))
 		req.SetBasicAuth("PK_test", "secret")
 		resp, err := http.DefaultClient.Do(req)
@@ -259,6 +261,17 @@ func TestErrorsLookLikeKlarnas(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 413 {
 		t.Errorf("large body: %d", resp.StatusCode)
+	}
+	// The same without a declared length (chunked).
+	req, _ = http.NewRequest("POST", e.srv.URL+"/payments/v1/sessions", io.MultiReader(bytes.NewReader(bytes.Repeat([]byte(" "), 1<<20+10))))
+	req.SetBasicAuth("PK_test", "secret")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Errorf("large chunked body: %d", resp.StatusCode)
 	}
 }
 
