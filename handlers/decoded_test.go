@@ -26,8 +26,8 @@ func TestDecodedSessionsExpireWithTheirCookie(t *testing.T) {
 	}
 
 	var d decodedSessions
-	d.put(value, map[any]any{"csrf": "abc"}, signed.Add(time.Hour))
-	if v, ok := d.get(value, signed.Add(59*time.Minute)); !ok || v["csrf"] != "abc" {
+	d.put(value, &keptSession{csrf: "abc"}, signed.Add(time.Hour))
+	if v, ok := d.get(value, signed.Add(59*time.Minute)); !ok || v.csrf != "abc" {
 		t.Error("a live cookie is not kept")
 	}
 	if _, ok := d.get(value, signed.Add(61*time.Minute)); ok {

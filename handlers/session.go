@@ -127,31 +127,27 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 		// The cookie is decoded without gorilla's per-request registry,
 		// which would clone the request on every page; the shopper struct
 		// below is this request's only view of the session.
-		values, err := h.sessionValues(r)
+		kept, err := h.session(r)
 		s := &shopper{}
-		reset := err != nil
-		str := func(k string) string { v, _ := values[k].(string); return v }
-		if !reset {
-			cart, cerr := shop.DecodeCart(str("cart"), h.catalog)
-			if cerr != nil {
-				reset = true
-			} else {
-				s.Cart = cart
-			}
+		reset := err != nil || kept.cartErr != nil
+		if err == nil {
+			err = kept.cartErr
 		}
-		m, ok := h.markets.lookup(str("market"))
+		if !reset {
+			// The kept session is shared: the shopper gets its own items.
+			s.Cart = shop.Cart{Items: slices.Clone(kept.cart.Items), Discount: kept.cart.Discount}
+		}
+		m, ok := h.markets.lookup(kept.market)
 		if !ok {
 			// Unknown, or no longer offered (its Klarna account is gone).
 			m = h.markets.def
 		}
-		s.Market, s.MarketChosen, s.Lang = m, ok, str("lang")
+		s.Market, s.MarketChosen, s.Lang = m, ok, kept.lang
 		s.Locale = localeFor(m, s.Lang)
-		s.CheckoutID, s.CSRF, s.flash, s.Review = str("checkout"), str("csrf"), str("flash"), str("review")
-		s.BrowserID = str("bid")
-		s.CartSince, _ = strconv.ParseInt(str("since"), 10, 64)
-		if o := str("orders"); o != "" {
-			s.Orders = strings.Split(o, ",")
-		}
+		s.CheckoutID, s.CSRF, s.flash, s.Review = kept.checkout, kept.csrf, kept.flash, kept.review
+		s.BrowserID = kept.bid
+		s.CartSince = kept.since
+		s.Orders = slices.Clone(kept.orders)
 		h.speak(c, s)
 		if reset {
 			h.log.InfoContext(r.Context(), "unreadable session cookie; starting a new session", "error", err)
@@ -208,20 +204,20 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			http.SetCookie(c.Response().Writer, sessions.NewCookie(sessionName, encoded, h.sessions.Options))
 			// The browser sends this cookie with its next request: keep
-			// it decoded already.
-			h.keepDecoded(encoded, values, signed)
+			// it parsed already, as parsing the cookie would give it.
+			h.decoded.put(encoded, h.parseSession(values), h.cookieExpiry(signed))
 		})
 		return next(c)
 	}
 }
 
-// sessionValues are the values of the request's session cookie: none
+// session is the request's session cookie, verified and parsed: empty
 // without a cookie, an error for one that fails to decode or verify. A
-// cookie verified once is kept decoded (see decodedSessions).
-func (h *Handler) sessionValues(r *http.Request) (map[any]any, error) {
+// cookie verified once is kept parsed (see decodedSessions).
+func (h *Handler) session(r *http.Request) (*keptSession, error) {
 	ck, err := r.Cookie(sessionName)
 	if err != nil {
-		return nil, nil
+		return &noSession, nil
 	}
 	now := time.Now()
 	if v, ok := h.decoded.get(ck.Value, now); ok {
@@ -229,18 +225,46 @@ func (h *Handler) sessionValues(r *http.Request) (map[any]any, error) {
 	}
 	values := map[any]any{}
 	if err := securecookie.DecodeMulti(sessionName, ck.Value, &values, h.sessions.Codecs...); err != nil {
-		return nil, err
+		return &noSession, err
 	}
+	kept := h.parseSession(values)
 	if signed, ok := cookieTime(ck.Value); ok {
-		h.keepDecoded(ck.Value, values, signed)
+		h.decoded.put(ck.Value, kept, h.cookieExpiry(signed))
 	}
-	return values, nil
+	return kept, nil
 }
 
-// keepDecoded keeps a cookie value the codecs made or accepted, with its
-// values, until it expires: MaxAge after it was signed.
-func (h *Handler) keepDecoded(value string, values map[any]any, signed time.Time) {
-	h.decoded.put(value, values, signed.Add(time.Duration(h.sessions.Options.MaxAge)*time.Second))
+// keptSession is a session cookie's values, parsed once for every request
+// that sends the same cookie: read only. A cart the catalog refuses is kept
+// as its error (the catalog does not change while the shop runs).
+type keptSession struct {
+	cart                                             shop.Cart
+	cartErr                                          error
+	market, lang, checkout, csrf, flash, review, bid string
+	since                                            int64
+	orders                                           []string
+}
+
+var noSession keptSession
+
+func (h *Handler) parseSession(values map[any]any) *keptSession {
+	str := func(k string) string { v, _ := values[k].(string); return v }
+	k := &keptSession{
+		market: str("market"), lang: str("lang"), checkout: str("checkout"), csrf: str("csrf"),
+		flash: str("flash"), review: str("review"), bid: str("bid"),
+	}
+	k.cart, k.cartErr = shop.DecodeCart(str("cart"), h.catalog)
+	k.since, _ = strconv.ParseInt(str("since"), 10, 64)
+	if o := str("orders"); o != "" {
+		k.orders = strings.Split(o, ",")
+	}
+	return k
+}
+
+// cookieExpiry is when securecookie will call a cookie signed at signed
+// expired: MaxAge later.
+func (h *Handler) cookieExpiry(signed time.Time) time.Time {
+	return signed.Add(time.Duration(h.sessions.Options.MaxAge) * time.Second)
 }
 
 // cookieTime is when securecookie signed a value: it writes
@@ -276,29 +300,29 @@ type decodedSessions struct {
 }
 
 type decodedSession struct {
-	values  map[any]any // shared by the requests that send the cookie: read only
+	session *keptSession // shared by the requests that send the cookie: read only
 	expires time.Time
 }
 
 const maxDecodedSessions = 4096
 
-func (d *decodedSessions) get(cookie string, now time.Time) (map[any]any, bool) {
+func (d *decodedSessions) get(cookie string, now time.Time) (*keptSession, bool) {
 	d.mu.RLock()
 	e, ok := d.entries[cookie]
 	d.mu.RUnlock()
 	if !ok || now.After(e.expires) {
 		return nil, false
 	}
-	return e.values, true
+	return e.session, true
 }
 
-func (d *decodedSessions) put(cookie string, values map[any]any, expires time.Time) {
+func (d *decodedSessions) put(cookie string, session *keptSession, expires time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.entries == nil || len(d.entries) >= maxDecodedSessions {
 		d.entries = make(map[string]decodedSession)
 	}
-	d.entries[cookie] = decodedSession{values: values, expires: expires}
+	d.entries[cookie] = decodedSession{session: session, expires: expires}
 }
 
 // speak gives the request the shopper's language: the shopper's
