@@ -245,6 +245,9 @@ type keptSession struct {
 	orders                                           []string
 }
 
+// noSession is every cookieless request's session. Like every kept
+// session it is read only: withShopper copies what it needs into the
+// request's own shopper.
 var noSession keptSession
 
 func (h *Handler) parseSession(values map[any]any) *keptSession {

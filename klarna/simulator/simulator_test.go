@@ -779,3 +779,31 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		t.Errorf("only %d bodies checked", checked)
 	}
 }
+
+// TestBodiesAreReadWhateverTheirDeclaredLength: mounted in another server,
+// the simulator may get a body that is not the length its request declared
+// (a middleware decompressed it, a test built it from a reader of unknown
+// length): the declared length only sizes the buffer, the body is what is
+// read.
+func TestBodiesAreReadWhateverTheirDeclaredLength(t *testing.T) {
+	sim, err := simulator.New(simulator.Config{BaseURL: "http://sim.test", Username: "PK_test", Password: "secret",
+		AllowedOrigins: []string{"https://shop.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(gbSession())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, declared := range []int64{0, -1, 10, int64(len(body)), int64(len(body)) + 5000, 1 << 20} {
+		req := httptest.NewRequest(http.MethodPost, "http://sim.test/payments/v1/sessions", bytes.NewReader(body))
+		req.SetBasicAuth("PK_test", "secret")
+		req.Header.Set("Content-Type", "application/json")
+		req.ContentLength = declared
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"client_token"`) {
+			t.Errorf("declared %d bytes, sent %d: %d %s", declared, len(body), rec.Code, rec.Body.String())
+		}
+	}
+}
