@@ -517,10 +517,11 @@ func (s *SQL) RecordRead(ctx context.Context, r *KlarnaRead, captures []*Capture
 		var expires sql.NullTime
 		err := tx.QueryRowContext(ctx, s.q(`SELECT status, captured_amount, refunded_amount, remaining_amount, order_amount, expires_at
 			FROM order_reads WHERE checkout_id = ?`), r.CheckoutID).Scan(&prev.Status, &prev.Captured, &prev.Refunded, &prev.Remaining, &prev.OrderAmount, &expires)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		first := errors.Is(err, sql.ErrNoRows)
+		if err != nil && !first {
 			return err
 		}
-		changed := err != nil || prev.Status != r.Status || prev.Captured != r.Captured || prev.Refunded != r.Refunded ||
+		changed := first || prev.Status != r.Status || prev.Captured != r.Captured || prev.Refunded != r.Refunded ||
 			prev.Remaining != r.Remaining || prev.OrderAmount != r.OrderAmount || !sameTime(timePtr(expires), r.ExpiresAt)
 		_, err = s.txExec(ctx, tx, `INSERT INTO order_reads (checkout_id, klarna_order_id, status, fraud_status, order_amount, captured_amount,
 			refunded_amount, remaining_amount, expires_at, klarna_created_at, read_at, correlation_id, mismatch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
@@ -554,7 +555,14 @@ func (s *SQL) RecordRead(ctx context.Context, r *KlarnaRead, captures []*Capture
 			}
 			changed = changed || n > 0
 		}
-		if changed {
+		switch {
+		case first:
+			// The version moves on as for any change, and the order
+			// leaves checkouts_never_read in the same row write.
+			_, err := s.txExec(ctx, tx, `UPDATE checkouts SET version = version + 1, updated_at = ?, first_read_at = COALESCE(first_read_at, ?)
+				WHERE id = ?`, time.Now().UTC(), r.ReadAt.UTC(), r.CheckoutID)
+			return err
+		case changed:
 			_, err := s.bumpVersion(ctx, tx, r.CheckoutID, 0, time.Now().UTC())
 			return err
 		}
@@ -644,9 +652,12 @@ const (
 	attentionExpiringQuery = `SELECT c.id, r.status, r.expires_at FROM order_reads r JOIN checkouts c ON c.id = r.checkout_id
 		WHERE (c.state || '') = ? AND r.status IN ('AUTHORIZED', 'PART_CAPTURED') AND r.remaining_amount > 0 AND r.expires_at < ?
 		ORDER BY r.expires_at LIMIT ?`
-	// checkouts_placed: orders never read, placed long enough ago that
-	// their authorization may be close to expiry, oldest first.
-	attentionUnreadQuery = `SELECT id, '', placed_at FROM checkouts c WHERE (state || '') = ? AND klarna_order_id <> '' AND placed_at < ?
+	// checkouts_never_read: orders never read, placed long enough ago that
+	// their authorization may be close to expiry, oldest first. The NOT
+	// EXISTS keeps out an order whose read an instance older than
+	// migration 00012 recorded without marking it (a rolling deploy).
+	attentionUnreadQuery = `SELECT id, '', placed_at FROM checkouts c WHERE first_read_at IS NULL AND placed_at IS NOT NULL
+		AND (state || '') = ? AND klarna_order_id <> '' AND placed_at < ?
 		AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = c.id) ORDER BY placed_at LIMIT ?`
 	// checkouts_state: orders pending Klarna's review, few at any time.
 	attentionReviewQuery = `SELECT id, fraud_status, placed_at FROM checkouts WHERE state = ? ORDER BY placed_at LIMIT ?`
@@ -656,8 +667,10 @@ const (
 		ORDER BY c.updated_at DESC LIMIT ?`
 	// order_reads_mismatch: orders whose amounts differ from Klarna's (few).
 	attentionMismatchQuery = `SELECT checkout_id, mismatch, read_at FROM order_reads WHERE mismatch <> '' ORDER BY read_at DESC LIMIT ?`
-	// checkouts_placed: the job that reads orders never read, oldest first.
-	unreadQuery = `SELECT ` + columns + ` FROM checkouts WHERE (state || '') IN (?, ?) AND klarna_order_id <> '' AND placed_at < ?
+	// checkouts_never_read: the job that reads orders never read, oldest
+	// first (the NOT EXISTS as above).
+	unreadQuery = `SELECT ` + columns + ` FROM checkouts WHERE first_read_at IS NULL AND placed_at IS NOT NULL
+		AND (state || '') IN (?, ?) AND klarna_order_id <> '' AND placed_at < ?
 		AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = checkouts.id) ORDER BY placed_at LIMIT ?`
 )
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -22,11 +23,11 @@ func ordersAreaQueries(now time.Time) []struct {
 	}{
 		{"Orders", ordersQuery, "checkouts_placed", []any{placed, review, string(StateRejected), 200}},
 		{"AttentionExpiring", attentionExpiringQuery, "order_reads_open_expiry", []any{placed, now, 50}},
-		{"AttentionUnread", attentionUnreadQuery, "checkouts_placed", []any{placed, now, 50}},
+		{"AttentionUnread", attentionUnreadQuery, "checkouts_never_read", []any{placed, now, 50}},
 		{"AttentionReview", attentionReviewQuery, "checkouts_state", []any{review, 50}},
 		{"AttentionHold", attentionHoldQuery, "checkouts_hold", []any{placed, review, 50}},
 		{"AttentionMismatch", attentionMismatchQuery, "order_reads_mismatch", []any{50}},
-		{"Unread", unreadQuery, "checkouts_placed", []any{placed, review, now, 20}},
+		{"Unread", unreadQuery, "checkouts_never_read", []any{placed, review, now, 20}},
 	}
 }
 
@@ -133,6 +134,17 @@ func BenchmarkOrdersArea(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	// An order read, as RecordRead marks it.
+	read := func(tx *sql.Tx, id string, at time.Time) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_reads (checkout_id, klarna_order_id, status, order_amount, captured_amount,
+			refunded_amount, remaining_amount, klarna_created_at, read_at, expires_at) VALUES (?, ?, 'CAPTURED', 1800, 1800, 0, 0, ?, ?, ?)`,
+			id, "order-"+strings.TrimPrefix(id, "KS-"), at, at, at.Add(28*24*time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE checkouts SET first_read_at = ? WHERE id = ?`, at, id); err != nil {
+			b.Fatal(err)
+		}
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -148,13 +160,8 @@ func BenchmarkOrdersArea(b *testing.B) {
 		if _, err := tx.ExecContext(ctx, insertCheckout, checkoutArgs(c)...); err != nil {
 			b.Fatal(err)
 		}
-		if i%10 == 0 {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO order_reads (checkout_id, klarna_order_id, status, order_amount, captured_amount,
-			refunded_amount, remaining_amount, klarna_created_at, read_at, expires_at) VALUES (?, ?, 'CAPTURED', 1800, 1800, 0, 0, ?, ?, ?)`,
-			c.ID, c.KlarnaOrderID, at, at, at.Add(28*24*time.Hour)); err != nil {
-			b.Fatal(err)
+		if i%10 != 0 {
+			read(tx, c.ID, at)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -164,6 +171,14 @@ func BenchmarkOrdersArea(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := time.Now()
+	unreadJob := func(b *testing.B, want int) {
+		for range b.N {
+			if o, err := s.Unread(ctx, now.Add(-21*24*time.Hour), 20); err != nil || len(o) != want {
+				b.Fatal(len(o), err)
+			}
+		}
+	}
+	b.Run("unread-job", func(b *testing.B) { unreadJob(b, 20) })
 	b.Run("orders-list", func(b *testing.B) {
 		for range b.N {
 			if o, err := s.Orders(ctx, 200); err != nil || len(o) != 200 {
@@ -180,6 +195,19 @@ func BenchmarkOrdersArea(b *testing.B) {
 			}
 		}
 	})
+	// Every order read: what the job meets once it has caught up, every
+	// recovery interval.
+	tx, err = s.db.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 100_000; i += 10 {
+		read(tx, fmt.Sprintf("KS-%d", i), start.Add(time.Duration(i)*26*time.Second))
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("unread-job-all-read", func(b *testing.B) { unreadJob(b, 0) })
 }
 
 // TestCheckoutUpdatesStayHeapOnly: on PostgreSQL, a change that moves no

@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3"
+)
+
+// TestOrdersNeverRead: migration 00012 marks the orders already read, the
+// unread job and the orders area then find exactly the orders never read,
+// a read through RecordRead takes an order out, and a read an instance
+// older than the migration recorded (an order_reads row, no mark) keeps it
+// out as well. On both databases.
+func TestOrdersNeverRead(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "old.db")
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		checkNeverRead(t, db, goose.DialectSQLite3, "?", func() (*SQL, error) { return OpenSQLite(context.Background(), path) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := postgresSchemaURL(t, "t_never_read")
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		checkNeverRead(t, db, goose.DialectPostgres, "$", func() (*SQL, error) { return OpenPostgres(context.Background(), url) })
+	})
+}
+
+func checkNeverRead(t *testing.T, db *sql.DB, dialect goose.Dialect, param string, open func() (*SQL, error)) {
+	ctx := context.Background()
+	sub, _ := fs.Sub(migrations, "migrations")
+	p, err := goose.NewProvider(dialect, db, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 11); err != nil {
+		t.Fatal(err)
+	}
+	ph := func(n int) string { return fmt.Sprintf("%s%d", param, n) }
+	now := time.Now().UTC().Truncate(time.Second)
+	placed := now.Add(-30 * 24 * time.Hour)
+	insert := func(id string, at time.Time) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, `INSERT INTO checkouts (id, session_id, client_token, market, locale, currency, cart, cart_hash, amount, tax_amount,
+			session_payload, callback_secret, state, klarna_order_id, created_at, updated_at, session_expires_at, placed_at)
+			VALUES (`+ph(1)+`, `+ph(2)+`, 'ct', 'GB', 'en-GB', 'GBP', 'mug:1', 'h', 1800, 300, '{}', 's', 'placed', `+ph(3)+`, `+ph(4)+`, `+ph(4)+`, `+ph(4)+`, `+ph(4)+`)`,
+			id, "sess-"+id, "order-"+id, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What an instance older than migration 00012 records for a read.
+	oldRead := func(id string, at time.Time) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, `INSERT INTO order_reads (checkout_id, klarna_order_id, status, order_amount, captured_amount,
+			refunded_amount, remaining_amount, read_at) VALUES (`+ph(1)+`, `+ph(2)+`, 'AUTHORIZED', 1800, 0, 0, 1800, `+ph(3)+`)`,
+			id, "order-"+id, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, id := range []string{"KS-NEVER", "KS-READ-1", "KS-READ-2"} {
+		insert(id, placed.Add(time.Duration(i)*time.Minute))
+	}
+	readAt := placed.Add(time.Hour)
+	oldRead("KS-READ-1", readAt)
+	oldRead("KS-READ-2", readAt)
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	firstRead := func(id string) *time.Time {
+		t.Helper()
+		var at sql.NullTime
+		if err := db.QueryRowContext(ctx, `SELECT first_read_at FROM checkouts WHERE id = `+ph(1), id).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return timePtr(at)
+	}
+	if at := firstRead("KS-READ-1"); at == nil || !at.Equal(readAt) {
+		t.Errorf("an order read before the migration: first read %v, want %v", at, readAt)
+	}
+	if at := firstRead("KS-NEVER"); at != nil {
+		t.Errorf("an order never read: first read %v", at)
+	}
+
+	s, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cutoff := now.Add(-21 * 24 * time.Hour)
+	unread := func() []string {
+		t.Helper()
+		list, err := s.Unread(ctx, cutoff, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range list {
+			ids = append(ids, c.ID)
+		}
+		attention, err := s.Attention(ctx, AttentionQuery{ExpiresBefore: now, PlacedBefore: cutoff, PendingBefore: now, FailedSince: now, Limit: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var listed []string
+		for _, a := range attention {
+			if a.Reason == AttentionExpiring && a.Estimated {
+				listed = append(listed, a.CheckoutID)
+			}
+		}
+		if !slices.Equal(ids, listed) {
+			t.Errorf("the unread job finds %q, the orders area lists %q", ids, listed)
+		}
+		return ids
+	}
+	if got := unread(); !slices.Equal(got, []string{"KS-NEVER"}) {
+		t.Errorf("never read: %q, want KS-NEVER", got)
+	}
+	// A read recorded by an older instance during a rolling deploy.
+	insert("KS-OLD-INSTANCE", placed.Add(-time.Minute))
+	oldRead("KS-OLD-INSTANCE", now)
+	if got := unread(); !slices.Equal(got, []string{"KS-NEVER"}) {
+		t.Errorf("after an older instance's read: %q, want KS-NEVER", got)
+	}
+	// Placed after the cut-off: not yet the job's.
+	insert("KS-RECENT", now.Add(-time.Hour))
+	var version int64
+	if err := db.QueryRowContext(ctx, `SELECT version FROM checkouts WHERE id = `+ph(1), "KS-NEVER").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	read := &KlarnaRead{CheckoutID: "KS-NEVER", KlarnaOrderID: "order-KS-NEVER", Status: "AUTHORIZED", OrderAmount: 1800, Remaining: 1800, ReadAt: now}
+	if err := s.RecordRead(ctx, read, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := unread(); len(got) != 0 {
+		t.Errorf("after reading it: %q, want none", got)
+	}
+	if at := firstRead("KS-NEVER"); at == nil || !at.Equal(now) {
+		t.Errorf("first read %v, want %v", at, now)
+	}
+	// A second read keeps the first read's time.
+	read.ReadAt, read.Status = now.Add(time.Hour), "CAPTURED"
+	if err := s.RecordRead(ctx, read, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if at := firstRead("KS-NEVER"); at == nil || !at.Equal(now) {
+		t.Errorf("after a second read, first read %v, want %v", at, now)
+	}
+	var after int64
+	if err := db.QueryRowContext(ctx, `SELECT version FROM checkouts WHERE id = `+ph(1), "KS-NEVER").Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != version+2 {
+		t.Errorf("version %d after two reads that changed what the shop knows, want %d", after, version+2)
+	}
+	if _, err := p.DownTo(ctx, 11); err != nil {
+		t.Errorf("down: %v", err)
+	}
+}
