@@ -555,18 +555,17 @@ func (s *SQL) RecordRead(ctx context.Context, r *KlarnaRead, captures []*Capture
 			}
 			changed = changed || n > 0
 		}
-		switch {
-		case first:
-			// The version moves on as for any change, and the order
-			// leaves checkouts_never_read in the same row write.
+		// The order leaves checkouts_never_read with its first read: in
+		// the row write that moves its version on, or alone when the read
+		// changed nothing. An order an instance older than migration 12
+		// read is still in the index, and leaves it here too.
+		if changed {
 			_, err := s.txExec(ctx, tx, `UPDATE checkouts SET version = version + 1, updated_at = ?, first_read_at = COALESCE(first_read_at, ?)
 				WHERE id = ?`, time.Now().UTC(), r.ReadAt.UTC(), r.CheckoutID)
 			return err
-		case changed:
-			_, err := s.bumpVersion(ctx, tx, r.CheckoutID, 0, time.Now().UTC())
-			return err
 		}
-		return nil
+		_, err = s.txExec(ctx, tx, `UPDATE checkouts SET first_read_at = ? WHERE id = ? AND first_read_at IS NULL`, r.ReadAt.UTC(), r.CheckoutID)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: recording Klarna's read of %s: %w", r.CheckoutID, err)
@@ -652,12 +651,15 @@ const (
 	attentionExpiringQuery = `SELECT c.id, r.status, r.expires_at FROM order_reads r JOIN checkouts c ON c.id = r.checkout_id
 		WHERE (c.state || '') = ? AND r.status IN ('AUTHORIZED', 'PART_CAPTURED') AND r.remaining_amount > 0 AND r.expires_at < ?
 		ORDER BY r.expires_at LIMIT ?`
+	// neverReadCondition is checkouts_never_read's condition, word for word
+	// (see neverReadIndex): what lets each database use the index.
+	neverReadCondition = `first_read_at IS NULL AND placed_at IS NOT NULL AND klarna_order_id <> '' AND (state || '') IN ('placed', 'pending_review')`
 	// checkouts_never_read: orders never read, placed long enough ago that
 	// their authorization may be close to expiry, oldest first. The NOT
 	// EXISTS keeps out an order whose read an instance older than
 	// migration 00012 recorded without marking it (a rolling deploy).
-	attentionUnreadQuery = `SELECT id, '', placed_at FROM checkouts c WHERE first_read_at IS NULL AND placed_at IS NOT NULL
-		AND (state || '') = ? AND klarna_order_id <> '' AND placed_at < ?
+	attentionUnreadQuery = `SELECT id, '', placed_at FROM checkouts c WHERE ` + neverReadCondition + `
+		AND (state || '') = ? AND placed_at < ?
 		AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = c.id) ORDER BY placed_at LIMIT ?`
 	// checkouts_state: orders pending Klarna's review, few at any time.
 	attentionReviewQuery = `SELECT id, fraud_status, placed_at FROM checkouts WHERE state = ? ORDER BY placed_at LIMIT ?`
@@ -669,8 +671,8 @@ const (
 	attentionMismatchQuery = `SELECT checkout_id, mismatch, read_at FROM order_reads WHERE mismatch <> '' ORDER BY read_at DESC LIMIT ?`
 	// checkouts_never_read: the job that reads orders never read, oldest
 	// first (the NOT EXISTS as above).
-	unreadQuery = `SELECT ` + columns + ` FROM checkouts WHERE first_read_at IS NULL AND placed_at IS NOT NULL
-		AND (state || '') IN (?, ?) AND klarna_order_id <> '' AND placed_at < ?
+	unreadQuery = `SELECT ` + columns + ` FROM checkouts WHERE ` + neverReadCondition + `
+		AND (state || '') IN (?, ?) AND placed_at < ?
 		AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = checkouts.id) ORDER BY placed_at LIMIT ?`
 )
 

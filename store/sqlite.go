@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -168,18 +169,28 @@ func openSQLite(ctx context.Context, driverName, path string) (*SQL, error) {
 }
 
 func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, opts ...goose.ProviderOption) error {
-	sub, err := fs.Sub(migrations, "migrations")
+	p, err := migrationProvider(db, dialect, opts...)
 	if err != nil {
 		return err
-	}
-	p, err := goose.NewProvider(dialect, db, sub, opts...)
-	if err != nil {
-		return fmt.Errorf("store: preparing migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("store: migrating: %w", err)
 	}
 	return nil
+}
+
+// migrationProvider has every migration: the SQL files, and those written
+// in Go (migrate_never_read.go).
+func migrationProvider(db *sql.DB, dialect goose.Dialect, opts ...goose.ProviderOption) (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(dialect, db, sub, append(opts, goose.WithGoMigrations(neverReadMigration(dialect)))...)
+	if err != nil {
+		return nil, fmt.Errorf("store: preparing migrations: %w", err)
+	}
+	return p, nil
 }
 
 // Close closes the prepared statements and the database.
@@ -188,8 +199,19 @@ func (s *SQL) Close() error {
 	return s.db.Close()
 }
 
-// Ping checks the database answers.
-func (s *SQL) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+// Ping checks the database answers. database/sql replaces a dead pooled
+// connection while handing one out, but not when the ping itself finds it
+// dead: after the database restarted, each ping would fail on the next
+// dead connection left idle in the pool. Each failed ping discards its
+// connection, so trying again while the idle ones are used up answers for
+// the database, not for the pool.
+func (s *SQL) Ping(ctx context.Context) error {
+	err := s.db.PingContext(ctx)
+	for i := 0; i < s.idle && errors.Is(err, driver.ErrBadConn); i++ {
+		err = s.db.PingContext(ctx)
+	}
+	return err
+}
 
 // CheckWrite writes a heartbeat row: it fails while the database refuses
 // writes.
