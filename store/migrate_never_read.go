@@ -64,8 +64,8 @@ func neverReadMigration(dialect goose.Dialect) *goose.Migration {
 func neverReadPostgres(ctx context.Context, db *sql.DB) error {
 	// Adding a nullable column changes only the catalog, but it waits for
 	// every query on the table to end, and everything after it waits for
-	// it: give up after a few seconds and try again rather than queue the
-	// shop behind a long report.
+	// it: give up after a second and try again rather than queue the shop
+	// behind a long report.
 	if err := withLockTimeout(ctx, db, `ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS first_read_at TIMESTAMP`); err != nil {
 		return fmt.Errorf("adding first_read_at: %w", err)
 	}
@@ -88,40 +88,73 @@ func neverReadPostgres(ctx context.Context, db *sql.DB) error {
 		after = last.String
 	}
 	// A concurrent build that failed leaves an invalid index behind, which
-	// IF NOT EXISTS would keep: drop it first.
-	var valid sql.NullBool
-	err := db.QueryRowContext(ctx, `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-		WHERE c.relname = 'checkouts_never_read' AND c.relnamespace = current_schema()::regnamespace`).Scan(&valid)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return fmt.Errorf("looking for checkouts_never_read: %w", err)
-	case valid.Valid && !valid.Bool:
+	// IF NOT EXISTS would keep: drop it first. The index is looked for on
+	// the checkouts table itself, whatever the search path.
+	valid, found, err := neverReadIndexValid(ctx, db)
+	if err != nil {
+		return err
+	}
+	if found && !valid {
 		if _, err := db.ExecContext(ctx, `DROP INDEX CONCURRENTLY checkouts_never_read`); err != nil {
 			return fmt.Errorf("dropping an invalid checkouts_never_read: %w", err)
 		}
 	}
-	if _, err := db.ExecContext(ctx, `CREATE INDEX CONCURRENTLY IF NOT EXISTS `+neverReadIndex); err != nil {
-		return fmt.Errorf("building checkouts_never_read: %w", err)
+	// A concurrent build waits for every transaction older than it, on any
+	// table (a pg_dump, a long report). Waiting without end would hang this
+	// start, and the instances queued behind the migration lock give up
+	// after five minutes: give up sooner, with the reason; the next start
+	// builds it again.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SET statement_timeout = '4min'`); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `RESET statement_timeout`)
+	if _, err := conn.ExecContext(ctx, `CREATE INDEX CONCURRENTLY IF NOT EXISTS `+neverReadIndex); err != nil {
+		return fmt.Errorf("building checkouts_never_read (it waits for every older transaction in the database: a pg_dump or a long report?): %w", err)
+	}
+	if valid, found, err := neverReadIndexValid(ctx, db); err != nil {
+		return err
+	} else if !found || !valid {
+		return errors.New("building checkouts_never_read: the index is not valid after its build; the next start builds it again")
 	}
 	return nil
 }
 
+// neverReadIndexValid finds checkouts_never_read among the indexes of the
+// checkouts table the shop uses, and says whether it is valid.
+func neverReadIndexValid(ctx context.Context, db *sql.DB) (valid, found bool, err error) {
+	err = db.QueryRowContext(ctx, `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE i.indrelid = 'checkouts'::regclass AND c.relname = 'checkouts_never_read'`).Scan(&valid)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, false, nil
+	case err != nil:
+		return false, false, fmt.Errorf("looking for checkouts_never_read: %w", err)
+	}
+	return valid, true, nil
+}
+
 // withLockTimeout runs a statement that needs the table to itself, on one
-// connection with a short lock_timeout, trying again a few times.
+// connection with a short lock_timeout, trying again for about 40 seconds:
+// while it waits for the lock every other query on the table waits behind
+// it, so each wait is kept to a second.
 func withLockTimeout(ctx context.Context, db *sql.DB, statement string) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `SET lock_timeout = '5s'`); err != nil {
+	if _, err := conn.ExecContext(ctx, `SET lock_timeout = '1s'`); err != nil {
 		return err
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `RESET lock_timeout`)
 	for attempt := 1; ; attempt++ {
 		_, err = conn.ExecContext(ctx, statement)
-		if err == nil || attempt == 5 || !lockTimedOut(err) {
+		if err == nil || attempt == 20 || !lockTimedOut(err) {
 			return err
 		}
 		select {
@@ -148,6 +181,20 @@ func execAll(ctx context.Context, e execer, statements ...string) error {
 		if _, err := e.ExecContext(ctx, s); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// markReadOrders marks the orders still in checkouts_never_read that have
+// been read: reads recorded by an instance older than migration 12 (during
+// a rolling deploy, or after a rollback to it), which do not mark their
+// order. The queries leave such orders out anyway, but they would stay in
+// the index, and every run of the unread job would walk past them. It runs
+// at each start; it walks only the index, the orders not marked read.
+func markReadOrders(ctx context.Context, db *sql.DB, q func(string) string) error {
+	if _, err := db.ExecContext(ctx, q(`UPDATE checkouts SET first_read_at = (SELECT r.read_at FROM order_reads r WHERE r.checkout_id = checkouts.id)
+		WHERE `+neverReadCondition+` AND EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = checkouts.id)`)); err != nil {
+		return fmt.Errorf("store: marking orders read by an older instance: %w", err)
 	}
 	return nil
 }

@@ -87,9 +87,16 @@ func checkNeverRead(t *testing.T, db *sql.DB, dialect goose.Dialect, param strin
 	}
 	if dialect == goose.DialectPostgres {
 		// Each step of PostgreSQL's migration may run again after a
-		// failure part way.
+		// failure part way, including a concurrent build that left its
+		// index invalid.
+		if _, err := db.ExecContext(ctx, `UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'checkouts_never_read'::regclass`); err != nil {
+			t.Fatal(err)
+		}
 		if err := neverReadPostgres(ctx, db); err != nil {
 			t.Fatalf("the migration run again: %v", err)
+		}
+		if valid, found, err := neverReadIndexValid(ctx, db); err != nil || !found || !valid {
+			t.Fatalf("after running again over an invalid index: valid %v, found %v, %v", valid, found, err)
 		}
 	}
 	firstRead := func(id string) *time.Time {
@@ -159,6 +166,21 @@ func checkNeverRead(t *testing.T, db *sql.DB, dialect goose.Dialect, param strin
 	}
 	if at := firstRead("KS-OLD-INSTANCE"); at == nil || !at.Equal(same.ReadAt) {
 		t.Errorf("an older instance's read, read again here: first read %v, want %v", at, same.ReadAt)
+	}
+	// Read by an older instance after a rollback, or during a deploy,
+	// and never read here: marked when the shop next starts.
+	insert("KS-ROLLBACK", placed.Add(-4*time.Minute))
+	oldRead("KS-ROLLBACK", now)
+	restarted, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted.Close()
+	if at := firstRead("KS-ROLLBACK"); at == nil || !at.Equal(now) {
+		t.Errorf("an order an older instance read, after a restart: first read %v, want %v", at, now)
+	}
+	if at := firstRead("KS-NEVER"); at != nil {
+		t.Errorf("an order never read, after a restart: first read %v", at)
 	}
 	if err := s.RecordRead(ctx, &KlarnaRead{CheckoutID: "KS-REVIEW", KlarnaOrderID: "order-KS-REVIEW", Status: "AUTHORIZED",
 		FraudStatus: "PENDING", OrderAmount: 1800, Remaining: 1800, ReadAt: now}, nil, nil); err != nil {

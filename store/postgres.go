@@ -36,5 +36,10 @@ func OpenPostgres(ctx context.Context, url string) (*SQL, error) {
 		db.Close()
 		return nil, err
 	}
-	return &SQL{db: db, postgres: true, idle: 10}, nil
+	s := &SQL{db: db, postgres: true, idle: 10}
+	if err := markReadOrders(ctx, db, s.q); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
 }

@@ -165,7 +165,12 @@ func openSQLite(ctx context.Context, driverName, path string) (*SQL, error) {
 		db.Close()
 		return nil, err
 	}
-	return &SQL{db: db, idle: conns, gate: make(chan struct{}, 1), queue: make(chan *pendingWrite, 4096)}, nil
+	s := &SQL{db: db, idle: conns, gate: make(chan struct{}, 1), queue: make(chan *pendingWrite, 4096)}
+	if err := markReadOrders(ctx, db, s.q); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, opts ...goose.ProviderOption) error {
