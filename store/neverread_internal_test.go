@@ -12,7 +12,7 @@ import (
 	"github.com/pressly/goose/v3"
 )
 
-// TestOrdersNeverRead: migration 00012 marks the orders already read, the
+// TestOrdersNeverRead: migration 12 marks the orders already read, the
 // unread job and the orders area then find exactly the orders never read,
 // a read through RecordRead takes an order out, and a read an instance
 // older than the migration recorded (an order_reads row, no mark) keeps it
@@ -60,7 +60,7 @@ func checkNeverRead(t *testing.T, db *sql.DB, dialect goose.Dialect, param strin
 		}
 	}
 	insert := func(id string, at time.Time) { insertIn(id, StatePlaced, at) }
-	// What an instance older than migration 00012 records for a read.
+	// What an instance older than migration 12 records for a read.
 	oldRead := func(id string, at time.Time) {
 		t.Helper()
 		if _, err := db.ExecContext(ctx, `INSERT INTO order_reads (checkout_id, klarna_order_id, status, order_amount, captured_amount,

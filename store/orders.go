@@ -657,7 +657,7 @@ const (
 	// checkouts_never_read: orders never read, placed long enough ago that
 	// their authorization may be close to expiry, oldest first. The NOT
 	// EXISTS keeps out an order whose read an instance older than
-	// migration 00012 recorded without marking it (a rolling deploy).
+	// migration 12 recorded without marking it (a rolling deploy).
 	attentionUnreadQuery = `SELECT id, '', placed_at FROM checkouts c WHERE ` + neverReadCondition + `
 		AND (state || '') = ? AND placed_at < ?
 		AND NOT EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = c.id) ORDER BY placed_at LIMIT ?`
