@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 )
 
 // postgresSchemaURL is the URL of a schema of its own on the test
@@ -60,4 +63,41 @@ func sqlitePlan(t testing.TB, db *sql.DB, query string, args ...any) []string {
 		t.Fatal(err)
 	}
 	return plan
+}
+
+// migrationDB is an empty database for a test of a migration: the database
+// itself, its goose dialect, its placeholder prefix ("?" or "$", numbered
+// by ph) and a way to open the store on it once the test has migrated it.
+type migrationDB struct {
+	db      *sql.DB
+	dialect goose.Dialect
+	param   string
+	open    func() (*SQL, error)
+}
+
+func (m migrationDB) ph(n int) string { return fmt.Sprintf("%s%d", m.param, n) }
+
+// onBothDatabases runs test on a new SQLite file and, when there is one, a
+// PostgreSQL schema of its own (named after prefix).
+func onBothDatabases(t *testing.T, prefix string, test func(t *testing.T, m migrationDB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "old.db")
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		test(t, migrationDB{db: db, dialect: goose.DialectSQLite3, param: "?",
+			open: func() (*SQL, error) { return OpenSQLite(context.Background(), path) }})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := postgresSchemaURL(t, prefix)
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		test(t, migrationDB{db: db, dialect: goose.DialectPostgres, param: "$",
+			open: func() (*SQL, error) { return OpenPostgres(context.Background(), url) }})
+	})
 }

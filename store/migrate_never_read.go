@@ -104,16 +104,10 @@ func neverReadPostgres(ctx context.Context, db *sql.DB) error {
 	// start, and the instances queued behind the migration lock give up
 	// after five minutes: give up sooner, with the reason; the next start
 	// builds it again.
-	conn, err := db.Conn(ctx)
-	if err != nil {
+	if err := withSetting(ctx, db, "statement_timeout", "4min", func(conn *sql.Conn) error {
+		_, err := conn.ExecContext(ctx, `CREATE INDEX CONCURRENTLY IF NOT EXISTS `+neverReadIndex)
 		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `SET statement_timeout = '4min'`); err != nil {
-		return err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `RESET statement_timeout`)
-	if _, err := conn.ExecContext(ctx, `CREATE INDEX CONCURRENTLY IF NOT EXISTS `+neverReadIndex); err != nil {
+	}); err != nil {
 		return fmt.Errorf("building checkouts_never_read (it waits for every older transaction in the database: a pg_dump or a long report?): %w", err)
 	}
 	if valid, found, err := neverReadIndexValid(ctx, db); err != nil {
@@ -143,26 +137,34 @@ func neverReadIndexValid(ctx context.Context, db *sql.DB) (valid, found bool, er
 // while it waits for the lock every other query on the table waits behind
 // it, so each wait is kept to a second.
 func withLockTimeout(ctx context.Context, db *sql.DB, statement string) error {
+	return withSetting(ctx, db, "lock_timeout", "1s", func(conn *sql.Conn) error {
+		for attempt := 1; ; attempt++ {
+			_, err := conn.ExecContext(ctx, statement)
+			if err == nil || attempt == 20 || !lockTimedOut(err) {
+				return err
+			}
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	})
+}
+
+// withSetting runs fn on one connection with a PostgreSQL setting changed
+// for it, and reset before the connection goes back to the pool.
+func withSetting(ctx context.Context, db *sql.DB, setting, value string, fn func(*sql.Conn) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `SET lock_timeout = '1s'`); err != nil {
+	if _, err := conn.ExecContext(ctx, "SET "+setting+" = '"+value+"'"); err != nil {
 		return err
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `RESET lock_timeout`)
-	for attempt := 1; ; attempt++ {
-		_, err = conn.ExecContext(ctx, statement)
-		if err == nil || attempt == 20 || !lockTimedOut(err) {
-			return err
-		}
-		select {
-		case <-time.After(time.Second):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "RESET "+setting)
+	return fn(conn)
 }
 
 // lockTimedOut reports a statement that gave up waiting for a lock

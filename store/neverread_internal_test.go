@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -18,28 +16,12 @@ import (
 // older than the migration recorded (an order_reads row, no mark) keeps it
 // out as well. On both databases.
 func TestOrdersNeverRead(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "old.db")
-		db, err := sql.Open("sqlite", "file:"+path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		checkNeverRead(t, db, goose.DialectSQLite3, "?", func() (*SQL, error) { return OpenSQLite(context.Background(), path) })
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := postgresSchemaURL(t, "t_never_read")
-		db, err := sql.Open("pgx", url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		checkNeverRead(t, db, goose.DialectPostgres, "$", func() (*SQL, error) { return OpenPostgres(context.Background(), url) })
-	})
+	onBothDatabases(t, "t_never_read", checkNeverRead)
 }
 
-func checkNeverRead(t *testing.T, db *sql.DB, dialect goose.Dialect, param string, open func() (*SQL, error)) {
+func checkNeverRead(t *testing.T, m migrationDB) {
 	ctx := context.Background()
+	db, dialect, open := m.db, m.dialect, m.open
 	p, err := migrationProvider(db, dialect)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +29,7 @@ func checkNeverRead(t *testing.T, db *sql.DB, dialect goose.Dialect, param strin
 	if _, err := p.UpTo(ctx, 11); err != nil {
 		t.Fatal(err)
 	}
-	ph := func(n int) string { return fmt.Sprintf("%s%d", param, n) }
+	ph := m.ph
 	now := time.Now().UTC().Truncate(time.Second)
 	placed := now.Add(-30 * 24 * time.Hour)
 	insertIn := func(id string, state State, at time.Time) {

@@ -2,14 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"io/fs"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/pressly/goose/v3"
 )
 
 // TestRecordedOrdersLoseTheirCallbackSecret: migration 00010 redacts the
@@ -17,35 +11,20 @@ import (
 // order request (the notification URL), and leaves every other copy as it
 // was; on SQLite and, when there is one, PostgreSQL.
 func TestRecordedOrdersLoseTheirCallbackSecret(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "old.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		checkRedaction(t, db, goose.DialectSQLite3, "?")
-	})
-	t.Run("postgres", func(t *testing.T) {
-		db, err := sql.Open("pgx", postgresSchemaURL(t, "t_redact"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		checkRedaction(t, db, goose.DialectPostgres, "$")
-	})
+	onBothDatabases(t, "t_redact", checkRedaction)
 }
 
-func checkRedaction(t *testing.T, db *sql.DB, dialect goose.Dialect, param string) {
+func checkRedaction(t *testing.T, m migrationDB) {
 	ctx := context.Background()
-	sub, _ := fs.Sub(migrations, "migrations")
-	p, err := goose.NewProvider(dialect, db, sub)
+	db := m.db
+	p, err := migrationProvider(db, m.dialect)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.UpTo(ctx, 9); err != nil {
 		t.Fatal(err)
 	}
-	ph := func(n int) string { return fmt.Sprintf("%s%d", param, n) }
+	ph := m.ph
 	const secret = "5ec2e7aa5ec2e7aa5ec2e7aa5ec2e7aa"
 	withSecret := `{"merchant_urls":{"notification":"https://shop.example/klarna/notification?checkout=KS-A&secret=` + secret + `"}}`
 	rows := map[string]string{"KS-A": withSecret, "KS-B": `{"order_lines":[]}`, "KS-C": ""}
