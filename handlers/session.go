@@ -128,11 +128,11 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 		// which would clone the request on every page; the shopper struct
 		// below is this request's only view of the session.
 		kept, err := h.session(r)
-		s := &shopper{}
-		reset := err != nil || kept.cartErr != nil
 		if err == nil {
 			err = kept.cartErr
 		}
+		s := &shopper{}
+		reset := err != nil
 		if !reset {
 			// The kept session is shared: the shopper gets its own items.
 			s.Cart = shop.Cart{Items: slices.Clone(kept.cart.Items), Discount: kept.cart.Discount}

@@ -192,10 +192,11 @@ func execAll(ctx context.Context, e execer, statements ...string) error {
 // a rolling deploy, or after a rollback to it), which do not mark their
 // order. The queries leave such orders out anyway, but they would stay in
 // the index, and every run of the unread job would walk past them. It runs
-// at each start; it walks only the index, the orders not marked read.
-func markReadOrders(ctx context.Context, db *sql.DB, q func(string) string) error {
-	if _, err := db.ExecContext(ctx, q(`UPDATE checkouts SET first_read_at = (SELECT r.read_at FROM order_reads r WHERE r.checkout_id = checkouts.id)
-		WHERE `+neverReadCondition+` AND EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = checkouts.id)`)); err != nil {
+// after the migrations at each start; it walks only the index, the orders
+// not marked read.
+func markReadOrders(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `UPDATE checkouts SET first_read_at = (SELECT r.read_at FROM order_reads r WHERE r.checkout_id = checkouts.id)
+		WHERE `+neverReadCondition+` AND EXISTS (SELECT 1 FROM order_reads r WHERE r.checkout_id = checkouts.id)`); err != nil {
 		return fmt.Errorf("store: marking orders read by an older instance: %w", err)
 	}
 	return nil

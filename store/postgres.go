@@ -36,10 +36,5 @@ func OpenPostgres(ctx context.Context, url string) (*SQL, error) {
 		db.Close()
 		return nil, err
 	}
-	s := &SQL{db: db, postgres: true, idle: 10}
-	if err := markReadOrders(ctx, db, s.q); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return s, nil
+	return &SQL{db: db, postgres: true, idle: 10}, nil
 }

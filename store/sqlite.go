@@ -165,12 +165,7 @@ func openSQLite(ctx context.Context, driverName, path string) (*SQL, error) {
 		db.Close()
 		return nil, err
 	}
-	s := &SQL{db: db, idle: conns, gate: make(chan struct{}, 1), queue: make(chan *pendingWrite, 4096)}
-	if err := markReadOrders(ctx, db, s.q); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return s, nil
+	return &SQL{db: db, idle: conns, gate: make(chan struct{}, 1), queue: make(chan *pendingWrite, 4096)}, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, opts ...goose.ProviderOption) error {
@@ -181,7 +176,7 @@ func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, opts ...goo
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("store: migrating: %w", err)
 	}
-	return nil
+	return markReadOrders(ctx, db)
 }
 
 // migrationProvider has every migration: the SQL files, and those written
