@@ -54,7 +54,7 @@ func TestStateAndInspectorAreRedacted(t *testing.T) {
 	}
 
 	shown := map[string]string{"state": get(t, e.srv.URL+"/_sim/state"), "inspector": get(t, e.srv.URL+"/_sim/")}
-	for _, c := range e.sim.Callbacks() {
+	for _, c := range recordedCallbacks(e.sim, 1) {
 		shown["callback record"] += c.URL + " " + c.Body + "\n"
 	}
 	hidden := map[string]string{"callback secret": secret, "authorization token": a.AuthorizationToken, "client token": ms.ClientToken,

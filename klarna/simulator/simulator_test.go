@@ -518,6 +518,19 @@ func newSink(t *testing.T, fail int) (*callbackSink, string) {
 	return s, srv.URL
 }
 
+// recordedCallbacks are the simulator's callback records once it has n of
+// them, or after two seconds: an attempt is recorded after its answer, so
+// a sink can have the callback before the simulator has its record.
+func recordedCallbacks(sim *simulator.Simulator, n int) []simulator.CallbackRecord {
+	var calls []simulator.CallbackRecord
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if calls = sim.Callbacks(); len(calls) >= n {
+			break
+		}
+	}
+	return calls
+}
+
 func waitFor(t *testing.T, ch chan struct{}) {
 	t.Helper()
 	select {
@@ -542,12 +555,7 @@ func TestAuthorizationCallbackIsRetried(t *testing.T) {
 	if got["authorization_token"] != a.AuthorizationToken || got["session_id"] != ms.SessionID || got["path"] != "/klarna/authorization?secret=s3cr3t" {
 		t.Errorf("callback = %v", got)
 	}
-	var calls []simulator.CallbackRecord
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if calls = e.sim.Callbacks(); len(calls) == 3 {
-			break
-		}
-	}
+	calls := recordedCallbacks(e.sim, 3)
 	if strings.Contains(calls[0].Body, a.AuthorizationToken) {
 		t.Errorf("recorded callback body shows the whole token: %s", calls[0].Body)
 	}
