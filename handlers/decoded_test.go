@@ -38,8 +38,33 @@ func TestDecodedSessionsExpireWithTheirCookie(t *testing.T) {
 	}
 	for i := range 3 * maxDecodedSessions {
 		d.put(strconv.Itoa(i), nil, signed.Add(time.Hour))
-		if len(d.entries) > maxDecodedSessions {
-			t.Fatalf("%d cookies kept", len(d.entries))
+		if n := d.len(); n > 2*maxDecodedSessions {
+			t.Fatalf("%d cookies kept", n)
 		}
+	}
+}
+
+// TestDecodedSessionsOutlastAFloodOfNewOnes: anybody can make the shop start
+// sessions (a first add to cart), each kept as it is made. A shopper who
+// keeps browsing through such a flood stays kept, and so is not decoded
+// again on every page; one who stopped is let go.
+func TestDecodedSessionsOutlastAFloodOfNewOnes(t *testing.T) {
+	var d decodedSessions
+	now := time.Now()
+	d.put("browsing", &keptSession{csrf: "b"}, now.Add(time.Hour))
+	d.put("gone", &keptSession{csrf: "g"}, now.Add(time.Hour))
+	for i := range 10 * maxDecodedSessions {
+		d.put("flood-"+strconv.Itoa(i), &keptSession{}, now.Add(time.Hour))
+		if i%(maxDecodedSessions/2) == 0 {
+			if v, ok := d.get("browsing", now); !ok || v.csrf != "b" {
+				t.Fatalf("after %d new sessions the browsing shopper's cookie is no longer kept", i+1)
+			}
+		}
+	}
+	if _, ok := d.get("gone", now); ok {
+		t.Error("a cookie nobody sent through the flood is still kept")
+	}
+	if n := d.len(); n > 2*maxDecodedSessions {
+		t.Errorf("%d cookies kept", n)
 	}
 }

@@ -295,11 +295,17 @@ func cookieTime(value string) (time.Time, bool) {
 // cost. Only a value the codecs accepted is kept, so a forged or altered
 // cookie is never found here; the secrets change only with a restart. A
 // cookie the shop sets is kept as it is made, so that the request after a
-// change to the session does not decode it either. It
-// holds at most maxDecodedSessions and starts afresh past that.
+// change to the session does not decode it either.
+//
+// It holds two generations of at most maxDecodedSessions each. When the
+// current one is full it becomes the previous one, and a cookie found only
+// there moves back into the current one. Anybody can have the shop make
+// new sessions (every first add to cart does), so a flood of them must not
+// push out the shoppers who are browsing: a cookie sent at least once per
+// maxDecodedSessions new ones stays kept, and memory stays bounded.
 type decodedSessions struct {
-	mu      sync.RWMutex
-	entries map[string]decodedSession
+	mu                sync.RWMutex
+	current, previous map[string]decodedSession
 }
 
 type decodedSession struct {
@@ -311,10 +317,18 @@ const maxDecodedSessions = 4096
 
 func (d *decodedSessions) get(cookie string, now time.Time) (*keptSession, bool) {
 	d.mu.RLock()
-	e, ok := d.entries[cookie]
+	e, ok := d.current[cookie]
+	older := false
+	if !ok {
+		e, ok = d.previous[cookie]
+		older = ok
+	}
 	d.mu.RUnlock()
 	if !ok || now.After(e.expires) {
 		return nil, false
+	}
+	if older {
+		d.put(cookie, e.session, e.expires)
 	}
 	return e.session, true
 }
@@ -322,10 +336,20 @@ func (d *decodedSessions) get(cookie string, now time.Time) (*keptSession, bool)
 func (d *decodedSessions) put(cookie string, session *keptSession, expires time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.entries == nil || len(d.entries) >= maxDecodedSessions {
-		d.entries = make(map[string]decodedSession)
+	if d.current == nil {
+		d.current = make(map[string]decodedSession)
 	}
-	d.entries[cookie] = decodedSession{session: session, expires: expires}
+	if _, ok := d.current[cookie]; !ok && len(d.current) >= maxDecodedSessions {
+		d.previous, d.current = d.current, make(map[string]decodedSession, maxDecodedSessions)
+	}
+	d.current[cookie] = decodedSession{session: session, expires: expires}
+}
+
+// len is how many cookies are kept, for tests.
+func (d *decodedSessions) len() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return len(d.current) + len(d.previous)
 }
 
 // speak gives the request the shopper's language: the shopper's
