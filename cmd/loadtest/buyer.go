@@ -32,8 +32,16 @@ func newBuyer(base, sim string, conns int) *buyer {
 	return &buyer{base: base, sim: sim, c: &fasthttp.Client{
 		MaxConnsPerHost: conns, ReadTimeout: 15 * time.Second, WriteTimeout: 15 * time.Second,
 		MaxIdleConnDuration: time.Minute,
+		// fasthttp's read buffer also bounds a response's headers (4 KiB
+		// by default). The shop's can pass that: a session cookie of up to
+		// 4 KB (securecookie's limit, and a browser's) beside the content
+		// security policy. Browsers take far more, so the generator must.
+		ReadBufferSize: maxResponseHeader,
 	}}
 }
+
+// maxResponseHeader is the most response header the generator reads.
+const maxResponseHeader = 16 << 10
 
 // visit is one browser's state: its session cookie and the CSRF token of
 // the last page it saw.

@@ -40,3 +40,24 @@ func TestBuyerKeepsTheCookieAndToken(t *testing.T) {
 		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestBuyerReadsLargeHeaders: a response whose headers pass fasthttp's
+// default 4 KiB (a full 4 KB session cookie beside the security headers)
+// is read as a browser would read it, not failed.
+func TestBuyerReadsLargeHeaders(t *testing.T) {
+	cookie := strings.Repeat("A", 4000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", strings.Repeat("default-src 'self'; ", 60))
+		http.SetCookie(w, &http.Cookie{Name: "fika", Value: cookie, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		fmt.Fprint(w, `<input type="hidden" name="csrf" value="abc123">`)
+	}))
+	defer srv.Close()
+	b := newBuyer(srv.URL, "", 1)
+	var v visit
+	if _, err := b.do(&v, "GET", srv.URL+"/", "", nil, 200); err != nil {
+		t.Fatal(err)
+	}
+	if v.cookie != "fika="+cookie || v.csrf != "abc123" {
+		t.Errorf("kept cookie of %d bytes and token %q", len(v.cookie), v.csrf)
+	}
+}
