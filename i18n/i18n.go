@@ -195,19 +195,27 @@ func (l *Localizer) T(id string, args ...any) string {
 }
 
 // cacheKey joins a message id and its arguments, when they are all
-// strings and integers (and short enough to be worth keeping).
+// strings and integers (and short enough to be worth keeping). Two calls
+// share a key only if they would format the same message: each argument
+// is written with its type (an integer is formatted with grouping, a
+// string as given) and each string with its length, so no value can pass
+// for another or move the arguments after it.
 func cacheKey(id string, args []any) (string, bool) {
 	var b strings.Builder
 	b.Grow(len(id) + 32)
 	b.WriteString(id)
 	for _, a := range args {
-		b.WriteByte(0)
 		switch v := a.(type) {
 		case string:
+			b.WriteString("\x00s")
+			b.WriteString(strconv.Itoa(len(v)))
+			b.WriteByte(':')
 			b.WriteString(v)
 		case int:
+			b.WriteString("\x00i")
 			b.WriteString(strconv.Itoa(v))
 		case int64:
+			b.WriteString("\x00i")
 			b.WriteString(strconv.FormatInt(v, 10))
 		default:
 			return "", false

@@ -194,3 +194,40 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedMessagesAreTheUncachedOnes: T keeps a formatted message by its
+// id and arguments. Calls that format differently must not share what is
+// kept: an integer (grouped) and the same digits as a string (as given),
+// or arguments whose pairs a NUL inside a value would shift. Whichever
+// call comes first, each gets what it would get from an empty cache.
+func TestCachedMessagesAreTheUncachedOnes(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := func() *Localizer {
+		l := c.For("en-GB")
+		l.done.Clear()
+		l.doneSize.Store(0)
+		return l
+	}
+	pairs := []struct {
+		id          string
+		first, then []any
+	}{
+		{"layout.cart_count", []any{"Count", 1500}, []any{"Count", "1500"}},
+		{"layout.cart_count", []any{"Count", "1500"}, []any{"Count", 1500}},
+		{"fulfilment.shipped_detail", []any{"Date", "1 May\x00Amount\x00£5", "Amount", "£9"}, []any{"Date", "1 May", "Amount", "£5\x00Amount\x00£9"}},
+	}
+	for _, p := range pairs {
+		want := fresh().T(p.id, p.then...)
+		l := fresh()
+		l.T(p.id, p.first...)
+		if got := l.T(p.id, p.then...); got != want {
+			t.Errorf("%s %v after %v: kept %q, formatted %q", p.id, p.then, p.first, got, want)
+		}
+	}
+	if a, b := fresh().T("layout.cart_count", "Count", 1500), fresh().T("layout.cart_count", "Count", "1500"); a == b {
+		t.Fatalf("the test needs an integer and a string to format differently: both %q", a)
+	}
+}
