@@ -93,7 +93,6 @@ func Handler() http.Handler {
 			ctype = "application/octet-stream"
 		}
 		h.Set("Content-Type", ctype)
-		h.Set("ETag", `"`+e.Name+`"`)
 		src, enc := file, ""
 		if e.Gzip != "" || e.Brotli != "" {
 			h.Add("Vary", "Accept-Encoding")
@@ -104,7 +103,15 @@ func Handler() http.Handler {
 				src, enc = "gen/"+e.Gzip, "gzip"
 			}
 		}
-		if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, `"`+e.Name+`"`) {
+		// Each encoding is a representation of its own, with its own
+		// strong validator: a cache revalidating its gzip copy for a client
+		// that takes only identity must not be told it is still good.
+		etag := `"` + e.Name + `"`
+		if enc != "" {
+			etag = `"` + e.Name + "." + enc + `"`
+		}
+		h.Set("ETag", etag)
+		if matches(r.Header.Get("If-None-Match"), etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
@@ -129,15 +136,36 @@ func Handler() http.Handler {
 var built = time.Unix(0, 0).UTC().Format(http.TimeFormat)
 
 // acceptsEncoding reports whether an Accept-Encoding header takes coding
-// with a non-zero quality.
+// with a non-zero quality. Parameter names are case-insensitive; a
+// quality that does not parse refuses the coding, since identity, always
+// served, is the safe answer.
 func acceptsEncoding(header, coding string) bool {
-	for _, part := range strings.Split(header, ",") {
+	for part := range strings.SplitSeq(header, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(name), coding) {
 			continue
 		}
-		q := strings.ReplaceAll(params, " ", "")
-		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		for param := range strings.SplitSeq(params, ";") {
+			k, v, _ := strings.Cut(strings.TrimSpace(param), "=")
+			if !strings.EqualFold(strings.TrimSpace(k), "q") {
+				continue
+			}
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return err == nil && q > 0
+		}
+		return true
+	}
+	return false
+}
+
+// matches reports whether an If-None-Match header names etag: "*", or the
+// tag itself, weak or strong (If-None-Match compares weakly).
+func matches(header, etag string) bool {
+	for tag := range strings.SplitSeq(header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == etag {
+			return true
+		}
 	}
 	return false
 }

@@ -95,3 +95,55 @@ func TestManifestIsCurrent(t *testing.T) {
 		return nil
 	})
 }
+
+// TestEachEncodingHasItsOwnValidator: the brotli, gzip and identity bodies
+// of an asset are different representations. A cache that revalidates its
+// brotli copy for a client taking only identity must get the identity body,
+// not a 304 that lets it serve brotli; each copy revalidates against its own
+// tag, weak or strong, or "*".
+func TestEachEncodingHasItsOwnValidator(t *testing.T) {
+	p := strings.TrimPrefix(Path("css/app.css"), "/static")
+	tags := map[string]string{}
+	for _, accept := range []string{"br", "gzip", ""} {
+		resp := get(t, p, "Accept-Encoding", accept)
+		if resp.Header.Get("Content-Encoding") != accept {
+			t.Fatalf("%q: served %q", accept, resp.Header.Get("Content-Encoding"))
+		}
+		tag := resp.Header.Get("ETag")
+		for other, otherTag := range tags {
+			if tag == otherTag {
+				t.Errorf("%q and %q share the validator %s", accept, other, tag)
+			}
+		}
+		tags[accept] = tag
+		for _, header := range []string{tag, "W/" + tag, `"other", ` + tag, "*"} {
+			if resp := get(t, p, "Accept-Encoding", accept, "If-None-Match", header); resp.StatusCode != http.StatusNotModified {
+				t.Errorf("%q revalidated with %s: %d", accept, header, resp.StatusCode)
+			}
+		}
+	}
+	for accept, tag := range tags {
+		for other, otherTag := range tags {
+			if other == accept {
+				continue
+			}
+			if resp := get(t, p, "Accept-Encoding", accept, "If-None-Match", otherTag); resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") != tag {
+				t.Errorf("%q revalidated with the %q copy's %s: %d, ETag %s", accept, other, otherTag, resp.StatusCode, resp.Header.Get("ETag"))
+			}
+		}
+	}
+}
+
+// TestRefusedEncodingsAreNotServed: a quality of zero refuses a coding
+// however it is written (parameter names are case-insensitive); one that
+// does not parse refuses it too, identity being always safe.
+func TestRefusedEncodingsAreNotServed(t *testing.T) {
+	for header, want := range map[string]bool{
+		"gzip": true, "GZIP": true, "gzip;q=0.5": true, "gzip; q=1": true, "br, gzip;level=1": true,
+		"gzip;q=0": false, "gzip;Q=0": false, "gzip; q=0.": false, "gzip;q=0.000": false, "gzip;q=x": false, "br": false, "": false,
+	} {
+		if got := acceptsEncoding(header, "gzip"); got != want {
+			t.Errorf("Accept-Encoding %q takes gzip: %v, want %v", header, got, want)
+		}
+	}
+}
