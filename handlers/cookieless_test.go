@@ -188,3 +188,26 @@ func TestKeptShopperPagesAreTheirOwn(t *testing.T) {
 		t.Errorf("the other shopper's page changed language: %q", doc.Find("html").AttrOr("lang", ""))
 	}
 }
+
+// TestErrorPagesAreNotStored: an error page carries the shopper's session
+// (their token, cart count, a message), and a 404 may be cached by default:
+// every error page says no-store, for visitors and shoppers alike.
+func TestErrorPagesAreNotStored(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	for _, shopping := range []bool{false, true} {
+		if shopping {
+			s.post("/cart/add", url.Values{"product": {"stoneware-mug"}})
+		}
+		for _, p := range []string{"/products/nope", "/?category=nope", "/nowhere"} {
+			resp, doc := s.get(p)
+			if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("GET %s (shopping %v): %d, Cache-Control %q", p, shopping, resp.StatusCode, resp.Header.Get("Cache-Control"))
+			}
+			if shopping && text(doc, "cart-count") != "1" {
+				t.Errorf("GET %s: the error page shows no cart (%q): the test no longer covers a shopper's page", p, text(doc, "cart-count"))
+			}
+		}
+	}
+}

@@ -70,6 +70,10 @@ func (h *Handler) ErrorHandler(err error, c echo.Context) {
 	if status >= 500 {
 		h.log.ErrorContext(c.Request().Context(), "request failed", "error", err, "path", c.Request().URL.Path)
 	}
+	// An error page carries the shopper's session (their token, cart
+	// count, a message) and says nothing worth keeping: no cache, shared
+	// or private, may store it. A 404 is cacheable by default.
+	c.Response().Header().Set("Cache-Control", "no-store")
 	if c.Request().Method == http.MethodHead {
 		c.NoContent(status)
 		return

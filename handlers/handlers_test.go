@@ -312,6 +312,47 @@ func TestTamperedCookieStartsANewCart(t *testing.T) {
 	}
 }
 
+// TestTheNewSessionsPageCanBeUsed: the page that tells a shopper their
+// cookie could not be read (tampered, or signed with a retired secret)
+// starts a new session, and its forms carry that session's token: what the
+// shopper does next from it is not refused. A form posted from a page of
+// the lost session still goes through, checked for its origin as a first
+// POST is.
+func TestTheNewSessionsPageCanBeUsed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	s.get("/")
+	s.post("/cart/add", url.Values{"product": {"stoneware-mug"}})
+	u, _ := url.Parse(e.srv.URL)
+	spoil := func() {
+		for _, c := range s.c.Jar.Cookies(u) {
+			if c.Name == "fika" {
+				c.Value = c.Value[:len(c.Value)-6] + "AAAAAA"
+				s.c.Jar.SetCookies(u, []*http.Cookie{c})
+			}
+		}
+	}
+	for _, p := range []string{"/", "/products/oak-board", "/cart"} {
+		spoil()
+		_, doc := s.get(p)
+		token, _ := doc.Find(`form[action="/market"] input[name=csrf]`).First().Attr("value")
+		if !strings.Contains(text(doc, "flash"), "could not read your saved cart") || token == "" {
+			t.Errorf("%s: flash %q, the market form's token %q", p, text(doc, "flash"), token)
+			continue
+		}
+		if resp, _ := s.post("/market", url.Values{"market": {"SE"}, "return": {"/"}, "csrf": {token}}); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("%s: the market form of the page that started the new session is refused: %d", p, resp.StatusCode)
+		}
+	}
+	spoil()
+	resp, _ := s.post("/cart/add", url.Values{"product": {"linen-notebook"}, "csrf": {"the-lost-sessions-token"}})
+	_, doc := s.get("/cart")
+	if resp.StatusCode != http.StatusSeeOther || text(doc, "cart-count") != "1" {
+		t.Errorf("adding from a page of the lost session: %d, then the cart holds %q", resp.StatusCode, text(doc, "cart-count"))
+	}
+}
+
 // checkoutFor fills a cart and opens the checkout, returning the Klarna
 // session id the page was given.
 func checkoutFor(t *testing.T, e *env, s *shopper, product string) (sessionID string, doc *goquery.Document) {

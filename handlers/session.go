@@ -153,6 +153,14 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 			h.log.InfoContext(r.Context(), "unreadable session cookie; starting a new session", "error", err)
 			s = &shopper{Market: s.Market, MarketChosen: s.MarketChosen, Lang: s.Lang, Locale: s.Locale, loc: s.loc}
 			s.setFlash(s.loc.T("flash.session_reset"))
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				// The new session's token now, not when it is saved: the
+				// page that says so has forms, and they must carry it. A
+				// POST goes on without one, as a first POST does, and is
+				// checked for its origin only (its form's token was the
+				// lost session's); the token is made when it is saved.
+				s.CSRF = randomToken()
+			}
 		}
 		// A visitor who has done nothing yet has no session and gets no
 		// cookie: the page is the same for everyone and may be cached. The
