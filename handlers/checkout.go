@@ -26,6 +26,12 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		s.setFlash(s.loc.T("flash.cart_empty"))
 		return c.Redirect(http.StatusSeeOther, "/cart")
 	}
+	if c.Request().Method == http.MethodHead {
+		// What GET would answer, without opening a Klarna session for a
+		// probe (the merchant's quota, and a checkout row).
+		c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+		return c.NoContent(http.StatusOK)
+	}
 	b := h.base(c, s, s.loc.T("title.checkout"))
 	b.Scripts = []string{static.Path("js/checkout.js"), h.cfg.WidgetScript}
 	co, priced, err := h.checkout.BeginFor(c.Request().Context(), checkout.Shopper{CheckoutID: s.CheckoutID, BrowserID: s.BrowserID,

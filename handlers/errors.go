@@ -74,10 +74,8 @@ func (h *Handler) ErrorHandler(err error, c echo.Context) {
 	// count, a message) and says nothing worth keeping: no cache, shared
 	// or private, may store it. A 404 is cacheable by default.
 	c.Response().Header().Set("Cache-Control", "no-store")
-	if c.Request().Method == http.MethodHead {
-		c.NoContent(status)
-		return
-	}
+	// HEAD gets GET's answer; net/http sends its headers (type and length
+	// included) and drops the body.
 	if wantsJSON(c) {
 		c.JSON(status, map[string]string{"error": msg})
 		return

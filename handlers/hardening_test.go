@@ -314,3 +314,129 @@ func TestStaticHasNoDirectoryListing(t *testing.T) {
 		t.Errorf("a file: %d", resp.StatusCode)
 	}
 }
+
+// TestEarlyAnswersCarrySecurityHeaders: what middleware answers by itself
+// (421 for a foreign host, 413 for a body too large) carries the same
+// security headers as every page, and is not stored.
+func TestEarlyAnswersCarrySecurityHeaders(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	big, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/cart/add",
+		strings.NewReader("product=oak-board&pad="+strings.Repeat("a", 300<<10)))
+	big.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	foreign, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/", nil)
+	foreign.Host = "evil.example"
+	for name, req := range map[string]*http.Request{"body too large": big, "foreign host": foreign} {
+		resp, _ := do(t, req)
+		if resp.StatusCode != map[string]int{"body too large": 413, "foreign host": 421}[name] {
+			t.Errorf("%s: %d", name, resp.StatusCode)
+		}
+		for _, h := range []string{"X-Content-Type-Options", "Content-Security-Policy", "X-Frame-Options"} {
+			if resp.Header.Get(h) == "" {
+				t.Errorf("%s (%d): no %s", name, resp.StatusCode, h)
+			}
+		}
+		if resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s (%d): Cache-Control %q", name, resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+	}
+}
+
+// TestHeadChangesNothing: HEAD is safe (RFC 9110 9.2.1). A probe of the
+// checkout opens no Klarna session, and a HEAD of any page neither starts
+// a session nor uses up the shopper's message; it still answers as GET
+// would.
+func TestHeadChangesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	s.session()
+	s.post("/cart/add", url.Values{"product": {"oak-board"}})
+	s.get("/cart")
+	before := len(e.sim.Snapshot().Sessions)
+	head := func(path string) *http.Response {
+		req, _ := http.NewRequest(http.MethodHead, e.srv.URL+path, nil)
+		resp, err := s.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := head("/checkout"); resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/html; charset=UTF-8" ||
+		resp.Header.Get("Set-Cookie") != "" || len(e.sim.Snapshot().Sessions) != before {
+		t.Errorf("HEAD /checkout: %d %q, Set-Cookie %v, %d Klarna sessions opened", resp.StatusCode, resp.Header.Get("Content-Type"),
+			resp.Header.Get("Set-Cookie") != "", len(e.sim.Snapshot().Sessions)-before)
+	}
+	s.post("/market", url.Values{"market": {"SE"}, "return": {"/"}}) // leaves a message
+	if resp := head("/"); resp.StatusCode != http.StatusOK || resp.Header.Get("Set-Cookie") != "" {
+		t.Errorf("HEAD / with a message waiting: %d, Set-Cookie %v", resp.StatusCode, resp.Header.Get("Set-Cookie") != "")
+	}
+	if _, doc := s.get("/"); text(doc, "flash") == "" {
+		t.Error("a HEAD request used up the shopper's message")
+	}
+	visitor := e.shopper(t)
+	req, _ := http.NewRequest(http.MethodHead, e.srv.URL+"/checkout/status", nil)
+	if resp, _ := visitor.c.Do(req); resp.StatusCode != http.StatusOK || resp.Header.Get("Set-Cookie") != "" {
+		t.Errorf("HEAD /checkout/status without a session: %d, Set-Cookie %v", resp.StatusCode, resp.Header.Get("Set-Cookie") != "")
+	}
+}
+
+// TestHeadAnswersLikeGet: HEAD gets GET's status and Content-Type, error
+// pages and JSON answers included.
+func TestHeadAnswersLikeGet(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	for _, p := range []string{"/checkout/status", "/no-such-page", "/products/nope"} {
+		get, _ := http.NewRequest(http.MethodGet, e.srv.URL+p, nil)
+		head, _ := http.NewRequest(http.MethodHead, e.srv.URL+p, nil)
+		g, _ := do(t, get)
+		h, body := do(t, head)
+		if g.StatusCode != h.StatusCode || g.Header.Get("Content-Type") != h.Header.Get("Content-Type") || body != "" {
+			t.Errorf("%s: GET %d %q, HEAD %d %q with %d bytes", p, g.StatusCode, g.Header.Get("Content-Type"), h.StatusCode, h.Header.Get("Content-Type"), len(body))
+		}
+	}
+}
+
+// TestIfNoneMatchStar: "If-None-Match: *" on a GET of a page or file that
+// exists is false: 304 (RFC 9110 13.1.2).
+func TestIfNoneMatchStar(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	for _, p := range []string{"/", "/products/oak-board", "/static/css/app.css"} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+p, nil)
+		req.Header.Set("If-None-Match", "*")
+		if resp, _ := do(t, req); resp.StatusCode != http.StatusNotModified {
+			t.Errorf("GET %s with If-None-Match: *: %d", p, resp.StatusCode)
+		}
+	}
+}
+
+// TestStaticMissIsNotStored: a 404 under /static may be cached by default;
+// during a rolling deploy an older instance answers 404 for a newer
+// build's fingerprinted names, which must not be kept.
+func TestStaticMissIsNotStored(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	for _, p := range []string{"/static/css/app.0123456789.css", "/static/nope.js"} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+p, nil)
+		if resp, _ := do(t, req); resp.StatusCode != http.StatusNotFound || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s: %d, Cache-Control %q", p, resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+	}
+}
+
+// TestChunkedBodyOverTheLimit: a form body over the limit is refused as too
+// large however it is framed; a chunked one, whose length is not declared,
+// reaches the limit only as it is read.
+func TestChunkedBodyOverTheLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	body := io.MultiReader(strings.NewReader("product=oak-board&pad="), strings.NewReader(strings.Repeat("a", 300<<10)))
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/cart/add", body)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.ContentLength = -1 // sent chunked
+	if resp, _ := do(t, req); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("chunked form of 300 KB: %d", resp.StatusCode)
+	}
+}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+
+	"github.com/fikaandform/storefront/internal/etag"
 )
 
 // buffers are reused across requests: a page is rendered whole into one
@@ -93,7 +95,7 @@ func (h *Handler) renderPublic(c echo.Context, s *shopper, build func() (templ.C
 	hd.Set("ETag", page.etag)
 	// A cookie means a session, whose pages differ: caches must key on it.
 	hd.Add("Vary", "Cookie")
-	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, page.etag) {
+	if etag.Match(r.Header.Get("If-None-Match"), page.etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return writeHTML(c, http.StatusOK, page.parts[0])

@@ -34,14 +34,17 @@ func (h *Handler) Routes(e *echo.Echo, assets http.Handler, sim http.Handler) {
 	if h.cfg.RequestMetrics != nil {
 		e.Use(h.cfg.RequestMetrics)
 	}
+	// The security headers before anything that may answer by itself (a
+	// foreign host, a body too large): every response carries them.
+	e.Use(h.securityHeaders())
 	e.Use(h.checkHost)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("256K"))
-	e.Use(h.securityHeaders())
 	e.Use(noStore)
 
 	// Every page answers HEAD as it answers GET (RFC 9110; load balancers
-	// probe with it).
+	// probe with it), without its effects: HEAD saves no session, and the
+	// checkout page opens no Klarna session for it.
 	getHead := []string{http.MethodGet, http.MethodHead}
 	e.Match(getHead, "/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.Match(getHead, "/readyz", h.ready)
@@ -78,7 +81,7 @@ func (h *Handler) Routes(e *echo.Echo, assets http.Handler, sim http.Handler) {
 	g.POST("/language", h.setLanguage)
 	g.Match(getHead, "/checkout", h.checkoutPage, h.rateLimit(limits.Checkout, limits.Burst))
 	g.POST("/checkout/place", h.place, h.rateLimit(limits.Place, limits.Burst))
-	g.GET("/checkout/status", h.checkoutStatus)
+	g.Match(getHead, "/checkout/status", h.checkoutStatus)
 	g.POST("/checkout/review", h.startReview)
 	g.Match(getHead, "/checkout/review", h.reviewPage)
 	g.POST("/checkout/review/cancel", h.cancelReview)

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -175,7 +176,9 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 		// Save before the handler writes its response: headers cannot be
 		// added afterwards.
 		c.Response().Before(func() {
-			if !s.dirty {
+			// HEAD changes nothing (RFC 9110): a probe neither starts a
+			// session nor uses up the shopper's message.
+			if !s.dirty || r.Method == http.MethodHead {
 				return
 			}
 			if s.CSRF == "" {
@@ -405,6 +408,17 @@ func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		refused := echo.NewHTTPError(http.StatusForbidden, "error.csrf")
 		if err := h.crossOrigin.Check(r); err != nil {
 			return refused
+		}
+		// Read the form now, so that a body over the limit is refused as
+		// one (413) whatever its framing: a chunked body reaches the limit
+		// only as it is read, and the handlers' FormValue would take the
+		// error for an empty form.
+		if err := r.ParseForm(); err != nil {
+			var he *echo.HTTPError
+			if errors.As(err, &he) {
+				return he
+			}
+			return echo.NewHTTPError(http.StatusBadRequest, "error.generic")
 		}
 		s := shopperOf(c)
 		if s == nil {

@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fikaandform/storefront/internal/etag"
 )
 
 // FS is the static folder, with the generated copies under gen/.
@@ -79,7 +81,7 @@ func Handler() http.Handler {
 		}
 		e, ok := manifest[file]
 		if !ok {
-			http.NotFound(w, r)
+			notFound(w, r)
 			return
 		}
 		h := w.Header()
@@ -106,18 +108,18 @@ func Handler() http.Handler {
 		// Each encoding is a representation of its own, with its own
 		// strong validator: a cache revalidating its gzip copy for a client
 		// that takes only identity must not be told it is still good.
-		etag := `"` + e.Name + `"`
+		tag := `"` + e.Name + `"`
 		if enc != "" {
-			etag = `"` + e.Name + "." + enc + `"`
+			tag = `"` + e.Name + "." + enc + `"`
 		}
-		h.Set("ETag", etag)
-		if matches(r.Header.Get("If-None-Match"), etag) {
+		h.Set("ETag", tag)
+		if etag.Match(r.Header.Get("If-None-Match"), tag) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		b, err := fs.ReadFile(FS, src)
 		if err != nil {
-			http.NotFound(w, r)
+			notFound(w, r)
 			return
 		}
 		if enc != "" {
@@ -129,6 +131,14 @@ func Handler() http.Handler {
 			w.Write(b)
 		}
 	})
+}
+
+// notFound answers 404 that no cache may keep: during a rolling deploy an
+// older instance does not know a newer build's fingerprinted names, which
+// are meant to be kept for a year once they exist.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	http.NotFound(w, r)
 }
 
 // built is a fixed Last-Modified: embedded files have no time of their own,
@@ -154,18 +164,6 @@ func acceptsEncoding(header, coding string) bool {
 			return err == nil && q > 0
 		}
 		return true
-	}
-	return false
-}
-
-// matches reports whether an If-None-Match header names etag: "*", or the
-// tag itself, weak or strong (If-None-Match compares weakly).
-func matches(header, etag string) bool {
-	for tag := range strings.SplitSeq(header, ",") {
-		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-		if tag == "*" || tag == etag {
-			return true
-		}
 	}
 	return false
 }
