@@ -52,47 +52,49 @@ type visit struct {
 
 // buy runs one purchase of one product for a new browser: the catalog,
 // add to cart (following its redirect), the checkout page, approval in the
-// simulator's widget, placement. It returns the place answer's status.
-func (b *buyer) buy(product string) (string, error) {
+// simulator's widget, placement. It returns the place answer's status and
+// redirect_url.
+func (b *buyer) buy(product string) (status, redirect string, err error) {
 	var v visit
 	if _, err := b.do(&v, "GET", b.base+"/", "", nil, 200); err != nil {
-		return "", err
+		return "", "", err
 	}
 	form := url.Values{"product": {product}, "quantity": {"1"}, "csrf": {v.csrf}}.Encode()
 	if _, err := b.do(&v, "POST", b.base+"/cart/add", "application/x-www-form-urlencoded", []byte(form), 200); err != nil {
-		return "", fmt.Errorf("add to cart: %w", err)
+		return "", "", fmt.Errorf("add to cart: %w", err)
 	}
 	page, err := b.do(&v, "GET", b.base+"/checkout", "", nil, 200)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	ct, ok := shopclient.ClientToken(page)
 	if !ok {
-		return "", fmt.Errorf("no client token on the checkout page")
+		return "", "", fmt.Errorf("no client token on the checkout page")
 	}
 	body, _ := json.Marshal(map[string]string{"client_token": ct, "payment_method_category": "pay_later", "outcome": "approve"})
 	var widget visit // the simulator's origin: no shop cookie
 	answer, err := b.do(&widget, "POST", b.sim+"/browser/authorize", "application/json", body, 200)
 	if err != nil {
-		return "", fmt.Errorf("authorize: %w", err)
+		return "", "", fmt.Errorf("authorize: %w", err)
 	}
 	var auth struct {
 		AuthorizationToken string `json:"authorization_token"`
 	}
 	if err := json.Unmarshal(answer, &auth); err != nil {
-		return "", err
+		return "", "", err
 	}
 	placed, err := b.do(&v, "POST", b.base+"/checkout/place", "application/json", []byte(`{"authorization_token":"`+auth.AuthorizationToken+`"}`), 200)
 	if err != nil {
-		return "", fmt.Errorf("place: %w", err)
+		return "", "", fmt.Errorf("place: %w", err)
 	}
 	var out struct {
-		Status string `json:"status"`
+		Status      string `json:"status"`
+		RedirectURL string `json:"redirect_url"`
 	}
 	if err := json.Unmarshal(placed, &out); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return out.Status, nil
+	return out.Status, out.RedirectURL, nil
 }
 
 // do sends one request as the browser v, follows a redirect (303 to a

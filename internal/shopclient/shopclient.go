@@ -65,14 +65,11 @@ func CSRFToken(page []byte) (string, bool) {
 
 // Add puts one of a product in the cart, as the product page's form does.
 func (c *Client) Add(base, product string) error {
-	resp, err := c.HTTP.PostForm(base+"/cart/add", url.Values{"product": {product}, "quantity": {"1"}, "csrf": {c.CSRF}})
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSeeOther {
-		return fmt.Errorf("add to cart: %d", resp.StatusCode)
+	// As a browser: follow the redirect to the cart and keep its page's
+	// token, which the next form needs (the first add starts the session,
+	// and with it the token).
+	if _, err := c.Submit(base+"/cart/add", url.Values{"product": {product}, "quantity": {"1"}}); err != nil {
+		return fmt.Errorf("add to cart: %w", err)
 	}
 	return nil
 }
@@ -181,32 +178,40 @@ func (c *Client) Authorize(base, clientToken string) (string, error) {
 // simulator: add to cart, open the checkout, approve, place. It returns the
 // place answer's status ("placed", …).
 func (c *Client) Buy(base, product string) (string, error) {
+	answer, err := c.Purchase(base, product)
+	return answer["status"], err
+}
+
+// Purchase is Buy returning the place answer whole: its status, and
+// redirect_url, where the shopper goes next (Klarna's redirect for the
+// order, or the shop's confirmation page).
+func (c *Client) Purchase(base, product string) (map[string]string, error) {
 	if c.CSRF == "" {
 		if _, err := c.Get(base + "/"); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	if err := c.Add(base, product); err != nil {
-		return "", err
+		return nil, err
 	}
 	page, err := c.Get(base + "/checkout")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	ct, ok := ClientToken([]byte(page))
 	if !ok {
-		return "", fmt.Errorf("no client token on the checkout page")
+		return nil, fmt.Errorf("no client token on the checkout page")
 	}
 	token, err := c.Authorize(base, ct)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	status, out, err := c.Place(base, token)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if status != http.StatusOK {
-		return "", fmt.Errorf("place: HTTP %d", status)
+		return nil, fmt.Errorf("place: HTTP %d", status)
 	}
-	return out["status"], nil
+	return out, nil
 }
