@@ -293,19 +293,25 @@ func TestCartForms(t *testing.T) {
 	}
 }
 
-func TestTamperedCookieStartsANewCart(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, options{})
-	s := e.shopper(t)
-	s.get("/")
-	s.post("/cart/add", url.Values{"product": {"stoneware-mug"}})
-	u, _ := url.Parse(e.srv.URL)
+// spoilCookie alters the end of the shopper's session cookie, as a
+// tampered cookie or one signed with a retired secret looks to the shop.
+func (s *shopper) spoilCookie() {
+	u, _ := url.Parse(s.base)
 	for _, c := range s.c.Jar.Cookies(u) {
 		if c.Name == "fika" {
 			c.Value = c.Value[:len(c.Value)-6] + "AAAAAA"
 			s.c.Jar.SetCookies(u, []*http.Cookie{c})
 		}
 	}
+}
+
+func TestTamperedCookieStartsANewCart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	s := e.shopper(t)
+	s.get("/")
+	s.post("/cart/add", url.Values{"product": {"stoneware-mug"}})
+	s.spoilCookie()
 	resp, doc := s.get("/cart")
 	if resp.StatusCode != 200 || !strings.Contains(text(doc, "flash"), "could not read your saved cart") || text(doc, "cart-count") != "0" {
 		t.Errorf("tampered cookie: %d flash %q count %q", resp.StatusCode, text(doc, "flash"), text(doc, "cart-count"))
@@ -324,17 +330,8 @@ func TestTheNewSessionsPageCanBeUsed(t *testing.T) {
 	s := e.shopper(t)
 	s.get("/")
 	s.post("/cart/add", url.Values{"product": {"stoneware-mug"}})
-	u, _ := url.Parse(e.srv.URL)
-	spoil := func() {
-		for _, c := range s.c.Jar.Cookies(u) {
-			if c.Name == "fika" {
-				c.Value = c.Value[:len(c.Value)-6] + "AAAAAA"
-				s.c.Jar.SetCookies(u, []*http.Cookie{c})
-			}
-		}
-	}
 	for _, p := range []string{"/", "/products/oak-board", "/cart"} {
-		spoil()
+		s.spoilCookie()
 		_, doc := s.get(p)
 		token, _ := doc.Find(`form[action="/market"] input[name=csrf]`).First().Attr("value")
 		if !strings.Contains(text(doc, "flash"), "could not read your saved cart") || token == "" {
@@ -345,7 +342,7 @@ func TestTheNewSessionsPageCanBeUsed(t *testing.T) {
 			t.Errorf("%s: the market form of the page that started the new session is refused: %d", p, resp.StatusCode)
 		}
 	}
-	spoil()
+	s.spoilCookie()
 	resp, _ := s.post("/cart/add", url.Values{"product": {"linen-notebook"}, "csrf": {"the-lost-sessions-token"}})
 	_, doc := s.get("/cart")
 	if resp.StatusCode != http.StatusSeeOther || text(doc, "cart-count") != "1" {
