@@ -27,8 +27,9 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/cart")
 	}
 	if c.Request().Method == http.MethodHead {
-		// What GET would answer, without opening a Klarna session for a
-		// probe (the merchant's quota, and a checkout row).
+		// A probe opens no Klarna session (the merchant's quota, and a
+		// checkout row); without asking Klarna it cannot report Klarna's
+		// failures either, so it answers as GET does when all is well.
 		c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 		return c.NoContent(http.StatusOK)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -412,13 +413,17 @@ func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		// Read the form now, so that a body over the limit is refused as
 		// one (413) whatever its framing: a chunked body reaches the limit
 		// only as it is read, and the handlers' FormValue would take the
-		// error for an empty form.
-		if err := r.ParseForm(); err != nil {
-			var he *echo.HTTPError
-			if errors.As(err, &he) {
-				return he
-			}
-			return echo.NewHTTPError(http.StatusBadRequest, "error.generic")
+		// error for an empty form. Other parse errors stay the handlers'
+		// to meet, as before: they read what could be parsed.
+		var err error
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mt == echo.MIMEMultipartForm {
+			err = r.ParseMultipartForm(32 << 10)
+		} else {
+			err = r.ParseForm()
+		}
+		var tooLarge *echo.HTTPError
+		if errors.As(err, &tooLarge) {
+			return tooLarge
 		}
 		s := shopperOf(c)
 		if s == nil {

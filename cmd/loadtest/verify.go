@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -271,19 +274,82 @@ func oneUnitOf(o reconcile.Order, product string) string {
 }
 
 // effectiveCores is how many cores this process may use: the affinity
-// mask (runtime.NumCPU) and, under cgroup v2, the CPU quota. The checkout
-// target is for two.
+// mask (runtime.NumCPU) and its cgroup's CPU quota, v1 or v2, the
+// tightest from its own cgroup up to the root. The checkout target is for
+// two.
 func effectiveCores() float64 {
-	n := float64(runtime.NumCPU())
-	b, err := os.ReadFile("/sys/fs/cgroup/cpu.max")
+	return coresIn("/", runtime.NumCPU())
+}
+
+// coresIn is effectiveCores with the file system at root (for tests).
+func coresIn(root string, cpus int) float64 {
+	n := float64(cpus)
+	self, err := os.ReadFile(filepath.Join(root, "proc/self/cgroup"))
 	if err != nil {
 		return n
 	}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(self)), "\n") {
+		// hierarchy-id:controllers:path; v2 is "0::path".
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		controllers, path := strings.Split(parts[1], ","), parts[2]
+		switch {
+		case parts[0] == "0" && parts[1] == "":
+			// Mounted alone, or beside v1 ("unified") on hybrid hosts.
+			for _, mount := range []string{"", "unified"} {
+				n = min(n, tightest(filepath.Join(root, "sys/fs/cgroup", mount), path, quotaV2))
+			}
+		case slices.Contains(controllers, "cpu"):
+			for _, mount := range []string{"cpu", "cpu,cpuacct", "cpuacct,cpu"} {
+				n = min(n, tightest(filepath.Join(root, "sys/fs/cgroup", mount), path, quotaV1))
+			}
+		}
+	}
+	return n
+}
+
+// tightest walks from a cgroup up to its hierarchy's root (inside a
+// cgroup namespace the path is "/" and the mount is the process's own)
+// and returns the smallest quota found, in cores (+Inf for none).
+func tightest(mount, path string, quota func(dir string) (float64, bool)) float64 {
+	best := math.Inf(1)
+	for p := filepath.Clean("/" + path); ; p = filepath.Dir(p) {
+		if q, ok := quota(filepath.Join(mount, p)); ok {
+			best = min(best, q)
+		}
+		if p == "/" {
+			return best
+		}
+	}
+}
+
+// quotaV2 reads cpu.max ("max 100000", or "200000 100000" for two cores).
+func quotaV2(dir string) (float64, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, "cpu.max"))
+	if err != nil {
+		return 0, false
+	}
 	quota, period, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+	return ratio(quota, period)
+}
+
+// quotaV1 reads cpu.cfs_quota_us and cpu.cfs_period_us (-1: no quota).
+func quotaV1(dir string) (float64, bool) {
+	q, err1 := os.ReadFile(filepath.Join(dir, "cpu.cfs_quota_us"))
+	p, err2 := os.ReadFile(filepath.Join(dir, "cpu.cfs_period_us"))
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return ratio(strings.TrimSpace(string(q)), strings.TrimSpace(string(p)))
+}
+
+func ratio(quota, period string) (float64, bool) {
 	q, err1 := strconv.ParseFloat(quota, 64)
 	p, err2 := strconv.ParseFloat(period, 64)
-	if err1 != nil || err2 != nil || p <= 0 {
-		return n // "max": no quota
+	if err1 != nil || err2 != nil || q <= 0 || p <= 0 {
+		return 0, false // "max", -1: no quota
 	}
-	return min(n, q/p)
+	return q / p, true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -110,5 +111,50 @@ func TestNothingToReconcileIsNotSound(t *testing.T) {
 	}
 	if c.ok() || !strings.Contains(c.String(), "no orders to reconcile") {
 		t.Errorf("an empty run reconciled as sound: %s", c)
+	}
+}
+
+// TestCores: the cores a run may use are the CPUs it sees, capped by its
+// cgroup's CPU quota (v1 or v2, its own cgroup or any above it).
+func TestCores(t *testing.T) {
+	write := func(root string, files map[string]string) {
+		for name, content := range files {
+			path := filepath.Join(root, name)
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name, tc := range map[string]struct {
+		files map[string]string
+		cpus  int
+		want  float64
+	}{
+		"no cgroup file": {map[string]string{}, 4, 4},
+		"v2 in a namespace, two cores": {map[string]string{
+			"proc/self/cgroup": "0::/\n", "sys/fs/cgroup/cpu.max": "200000 100000\n"}, 8, 2},
+		"v2, no quota": {map[string]string{
+			"proc/self/cgroup": "0::/\n", "sys/fs/cgroup/cpu.max": "max 100000\n"}, 2, 2},
+		"v2 without a namespace, quota on a parent": {map[string]string{
+			"proc/self/cgroup":                         "0::/system.slice/run-1.scope\n",
+			"sys/fs/cgroup/system.slice/cpu.max":       "100000 100000\n",
+			"sys/fs/cgroup/system.slice/run-1.scope/x": ""}, 2, 1},
+		"v1 with a quota": {map[string]string{
+			"proc/self/cgroup": "4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n",
+			"sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us":  "150000\n",
+			"sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000\n"}, 8, 1.5},
+		"v1 without a quota": {map[string]string{
+			"proc/self/cgroup":                    "1:cpu:/\n0::/\n",
+			"sys/fs/cgroup/cpu/cpu.cfs_quota_us":  "-1\n",
+			"sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n"}, 2, 2},
+	} {
+		root := t.TempDir()
+		write(root, tc.files)
+		if got := coresIn(root, tc.cpus); got != tc.want {
+			t.Errorf("%s: %v cores, want %v", name, got, tc.want)
+		}
 	}
 }
