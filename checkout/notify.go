@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fikaandform/storefront/klarna"
@@ -184,10 +185,23 @@ func (s *Service) adoptOrderID(ctx context.Context, k Klarna, c *store.Checkout,
 		s.log.WarnContext(ctx, "security: a notification named an order of another checkout; ignored", "checkout", c.ID, "correlation_id", resp.CorrelationID)
 		return c, ErrStale
 	}
-	id := o.OrderID
-	if _, err := s.store.Transition(ctx, c.ID, []store.State{c.State}, c.State, store.Changes{AtVersion: c.Version, KlarnaOrderID: &id, CorrelationID: &resp.CorrelationID}); err != nil {
+	// As when Klarna's answer arrives late (record): the id is known now,
+	// so the hold that asked an operator to find it goes, and Klarna's
+	// fraud status says what the order is. A pending review is followed
+	// by the review checks; decide then applies the notification itself.
+	id, fraud, empty := o.OrderID, string(o.FraudStatus), ""
+	to := c.State
+	ch := store.Changes{AtVersion: c.Version, KlarnaOrderID: &id, CorrelationID: &resp.CorrelationID, FraudStatus: &fraud}
+	if strings.HasPrefix(c.Hold, holdIDUnknown) {
+		ch.Hold, ch.LastError = &empty, &empty
+	}
+	if o.FraudStatus == klarna.FraudPending && c.State == store.StatePlaced {
+		next := s.now().Add(s.reviewChecks[0])
+		to, ch.NextCheckAt = store.StatePendingReview, &[]*time.Time{&next}[0]
+	}
+	if _, err := s.store.Transition(ctx, c.ID, []store.State{c.State}, to, ch); err != nil {
 		return nil, fmt.Errorf("checkout: recording the Klarna order id of %s: %w", c.ID, err)
 	}
-	s.log.InfoContext(ctx, "filled in the Klarna order id of an order recorded without it, from a notification", "checkout", c.ID, "correlation_id", resp.CorrelationID)
+	s.log.InfoContext(ctx, "filled in the Klarna order id of an order recorded without it, from a notification", "checkout", c.ID, "state", string(to), "correlation_id", resp.CorrelationID)
 	return s.Checkout(ctx, c.ID)
 }

@@ -283,7 +283,7 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 		// its answer. The order is real: record it as placed, on hold until
 		// an operator finds its Klarna id by our reference.
 		msg := "Klarna has this order but did not repeat its id: look it up by merchant reference " + c.ID
-		hold := "Klarna order id unknown: find it in Klarna's portal by merchant reference " + c.ID + " before shipping"
+		hold := holdIDUnknown + ": find it in Klarna's portal by merchant reference " + c.ID + " before shipping"
 		now, fraud := s.now(), "UNKNOWN"
 		if _, werr := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlaced,
 			store.Changes{LastError: &msg, Hold: &hold, CorrelationID: &corr, FraudStatus: &fraud, PlacedAt: &now}); werr != nil {
@@ -324,6 +324,10 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 		return c, fmt.Errorf("%w: %w", ErrRefused, f)
 	}
 }
+
+// holdIDUnknown begins the hold of an order recorded without Klarna's id;
+// whoever fills the id in lifts it.
+const holdIDUnknown = "Klarna order id unknown"
 
 // reread returns the checkout as stored; if the read fails the order is
 // still safe, so the caller is told it is in progress.

@@ -1,0 +1,70 @@
+package checkout_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/klarna/simulator"
+	"github.com/fikaandform/storefront/orders"
+	"github.com/fikaandform/storefront/store"
+)
+
+// TestOrderIDFromANotificationLiftsItsHold: an order recorded without
+// Klarna's id (its answer was lost and Klarna would not repeat it) is held
+// until the id is known. When Klarna's notification names the order, the
+// id is filled in and the hold goes, as when the answer arrives late: an
+// accepted order can then be captured. An order Klarna still reviews
+// becomes a pending review, followed by the review checks, not an order
+// the merchant may ship.
+func TestOrderIDFromANotificationLiftsItsHold(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name           string
+		decide         string // what Klarna decides before the notification ("" : still reviewing)
+		event          string
+		state          store.State
+		mayCapture     bool
+		nextCheckAfter bool
+	}{
+		{"accepted", "accept", checkout.EventAccepted, store.StatePlaced, true, false},
+		// The notification came before Klarna's own read shows the decision.
+		{"read while still in review", "", checkout.EventAccepted, store.StatePendingReview, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := setup(t)
+			ctx := t.Context()
+			c, p, err := f.svc.Begin(ctx, "", cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomePending)
+			f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultAnswerLost, Times: 1})
+			placed, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, p.Hash())
+			if err != nil || placed.KlarnaOrderID != "" || placed.Hold == "" {
+				t.Fatalf("placed after a lost answer: %+v %v", placed, err)
+			}
+			orderID := f.sim.Orders()[0].ID
+			if tc.decide != "" {
+				if err := f.sim.Decide(orderID, tc.decide); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := f.svc.Notify(ctx, c.ID, orderID, tc.event); err != nil && !errors.Is(err, checkout.ErrStale) {
+				t.Fatal(err)
+			}
+			got, err := f.svc.Checkout(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.KlarnaOrderID != orderID || got.Hold != "" || got.LastError != "" || got.State != tc.state || (got.NextCheckAt != nil) != tc.nextCheckAfter {
+				t.Errorf("after the notification: state %s, id %q, fraud %s, hold %q, last error %q, next check %v",
+					got.State, got.KlarnaOrderID, got.FraudStatus, got.Hold, got.LastError, got.NextCheckAt)
+			}
+			om := orders.New(f.client, f.store, orders.Policy{}, orders.Options{})
+			if _, _, err := om.Plan(ctx, c.ID, orders.Request{Kind: orders.CaptureAll}); (err == nil) != tc.mayCapture {
+				t.Errorf("planning a capture: %v (may capture: %v)", err, tc.mayCapture)
+			}
+		})
+	}
+}
