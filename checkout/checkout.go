@@ -261,6 +261,10 @@ type Shopper struct {
 	// shopper may use the half of Klarna's session quota that new carts
 	// cannot take.
 	Established bool
+	// CartSince is when the cart was started (zero: unknown). A browser
+	// without the checkout's reference whose cart is older than its newest
+	// checkout being placed or ordered is shown that checkout: see BeginFor.
+	CartSince time.Time
 }
 
 // Begin is BeginFor a shopper known only by the checkout they are on.
@@ -283,6 +287,23 @@ func (s *Service) BeginFor(ctx context.Context, sh Shopper, cart shop.Cart, m sh
 		return nil, nil, fmt.Errorf("checkout: pricing cart: %w", err)
 	}
 	existingID := sh.CheckoutID
+	if existingID == "" && sh.BrowserID != "" {
+		// The browser came without its checkout's reference: an older
+		// cookie (two requests raced to save the session, or a cookie
+		// was restored). If its cart was started before the browser's
+		// newest checkout that is being placed or is an order, that
+		// checkout was made from this cart, or from one it became: it is
+		// shown as below, instead of a second payment. A cart started
+		// after it is a new purchase.
+		switch paid, err := s.store.PaidCheckoutFor(ctx, sh.BrowserID); {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, nil, fmt.Errorf("checkout: finding the browser's placed checkout: %w", err)
+		case !sh.CartSince.IsZero() && sh.CartSince.Unix() <= paid.CreatedAt.Unix() &&
+			(paid.State == store.StatePlacing || paid.CartHash == priced.Hash()):
+			existingID = paid.ID
+		}
+	}
 	if existingID == "" && sh.BrowserID != "" {
 		switch open, err := s.store.OpenCheckoutFor(ctx, sh.BrowserID); {
 		case err == nil:

@@ -35,8 +35,12 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 	}
 	b := h.base(c, s, s.loc.T("title.checkout"))
 	b.Scripts = []string{static.Path("js/checkout.js"), h.cfg.WidgetScript}
+	var cartSince time.Time
+	if s.CartSince != 0 {
+		cartSince = time.Unix(s.CartSince, 0)
+	}
 	co, priced, err := h.checkout.BeginFor(c.Request().Context(), checkout.Shopper{CheckoutID: s.CheckoutID, BrowserID: s.BrowserID,
-		Established: s.established(time.Now())}, s.Cart, s.Market, s.Locale)
+		Established: s.established(time.Now()), CartSince: cartSince}, s.Cart, s.Market, s.Locale)
 	var failure *checkout.Failure
 	switch {
 	case errors.Is(err, checkout.ErrInProgress), errors.Is(err, checkout.ErrAlreadyPlaced):

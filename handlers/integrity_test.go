@@ -531,3 +531,37 @@ func TestBrowserAndCallbacksRaceOverOneOrder(t *testing.T) {
 	}
 	e.reconciled(t)
 }
+
+// TestOlderCookieAfterTheCallbackPlaced: the shopper's place request is
+// lost and Klarna's callback places the order; the browser then sends its
+// cookie from before the checkout (two requests raced to save the session),
+// with the same cart. It is shown the order, not offered a second payment.
+func TestOlderCookieAfterTheCallbackPlaced(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{limits: noLimits})
+	s := e.shopper(t)
+	s.get("/")
+	s.post("/cart/add", url.Values{"product": {"oak-board"}})
+	base, _ := url.Parse(e.srv.URL)
+	before := s.c.Jar.Cookies(base) // the cookie from before the checkout
+	ref := refOf(t, s)
+	sid := e.sessionOf(t, ref)
+	a, _ := e.sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
+	if got := e.callback(t, ref, sid, a.AuthorizationToken); got != http.StatusOK {
+		t.Fatalf("callback: %d", got)
+	}
+	if !storetest.Eventually(5*time.Second, func() bool { return len(e.sim.Snapshot().Orders) == 1 }) {
+		t.Fatal("the callback placed no order")
+	}
+	old := e.shopper(t)
+	jar, _ := cookiejar.New(nil)
+	jar.SetCookies(base, before)
+	old.c.Jar = jar
+	resp, _ := old.get("/checkout")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/confirmation/"+ref {
+		t.Errorf("the older cookie's checkout: %d, Location %q; want the order %s", resp.StatusCode, resp.Header.Get("Location"), ref)
+	}
+	if n := e.sim.Count(simulator.OpCreateSession); n != 1 {
+		t.Errorf("%d Klarna sessions for one cart of one browser", n)
+	}
+}

@@ -87,16 +87,23 @@ func neverReadPostgres(ctx context.Context, db *sql.DB) error {
 		}
 		after = last.String
 	}
+	return buildIndexConcurrently(ctx, db, "checkouts_never_read", neverReadIndex)
+}
+
+// buildIndexConcurrently builds an index on PostgreSQL without locking its
+// table against writes, and checks that the build left it valid.
+// definition is what follows CREATE INDEX: "name ON table (…) …".
+func buildIndexConcurrently(ctx context.Context, db *sql.DB, name, definition string) error {
 	// A concurrent build that failed leaves an invalid index behind, which
 	// IF NOT EXISTS would keep: drop it first. The index is looked for on
 	// the checkouts table itself, whatever the search path.
-	valid, found, err := neverReadIndexValid(ctx, db)
+	valid, found, err := indexValid(ctx, db, name)
 	if err != nil {
 		return err
 	}
 	if found && !valid {
-		if _, err := db.ExecContext(ctx, `DROP INDEX CONCURRENTLY checkouts_never_read`); err != nil {
-			return fmt.Errorf("dropping an invalid checkouts_never_read: %w", err)
+		if _, err := db.ExecContext(ctx, `DROP INDEX CONCURRENTLY `+name); err != nil {
+			return fmt.Errorf("dropping an invalid %s: %w", name, err)
 		}
 	}
 	// A concurrent build waits for every transaction older than it, on any
@@ -105,29 +112,29 @@ func neverReadPostgres(ctx context.Context, db *sql.DB) error {
 	// after five minutes: give up sooner, with the reason; the next start
 	// builds it again.
 	if err := withSetting(ctx, db, "statement_timeout", "4min", func(conn *sql.Conn) error {
-		_, err := conn.ExecContext(ctx, `CREATE INDEX CONCURRENTLY IF NOT EXISTS `+neverReadIndex)
+		_, err := conn.ExecContext(ctx, `CREATE INDEX CONCURRENTLY IF NOT EXISTS `+definition)
 		return err
 	}); err != nil {
-		return fmt.Errorf("building checkouts_never_read (it waits for every older transaction in the database: a pg_dump or a long report?): %w", err)
+		return fmt.Errorf("building %s (it waits for every older transaction in the database: a pg_dump or a long report?): %w", name, err)
 	}
-	if valid, found, err := neverReadIndexValid(ctx, db); err != nil {
+	if valid, found, err := indexValid(ctx, db, name); err != nil {
 		return err
 	} else if !found || !valid {
-		return errors.New("building checkouts_never_read: the index is not valid after its build; the next start builds it again")
+		return fmt.Errorf("building %s: the index is not valid after its build; the next start builds it again", name)
 	}
 	return nil
 }
 
-// neverReadIndexValid finds checkouts_never_read among the indexes of the
-// checkouts table the shop uses, and says whether it is valid.
-func neverReadIndexValid(ctx context.Context, db *sql.DB) (valid, found bool, err error) {
+// indexValid finds an index among the indexes of the checkouts table the
+// shop uses, and says whether it is valid.
+func indexValid(ctx context.Context, db *sql.DB, name string) (valid, found bool, err error) {
 	err = db.QueryRowContext(ctx, `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-		WHERE i.indrelid = 'checkouts'::regclass AND c.relname = 'checkouts_never_read'`).Scan(&valid)
+		WHERE i.indrelid = 'checkouts'::regclass AND c.relname = $1`, name).Scan(&valid)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, false, nil
 	case err != nil:
-		return false, false, fmt.Errorf("looking for checkouts_never_read: %w", err)
+		return false, false, fmt.Errorf("looking for %s: %w", name, err)
 	}
 	return valid, true, nil
 }

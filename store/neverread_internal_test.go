@@ -77,7 +77,7 @@ func checkNeverRead(t *testing.T, m migrationDB) {
 		if err := neverReadPostgres(ctx, db); err != nil {
 			t.Fatalf("the migration run again: %v", err)
 		}
-		if valid, found, err := neverReadIndexValid(ctx, db); err != nil || !found || !valid {
+		if valid, found, err := indexValid(ctx, db, "checkouts_never_read"); err != nil || !found || !valid {
 			t.Fatalf("after running again over an invalid index: valid %v, found %v, %v", valid, found, err)
 		}
 	}

@@ -37,7 +37,8 @@ func TestLookupsUseTheirIndexes(t *testing.T) {
 		index       string // "" when any index will do
 		shopper     bool   // on a shopper's path: planned once
 	}{
-		{"OpenCheckoutFor", openCheckoutForQuery, []any{"browser"}, "checkouts_browser_open", true},
+		{"OpenCheckoutFor", openCheckoutForQuery, []any{"browser"}, "checkouts_browser_created", true},
+		{"PaidCheckoutFor", paidCheckoutForQuery, []any{"browser"}, "checkouts_browser_created", true},
 		{"PendingCallbacks", pendingCallbacksQuery, []any{now, "open", 10}, "", false},
 		{"Orders", ordersQuery, []any{"placed", "pending_review", "rejected", 50}, "", false},
 		{"InState", inStateQuery, []any{"placing", 10}, "checkouts_state", false},

@@ -180,13 +180,13 @@ func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, opts ...goo
 }
 
 // migrationProvider has every migration: the SQL files, and those written
-// in Go (migrate_never_read.go).
+// in Go (migrate_never_read.go, migrate_browser_index.go).
 func migrationProvider(db *sql.DB, dialect goose.Dialect, opts ...goose.ProviderOption) (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(dialect, db, sub, append(opts, goose.WithGoMigrations(neverReadMigration(dialect)))...)
+	p, err := goose.NewProvider(dialect, db, sub, append(opts, goose.WithGoMigrations(neverReadMigration(dialect), browserIndexMigration(dialect)))...)
 	if err != nil {
 		return nil, fmt.Errorf("store: preparing migrations: %w", err)
 	}
@@ -504,6 +504,7 @@ const (
 	// against the partial index's condition only by planning the statement
 	// again for every run, and this lookup is on every checkout page.
 	openCheckoutForQuery  = `SELECT ` + columns + ` FROM checkouts WHERE browser_id = ? AND state = 'open' ORDER BY created_at DESC LIMIT 1`
+	paidCheckoutForQuery  = `SELECT ` + columns + ` FROM checkouts WHERE browser_id = ? AND state IN ('placing', 'placed', 'pending_review', 'rejected') ORDER BY created_at DESC LIMIT 1`
 	pendingCallbacksQuery = `SELECT ` + columns + ` FROM checkouts WHERE callback_token <> '' AND callback_at < ? AND state = ? ORDER BY callback_at LIMIT ?`
 	// Every order has its placing time; saying so lets both databases give
 	// the newest first from the partial index checkouts_placed and stop at
@@ -620,6 +621,19 @@ func (s *SQL) OpenCheckoutFor(ctx context.Context, browserID string) (*Checkout,
 	c, err := scan(s.queryRow(ctx, openCheckoutForQuery, browserID))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("store: reading the open checkout of a browser: %w", err)
+	}
+	return c, err
+}
+
+// PaidCheckoutFor finds a browser's newest checkout that is being placed
+// or is an order.
+func (s *SQL) PaidCheckoutFor(ctx context.Context, browserID string) (*Checkout, error) {
+	if browserID == "" {
+		return nil, ErrNotFound
+	}
+	c, err := scan(s.queryRow(ctx, paidCheckoutForQuery, browserID))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("store: reading the paid checkout of a browser: %w", err)
 	}
 	return c, err
 }

@@ -172,6 +172,9 @@ type Store interface {
 	// OpenCheckoutFor is the newest open checkout of a browser, or
 	// ErrNotFound.
 	OpenCheckoutFor(ctx context.Context, browserID string) (*Checkout, error)
+	// PaidCheckoutFor is the newest checkout of a browser that is being
+	// placed or is an order, or ErrNotFound.
+	PaidCheckoutFor(ctx context.Context, browserID string) (*Checkout, error)
 	// Transition moves a checkout from one of the given states to another,
 	// atomically: it reports false, changing nothing, when the checkout is
 	// in none of them. This compare-and-set is what keeps two concurrent

@@ -360,3 +360,43 @@ func TestTransitionRowIsTheRowAfter(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserCheckouts: a browser's newest open checkout, and its newest
+// checkout that is being placed or is an order, each whatever else the
+// browser has; another browser's never.
+func TestBrowserCheckouts(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			prefix := fmt.Sprintf("KS-B%d-", time.Now().UnixNano())
+			base := time.Now().Truncate(time.Second).Add(-time.Hour)
+			for i, st := range []State{StateOpen, StatePlacing, StatePlaced, StateOpen, StateFailed, StatePlaced} {
+				c := newCheckout(fmt.Sprintf("%s%d", prefix, i))
+				c.BrowserID, c.CreatedAt = prefix+"browser", base.Add(time.Duration(i)*time.Minute)
+				if i == 5 {
+					c.BrowserID = prefix + "another" // the newest order is another browser's
+				}
+				if err := s.CreateCheckout(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+				if st != StateOpen {
+					if ok, err := s.Transition(ctx, c.ID, []State{StateOpen}, st, Changes{}); !ok || err != nil {
+						t.Fatal(ok, err)
+					}
+				}
+			}
+			if c, err := s.OpenCheckoutFor(ctx, prefix+"browser"); err != nil || c.ID != prefix+"3" {
+				t.Errorf("open checkout: %v %v", c, err)
+			}
+			if c, err := s.PaidCheckoutFor(ctx, prefix+"browser"); err != nil || c.ID != prefix+"2" {
+				t.Errorf("placing or ordered checkout: %v %v", c, err)
+			}
+			if _, err := s.PaidCheckoutFor(ctx, prefix+"nobody"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("a browser without checkouts: %v", err)
+			}
+			if _, err := s.PaidCheckoutFor(ctx, ""); !errors.Is(err, ErrNotFound) {
+				t.Errorf("no browser: %v", err)
+			}
+		})
+	}
+}
