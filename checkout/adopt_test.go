@@ -1,10 +1,14 @@
 package checkout_test
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/fikaandform/storefront/checkout"
+	"github.com/fikaandform/storefront/handlers"
+	"github.com/fikaandform/storefront/klarna"
 	"github.com/fikaandform/storefront/klarna/simulator"
 	"github.com/fikaandform/storefront/orders"
 	"github.com/fikaandform/storefront/store"
@@ -67,4 +71,51 @@ func TestOrderIDFromANotificationLiftsItsHold(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStopNamesAnOrderWithoutItsID: a FRAUD_RISK_STOPPED notification that
+// names an order recorded without Klarna's id fills the id in and holds the
+// order in the same write, so that it is never free to ship in between,
+// even when Klarna cannot be asked for the order's status right after.
+func TestStopNamesAnOrderWithoutItsID(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	c, p, err := f.svc.Begin(ctx, "", cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomePending)
+	f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultAnswerLost, Times: 1})
+	if _, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, p.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	orderID := f.sim.Orders()[0].ID
+	if err := f.sim.Decide(orderID, "stop"); err != nil {
+		t.Fatal(err)
+	}
+	// Klarna's status read fails after the id is recorded: the shop asks
+	// to be sent the notification again.
+	svc := checkout.New(statusFails{f.client}, f.store, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{})
+	if _, err := svc.Notify(ctx, c.ID, orderID, checkout.EventStopped); !errors.Is(err, checkout.ErrUnavailable) {
+		t.Fatalf("the notification, with Klarna failing after the id: %v", err)
+	}
+	got, err := f.svc.Checkout(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.KlarnaOrderID != orderID || !strings.Contains(got.Hold, "FRAUD_RISK_STOPPED") {
+		t.Errorf("after a stop: id %q, hold %q", got.KlarnaOrderID, got.Hold)
+	}
+	om := orders.New(f.client, f.store, orders.Policy{}, orders.Options{})
+	if _, _, err := om.Plan(ctx, c.ID, orders.Request{Kind: orders.CaptureAll}); err == nil {
+		t.Error("a stopped order may be captured")
+	}
+}
+
+// statusFails is Klarna whose order status reads fail.
+type statusFails struct{ *klarna.Client }
+
+func (statusFails) GetOrderStatus(context.Context, string) (*klarna.OrderStatus, *klarna.Response, error) {
+	return nil, nil, errors.New("Klarna unreachable")
 }

@@ -287,21 +287,23 @@ func (s *Service) BeginFor(ctx context.Context, sh Shopper, cart shop.Cart, m sh
 		return nil, nil, fmt.Errorf("checkout: pricing cart: %w", err)
 	}
 	existingID := sh.CheckoutID
+	// olderCookie: the browser came without its checkout's reference, with
+	// a cart started before its newest checkout that is being placed or is
+	// an order. Such a cookie is older than that checkout (two requests
+	// raced to save the session, or a cookie was restored): a current one
+	// carries the reference from the checkout page on, until the
+	// confirmation empties the cart. The checkout was made from this cart
+	// or from one it became (an item added, a code applied, after the
+	// cookie was saved): it is shown as below, instead of a second
+	// payment. A cart started after it is a new purchase.
+	olderCookie := false
 	if existingID == "" && sh.BrowserID != "" {
-		// The browser came without its checkout's reference: an older
-		// cookie (two requests raced to save the session, or a cookie
-		// was restored). If its cart was started before the browser's
-		// newest checkout that is being placed or is an order, that
-		// checkout was made from this cart, or from one it became: it is
-		// shown as below, instead of a second payment. A cart started
-		// after it is a new purchase.
 		switch paid, err := s.store.PaidCheckoutFor(ctx, sh.BrowserID); {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
 			return nil, nil, fmt.Errorf("checkout: finding the browser's placed checkout: %w", err)
-		case !sh.CartSince.IsZero() && sh.CartSince.Unix() <= paid.CreatedAt.Unix() &&
-			(paid.State == store.StatePlacing || paid.CartHash == priced.Hash()):
-			existingID = paid.ID
+		case !sh.CartSince.IsZero() && sh.CartSince.Unix() <= paid.CreatedAt.Unix():
+			existingID, olderCookie = paid.ID, true
 		}
 	}
 	if existingID == "" && sh.BrowserID != "" {
@@ -328,7 +330,7 @@ func (s *Service) BeginFor(ctx context.Context, sh Shopper, cart shop.Cart, m sh
 		switch {
 		case c.State == store.StatePlacing:
 			return c, priced, ErrInProgress
-		case c.State.IsOrder() && c.CartHash == priced.Hash():
+		case c.State.IsOrder() && (c.CartHash == priced.Hash() || olderCookie):
 			return c, priced, ErrAlreadyPlaced
 		case c.State != store.StateOpen:
 			// An order for another cart, or a failed checkout: a new purchase.

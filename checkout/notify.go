@@ -40,7 +40,7 @@ func (s *Service) Notify(ctx context.Context, ref, orderID, eventType string) (*
 		// Recorded without Klarna's id (its answer was lost): the
 		// notification names it. Klarna's own record of the order, its
 		// reference, says whether it is this checkout's.
-		if c, err = s.adoptOrderID(ctx, k, c, orderID); err != nil {
+		if c, err = s.adoptOrderID(ctx, k, c, orderID, eventType); err != nil {
 			return c, err
 		}
 	}
@@ -56,6 +56,10 @@ func (s *Service) Notify(ctx context.Context, ref, orderID, eventType string) (*
 	return s.decide(ctx, c, st.FraudStatus, eventType, resp.CorrelationID)
 }
 
+// holdStopped is the hold a FRAUD_RISK_STOPPED notification puts on an
+// order.
+const holdStopped = "Klarna stopped this order (FRAUD_RISK_STOPPED): do not ship"
+
 // decide applies Klarna's fraud status (and the event that announced it, if
 // any) to an order: ACCEPTED settles a pending review as placed, REJECTED
 // rejects a pending or placed order, STOPPED holds it. Concurrent deciders
@@ -66,7 +70,7 @@ func (s *Service) decide(ctx context.Context, c *store.Checkout, fraud klarna.Fr
 		to := c.State
 		hold := c.Hold
 		if event == EventStopped {
-			hold = "Klarna stopped this order (FRAUD_RISK_STOPPED): do not ship"
+			hold = holdStopped
 		}
 		reason := c.LastError
 		switch fraud {
@@ -172,7 +176,7 @@ func (s *Service) CheckReviews(ctx context.Context) (int, error) {
 
 // adoptOrderID fills in the Klarna order id of an order recorded without
 // it, once Klarna confirms the order carries this checkout's reference.
-func (s *Service) adoptOrderID(ctx context.Context, k Klarna, c *store.Checkout, orderID string) (*store.Checkout, error) {
+func (s *Service) adoptOrderID(ctx context.Context, k Klarna, c *store.Checkout, orderID, event string) (*store.Checkout, error) {
 	o, resp, err := k.GetOrder(ctx, orderID)
 	if err != nil {
 		s.notice(ctx, klarnaGetOrder, c.Market, resp, err)
@@ -195,12 +199,32 @@ func (s *Service) adoptOrderID(ctx context.Context, k Klarna, c *store.Checkout,
 	if strings.HasPrefix(c.Hold, holdIDUnknown) {
 		ch.Hold, ch.LastError = &empty, &empty
 	}
+	if event == EventStopped {
+		// The order is held in the same write that makes it capturable:
+		// never free to ship between the two, should the read of its
+		// status below fail.
+		stop := holdStopped
+		ch.Hold = &stop
+	}
 	if o.FraudStatus == klarna.FraudPending && c.State == store.StatePlaced {
 		next := s.now().Add(s.reviewChecks[0])
 		to, ch.NextCheckAt = store.StatePendingReview, &[]*time.Time{&next}[0]
 	}
-	if _, err := s.store.Transition(ctx, c.ID, []store.State{c.State}, to, ch); err != nil {
+	won, err := s.store.Transition(ctx, c.ID, []store.State{c.State}, to, ch)
+	if err != nil {
 		return nil, fmt.Errorf("checkout: recording the Klarna order id of %s: %w", c.ID, err)
+	}
+	if !won {
+		// Changed meanwhile. If another caller filled the id in, go on
+		// from there; if not, Klarna must send the notification again.
+		fresh, err := s.Checkout(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if fresh.KlarnaOrderID != id {
+			return nil, fmt.Errorf("%w: the order changed while its Klarna id was recorded; try again", ErrUnavailable)
+		}
+		return fresh, nil
 	}
 	s.log.InfoContext(ctx, "filled in the Klarna order id of an order recorded without it, from a notification", "checkout", c.ID, "state", string(to), "correlation_id", resp.CorrelationID)
 	return s.Checkout(ctx, c.ID)

@@ -46,8 +46,13 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 	case errors.Is(err, checkout.ErrInProgress), errors.Is(err, checkout.ErrAlreadyPlaced):
 		// This cart is being ordered or was ordered already (Klarna's
 		// callback may have placed it while the browser's request was
-		// lost): show that order rather than take a second payment.
+		// lost): show that order rather than take a second payment. The
+		// browser is on that checkout now, so its confirmation empties the
+		// cart it was made from.
 		s.rememberOrder(co.ID)
+		if s.CheckoutID != co.ID {
+			s.CheckoutID, s.dirty = co.ID, true
+		}
 		return c.Redirect(http.StatusSeeOther, confirmationPath(co.ID))
 	case errors.As(err, &failure), errors.Is(err, checkout.ErrUnavailable):
 		// No session: say why, by what kind of failure it was.
@@ -151,7 +156,9 @@ func (h *Handler) place(c echo.Context) error {
 	case errors.Is(err, checkout.ErrReauthorize):
 		return c.JSON(http.StatusOK, placeResponse{Status: "reauthorize", Message: s.loc.T("place.reauthorize")})
 	case errors.Is(err, checkout.ErrRefused):
-		s.CheckoutID, s.dirty = "", true
+		// The refused checkout stays the browser's: the next checkout page
+		// starts a new one from it. A browser without a reference is taken
+		// for an older cookie when it has placed orders (BeginFor).
 		return c.JSON(http.StatusOK, placeResponse{Status: "failed", RedirectURL: "/checkout?notice=failed", Message: s.loc.T("place.refused")})
 	case errors.Is(err, checkout.ErrForeignToken):
 		// An honest shopper never gets here unless Klarna's session did not

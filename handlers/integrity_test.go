@@ -565,3 +565,49 @@ func TestOlderCookieAfterTheCallbackPlaced(t *testing.T) {
 		t.Errorf("%d Klarna sessions for one cart of one browser", n)
 	}
 }
+
+// TestOlderCookieOfAnEditedCart: the cart changed after the checkout page
+// first loaded (another item); the older cookie, saved before the checkout,
+// holds the cart as it was. Once Klarna's callback has placed the order,
+// that cookie is shown the order too; and the order's confirmation empties
+// its cart, so that what comes next is a new purchase of what is added.
+func TestOlderCookieOfAnEditedCart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{limits: noLimits})
+	s := e.shopper(t)
+	s.get("/")
+	s.post("/cart/add", url.Values{"product": {"oak-board"}})
+	base, _ := url.Parse(e.srv.URL)
+	before := s.c.Jar.Cookies(base)
+	ref := refOf(t, s)
+	s.post("/cart/add", url.Values{"product": {"stoneware-mug"}})
+	if again := refOf(t, s); again != ref {
+		t.Fatalf("the checkout changed with the cart: %s, %s", ref, again)
+	}
+	sid := e.sessionOf(t, ref)
+	a, _ := e.sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
+	if got := e.callback(t, ref, sid, a.AuthorizationToken); got != http.StatusOK {
+		t.Fatalf("callback: %d", got)
+	}
+	if !storetest.Eventually(5*time.Second, func() bool { return len(e.sim.Snapshot().Orders) == 1 }) {
+		t.Fatal("the callback placed no order")
+	}
+	old := e.shopper(t)
+	jar, _ := cookiejar.New(nil)
+	jar.SetCookies(base, before)
+	old.c.Jar = jar
+	resp, _ := old.get("/checkout")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/confirmation/"+ref {
+		t.Fatalf("the older cookie's checkout: %d, Location %q; want the order %s (%d Klarna sessions)",
+			resp.StatusCode, resp.Header.Get("Location"), ref, e.sim.Count(simulator.OpCreateSession))
+	}
+	old.get(resp.Header.Get("Location"))
+	if _, doc := old.get("/cart"); text(doc, "cart-count") != "0" {
+		t.Errorf("after the order's confirmation the cart holds %q", text(doc, "cart-count"))
+	}
+	time.Sleep(1100 * time.Millisecond) // a cart started in a later second
+	old.post("/cart/add", url.Values{"product": {"linen-notebook"}})
+	if next := refOf(t, old); next == ref {
+		t.Errorf("a cart started after the order was shown the order %s", ref)
+	}
+}
