@@ -38,17 +38,7 @@ func TestOrderIDFromANotificationLiftsItsHold(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := setup(t)
 			ctx := t.Context()
-			c, p, err := f.svc.Begin(ctx, "", cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomePending)
-			f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultAnswerLost, Times: 1})
-			placed, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, p.Hash())
-			if err != nil || placed.KlarnaOrderID != "" || placed.Hold == "" {
-				t.Fatalf("placed after a lost answer: %+v %v", placed, err)
-			}
-			orderID := f.sim.Orders()[0].ID
+			c, orderID := placedWithoutItsID(t, f)
 			if tc.decide != "" {
 				if err := f.sim.Decide(orderID, tc.decide); err != nil {
 					t.Fatal(err)
@@ -73,6 +63,25 @@ func TestOrderIDFromANotificationLiftsItsHold(t *testing.T) {
 	}
 }
 
+// placedWithoutItsID places an order that Klarna's review holds, losing
+// Klarna's answer: the order is recorded without its Klarna id, on hold.
+// It returns the checkout and the id Klarna gave the order.
+func placedWithoutItsID(t *testing.T, f *fixture) (*store.Checkout, string) {
+	t.Helper()
+	ctx := t.Context()
+	c, p, err := f.svc.Begin(ctx, "", cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomePending)
+	f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultAnswerLost, Times: 1})
+	placed, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, p.Hash())
+	if err != nil || placed.KlarnaOrderID != "" || placed.Hold == "" {
+		t.Fatalf("placed after a lost answer: %+v %v", placed, err)
+	}
+	return c, f.sim.Orders()[0].ID
+}
+
 // TestStopNamesAnOrderWithoutItsID: a FRAUD_RISK_STOPPED notification that
 // names an order recorded without Klarna's id fills the id in and holds the
 // order in the same write, so that it is never free to ship in between,
@@ -81,16 +90,7 @@ func TestStopNamesAnOrderWithoutItsID(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ctx := t.Context()
-	c, p, err := f.svc.Begin(ctx, "", cart(t, f.cat, "oak-board:1"), market("GB"), "en-GB")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomePending)
-	f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultAnswerLost, Times: 1})
-	if _, err := f.svc.Place(ctx, c.SessionID, a.AuthorizationToken, checkout.FromBrowser, p.Hash()); err != nil {
-		t.Fatal(err)
-	}
-	orderID := f.sim.Orders()[0].ID
+	c, orderID := placedWithoutItsID(t, f)
 	if err := f.sim.Decide(orderID, "stop"); err != nil {
 		t.Fatal(err)
 	}

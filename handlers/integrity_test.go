@@ -532,6 +532,33 @@ func TestBrowserAndCallbacksRaceOverOneOrder(t *testing.T) {
 	e.reconciled(t)
 }
 
+// placeByCallback approves checkout ref at Klarna and lets Klarna's
+// callback place it, as when the browser's own place request is lost; it
+// waits for the order, the environment's only one.
+func (e *env) placeByCallback(t *testing.T, ref string) {
+	t.Helper()
+	sid := e.sessionOf(t, ref)
+	a, _ := e.sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
+	if got := e.callback(t, ref, sid, a.AuthorizationToken); got != http.StatusOK {
+		t.Fatalf("callback: %d", got)
+	}
+	if !storetest.Eventually(5*time.Second, func() bool { return len(e.sim.Snapshot().Orders) == 1 }) {
+		t.Fatal("the callback placed no order")
+	}
+}
+
+// shopperWith is a browser that sends these cookies: the same browser as
+// another shopper, with the cookies it had earlier.
+func (e *env) shopperWith(t *testing.T, cookies []*http.Cookie) *shopper {
+	t.Helper()
+	s := e.shopper(t)
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(e.srv.URL)
+	jar.SetCookies(u, cookies)
+	s.c.Jar = jar
+	return s
+}
+
 // TestOlderCookieAfterTheCallbackPlaced: the shopper's place request is
 // lost and Klarna's callback places the order; the browser then sends its
 // cookie from before the checkout (two requests raced to save the session),
@@ -545,18 +572,8 @@ func TestOlderCookieAfterTheCallbackPlaced(t *testing.T) {
 	base, _ := url.Parse(e.srv.URL)
 	before := s.c.Jar.Cookies(base) // the cookie from before the checkout
 	ref := refOf(t, s)
-	sid := e.sessionOf(t, ref)
-	a, _ := e.sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
-	if got := e.callback(t, ref, sid, a.AuthorizationToken); got != http.StatusOK {
-		t.Fatalf("callback: %d", got)
-	}
-	if !storetest.Eventually(5*time.Second, func() bool { return len(e.sim.Snapshot().Orders) == 1 }) {
-		t.Fatal("the callback placed no order")
-	}
-	old := e.shopper(t)
-	jar, _ := cookiejar.New(nil)
-	jar.SetCookies(base, before)
-	old.c.Jar = jar
+	e.placeByCallback(t, ref)
+	old := e.shopperWith(t, before)
 	resp, _ := old.get("/checkout")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/confirmation/"+ref {
 		t.Errorf("the older cookie's checkout: %d, Location %q; want the order %s", resp.StatusCode, resp.Header.Get("Location"), ref)
@@ -564,6 +581,7 @@ func TestOlderCookieAfterTheCallbackPlaced(t *testing.T) {
 	if n := e.sim.Count(simulator.OpCreateSession); n != 1 {
 		t.Errorf("%d Klarna sessions for one cart of one browser", n)
 	}
+	e.reconciled(t)
 }
 
 // TestOlderCookieOfAnEditedCart: the cart changed after the checkout page
@@ -584,18 +602,8 @@ func TestOlderCookieOfAnEditedCart(t *testing.T) {
 	if again := refOf(t, s); again != ref {
 		t.Fatalf("the checkout changed with the cart: %s, %s", ref, again)
 	}
-	sid := e.sessionOf(t, ref)
-	a, _ := e.sim.Authorize(sid, "pay_later", simulator.OutcomeApprove)
-	if got := e.callback(t, ref, sid, a.AuthorizationToken); got != http.StatusOK {
-		t.Fatalf("callback: %d", got)
-	}
-	if !storetest.Eventually(5*time.Second, func() bool { return len(e.sim.Snapshot().Orders) == 1 }) {
-		t.Fatal("the callback placed no order")
-	}
-	old := e.shopper(t)
-	jar, _ := cookiejar.New(nil)
-	jar.SetCookies(base, before)
-	old.c.Jar = jar
+	e.placeByCallback(t, ref)
+	old := e.shopperWith(t, before)
 	resp, _ := old.get("/checkout")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/confirmation/"+ref {
 		t.Fatalf("the older cookie's checkout: %d, Location %q; want the order %s (%d Klarna sessions)",
@@ -610,4 +618,5 @@ func TestOlderCookieOfAnEditedCart(t *testing.T) {
 	if next := refOf(t, old); next == ref {
 		t.Errorf("a cart started after the order was shown the order %s", ref)
 	}
+	e.reconciled(t)
 }
