@@ -305,13 +305,13 @@ func (s *Service) BeginFor(ctx context.Context, sh Shopper, cart shop.Cart, m sh
 		case !sh.CartSince.IsZero() && sh.CartSince.Unix() <= paid.CreatedAt.Unix():
 			existingID, olderCookie = paid.ID, true
 		}
-	}
-	if existingID == "" && sh.BrowserID != "" {
-		switch open, err := s.store.OpenCheckoutFor(ctx, sh.BrowserID); {
-		case err == nil:
-			existingID = open.ID
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, nil, fmt.Errorf("checkout: finding the browser's checkout: %w", err)
+		if !olderCookie {
+			switch open, err := s.store.OpenCheckoutFor(ctx, sh.BrowserID); {
+			case err == nil:
+				existingID = open.ID
+			case !errors.Is(err, store.ErrNotFound):
+				return nil, nil, fmt.Errorf("checkout: finding the browser's checkout: %w", err)
+			}
 		}
 	}
 	// A few rounds at most: each one follows a change another request

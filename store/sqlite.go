@@ -615,25 +615,24 @@ func (s *SQL) CheckoutBySession(ctx context.Context, sessionID string) (*Checkou
 
 // OpenCheckoutFor finds a browser's newest open checkout.
 func (s *SQL) OpenCheckoutFor(ctx context.Context, browserID string) (*Checkout, error) {
-	if browserID == "" {
-		return nil, ErrNotFound
-	}
-	c, err := scan(s.queryRow(ctx, openCheckoutForQuery, browserID))
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("store: reading the open checkout of a browser: %w", err)
-	}
-	return c, err
+	return s.browserCheckout(ctx, openCheckoutForQuery, browserID, "open")
 }
 
 // PaidCheckoutFor finds a browser's newest checkout that is being placed
 // or is an order.
 func (s *SQL) PaidCheckoutFor(ctx context.Context, browserID string) (*Checkout, error) {
+	return s.browserCheckout(ctx, paidCheckoutForQuery, browserID, "paid")
+}
+
+// browserCheckout is the one checkout a browser lookup finds, or
+// ErrNotFound (always, for no browser).
+func (s *SQL) browserCheckout(ctx context.Context, query, browserID, what string) (*Checkout, error) {
 	if browserID == "" {
 		return nil, ErrNotFound
 	}
-	c, err := scan(s.queryRow(ctx, paidCheckoutForQuery, browserID))
+	c, err := scan(s.queryRow(ctx, query, browserID))
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("store: reading the paid checkout of a browser: %w", err)
+		return nil, fmt.Errorf("store: reading the %s checkout of a browser: %w", what, err)
 	}
 	return c, err
 }
