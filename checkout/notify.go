@@ -227,5 +227,10 @@ func (s *Service) adoptOrderID(ctx context.Context, k Klarna, c *store.Checkout,
 		return fresh, nil
 	}
 	s.log.InfoContext(ctx, "filled in the Klarna order id of an order recorded without it, from a notification", "checkout", c.ID, "state", string(to), "correlation_id", resp.CorrelationID)
+	if o.CapturedAmount > 0 {
+		// Captured at creation (auto_capture): recorded now that the
+		// shop can read the order, as when the id came with the answer.
+		s.recordAutoCapture(ctx, c.ID, s.log.With("checkout", c.ID))
+	}
 	return s.Checkout(ctx, c.ID)
 }

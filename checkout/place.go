@@ -344,6 +344,9 @@ func (s *Service) reread(ctx context.Context, c *store.Checkout) (*store.Checkou
 type outcome struct {
 	to      store.State
 	changes store.Changes
+	// autoCaptured says the order was created with auto_capture: Klarna
+	// captured it then, and the capture is recorded once the id is.
+	autoCaptured bool
 }
 
 // outcomeOf is what Klarna's answer o to req makes of checkout c. Its error
@@ -374,7 +377,7 @@ func (s *Service) outcomeOf(c *store.Checkout, o *klarna.Order, req *klarna.Orde
 	out := outcome{to: to, changes: store.Changes{
 		KlarnaOrderID: &o.OrderID, FraudStatus: &fraud, PaymentMethod: &method, RedirectURL: &o.RedirectURL,
 		LastError: &empty, CorrelationID: &corr, PlacedAt: &now, NextCheckAt: &nextCheck,
-	}}
+	}, autoCaptured: req.AutoCapture != nil && *req.AutoCapture}
 	// Klarna's answer alone decides the state. Without the copy of the
 	// request the order is still recorded as what it is (a pending review
 	// stays one): the orders area reads the lines from the session then.
@@ -409,9 +412,6 @@ func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order
 		s.placed.add(row)
 	}
 	log.InfoContext(ctx, "order placed", "state", string(out.to), "fraud_status", o.FraudStatus, "correlation_id", corr)
-	if won && req.AutoCapture != nil && *req.AutoCapture {
-		s.recordAutoCapture(ctx, c.ID, log)
-	}
 	placed := row
 	if placed == nil {
 		// Another caller recorded it: read what it wrote.
@@ -433,10 +433,15 @@ func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order
 // record writes an order Klarna made: the move from placing, or, if another
 // caller already recorded the order without Klarna's id (a lost answer that
 // Klarna would not repeat), the id it lacked. won says this call moved it;
-// row is then the checkout as it left it.
+// row is then the checkout as it left it. Whichever write gives the order
+// its id also has a capture Klarna made at creation recorded: only with
+// the id can the shop read it.
 func (s *Service) record(ctx context.Context, id string, out outcome, log *slog.Logger) (row *store.Checkout, won bool, err error) {
 	row, err = s.store.TransitionRow(ctx, id, []store.State{store.StatePlacing}, out.to, out.changes)
 	if err != nil || row != nil {
+		if row != nil && out.autoCaptured {
+			s.recordAutoCapture(ctx, id, log)
+		}
 		return row, row != nil, err
 	}
 	c, err := s.store.Checkout(ctx, id)
@@ -449,10 +454,16 @@ func (s *Service) record(ctx context.Context, id string, out outcome, log *slog.
 		ch.AtVersion, ch.LastError, ch.Hold, ch.PlacedAt = c.Version, &empty, &empty, nil
 		// Klarna's answer says what the order is (a pending review, not
 		// yet a confirmed order): it decides the state, as it would have.
-		if _, err := s.store.Transition(ctx, id, []store.State{c.State}, out.to, ch); err != nil {
+		filled, err := s.store.Transition(ctx, id, []store.State{c.State}, out.to, ch)
+		if err != nil {
 			return nil, false, err
 		}
-		log.InfoContext(ctx, "filled in the Klarna order id of an order recorded without it", "state", string(out.to))
+		if filled {
+			log.InfoContext(ctx, "filled in the Klarna order id of an order recorded without it", "state", string(out.to))
+			if out.autoCaptured {
+				s.recordAutoCapture(ctx, id, log)
+			}
+		}
 		return nil, false, nil
 	}
 	if c.KlarnaOrderID != "" && out.changes.KlarnaOrderID != nil && c.KlarnaOrderID != *out.changes.KlarnaOrderID {

@@ -23,6 +23,7 @@ import (
 )
 
 type fixture struct {
+	client   *klarna.Client
 	sim      *simulator.Simulator
 	store    store.Store
 	checkout *checkout.Service
@@ -50,12 +51,7 @@ func setup(t *testing.T, cfg config) *fixture {
 	}
 	st := cfg.store
 	if st == nil {
-		sq, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { sq.Close() })
-		st = sq
+		st = sqliteStore(t)
 	}
 	svc := orders.New(client, st, cfg.policy, orders.Options{Now: cfg.now})
 	cat := shop.DefaultCatalog()
@@ -63,7 +59,17 @@ func setup(t *testing.T, cfg config) *fixture {
 		RetryWaits: []time.Duration{time.Millisecond}, AutoCapture: svc.Policy().AutoCapture, AutoCaptured: svc.Refresh,
 	})
 	t.Cleanup(co.Wait)
-	return &fixture{sim: sim, store: st, checkout: co, svc: svc, cat: cat}
+	return &fixture{client: client, sim: sim, store: st, checkout: co, svc: svc, cat: cat}
+}
+
+func sqliteStore(t *testing.T) *store.SQL {
+	t.Helper()
+	sq, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sq.Close() })
+	return sq
 }
 
 // place buys a cart ("stoneware-mug:2,house-blend:1") in the GB market and
@@ -581,6 +587,126 @@ func TestDigitalGoodsCapturedAtOrder(t *testing.T) {
 	if k := off.klarnaOrder(t, c.KlarnaOrderID); k.CapturedAmount != 0 {
 		t.Error("captured at creation with the policy off")
 	}
+}
+
+// TestDigitalGoodsCapturedWhenTheIDComesLater: Klarna captured an order
+// of downloads when it created it, but the shop learned the order's id
+// only later: its write of the order was refused and retried, another
+// instance recorded the order without the id before the retry filled it
+// in, or the answer was lost and a notification named the order. However
+// the id arrives, the capture Klarna made is recorded with it, so the
+// orders area shows the money taken without an operator's refresh.
+func TestDigitalGoodsCapturedWhenTheIDComesLater(t *testing.T) {
+	t.Parallel()
+	policy := orders.Policy{CaptureDigitalAtOrder: true}
+	begin := func(t *testing.T, f *fixture, co *checkout.Service) (*store.Checkout, string) {
+		t.Helper()
+		ebook, err := shop.DecodeCart("coffee-ebook:1", f.cat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gb, _ := shop.LookupMarket("GB")
+		c, _, err := co.Begin(t.Context(), "", ebook, gb, "en-GB")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, a.AuthorizationToken
+	}
+	captured := func(t *testing.T, f *fixture, ref string) {
+		t.Helper()
+		c, err := f.store.Checkout(t.Context(), ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.KlarnaOrderID == "" {
+			t.Fatalf("the order's id was never recorded: %+v", c)
+		}
+		if k := f.klarnaOrder(t, c.KlarnaOrderID); k.CapturedAmount != c.Amount {
+			t.Fatalf("Klarna did not capture the e-book at creation: %+v", k)
+		}
+		caps, err := f.store.Captures(t.Context(), ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(caps) != 1 || caps[0].Amount != c.Amount {
+			t.Errorf("captures recorded in the shop: %+v, Klarna captured %d", caps, c.Amount)
+		}
+	}
+
+	t.Run("the order's write was refused, then retried", func(t *testing.T) {
+		t.Parallel()
+		db := &refusingOrders{Store: sqliteStore(t)}
+		f := setup(t, config{policy: policy, store: db})
+		c, token := begin(t, f, f.checkout)
+		db.refuse.Store(true)
+		if _, err := f.checkout.Place(t.Context(), c.SessionID, token, checkout.FromBrowser, ""); !errors.Is(err, checkout.ErrInProgress) {
+			t.Fatalf("placing while the database refuses the order: %v", err)
+		}
+		db.refuse.Store(false)
+		f.checkout.Wait()
+		captured(t, f, c.ID)
+	})
+
+	t.Run("another instance recorded it without the id first", func(t *testing.T) {
+		t.Parallel()
+		inner := sqliteStore(t)
+		db := &refusingOrders{Store: inner}
+		f := setup(t, config{policy: policy, store: db})
+		c, token := begin(t, f, f.checkout)
+		db.refuse.Store(true)
+		if _, err := f.checkout.Place(t.Context(), c.SessionID, token, checkout.FromBrowser, ""); !errors.Is(err, checkout.ErrInProgress) {
+			t.Fatalf("placing while the database refuses the order: %v", err)
+		}
+		// Past the lease, recovery elsewhere asks Klarna again, is refused
+		// (the token is spent) and records the order without its id.
+		other := checkout.New(f.client, inner, f.cat, handlers.NewURLs("http://shop.test"), checkout.Options{
+			Now: func() time.Time { return time.Now().Add(2 * time.Minute) },
+		})
+		if n, err := other.Recover(t.Context()); err != nil || n != 1 {
+			t.Fatalf("recovery elsewhere: %d %v", n, err)
+		}
+		if got, _ := inner.Checkout(t.Context(), c.ID); !got.State.IsOrder() || got.KlarnaOrderID != "" {
+			t.Fatalf("recorded elsewhere: state %s, id %q", got.State, got.KlarnaOrderID)
+		}
+		db.refuse.Store(false)
+		f.checkout.Wait()
+		captured(t, f, c.ID)
+	})
+
+	t.Run("the answer was lost; a notification names the order", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, config{policy: policy})
+		c, token := begin(t, f, f.checkout)
+		f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultAnswerLost, Times: 1})
+		placed, err := f.checkout.Place(t.Context(), c.SessionID, token, checkout.FromBrowser, "")
+		if err != nil || placed.KlarnaOrderID != "" {
+			t.Fatalf("placed after a lost answer: id %q, %v", placed.KlarnaOrderID, err)
+		}
+		orderID := f.sim.Orders()[0].ID
+		if _, err := f.checkout.Notify(t.Context(), c.ID, orderID, checkout.EventAccepted); err != nil && !errors.Is(err, checkout.ErrStale) {
+			t.Fatal(err)
+		}
+		f.checkout.Wait()
+		captured(t, f, c.ID)
+	})
+}
+
+// refusingOrders is a store that, while refuse holds, fails the write that
+// records an order (a full disk at the wrong moment); other writes work.
+type refusingOrders struct {
+	store.Store
+	refuse atomic.Bool
+}
+
+func (r *refusingOrders) TransitionRow(ctx context.Context, id string, from []store.State, to store.State, ch store.Changes) (*store.Checkout, error) {
+	if r.refuse.Load() && to.IsOrder() {
+		return nil, errors.New("disk full")
+	}
+	return r.Store.TransitionRow(ctx, id, from, to, ch)
 }
 
 func TestAttention(t *testing.T) {
