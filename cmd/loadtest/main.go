@@ -99,6 +99,51 @@ type result struct {
 	errors    int
 	elapsed   time.Duration
 	latencies []time.Duration
+	// cpu is the serving process's CPU time during the phase (user and
+	// system, from /proc), for the page phases; cpuErr if it could not
+	// be read.
+	cpu    time.Duration
+	cpuErr error
+}
+
+// cpuPerRequest is the serving process's CPU time per answered request, in
+// microseconds, or "" when it was not measured.
+func (r *result) cpuPerRequest() string {
+	if r.cpu == 0 || r.requests == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.0f µs", float64(r.cpu.Microseconds())/float64(r.requests))
+}
+
+// cpuAgainst compares r's server CPU per request with the mean of bares'.
+func cpuAgainst(r *result, bares ...*result) string {
+	per := func(x *result) float64 { return float64(x.cpu.Microseconds()) / float64(max(x.requests, 1)) }
+	sum := 0.0
+	for _, b := range bares {
+		sum += per(b)
+	}
+	mean := sum / float64(len(bares))
+	if mean == 0 || per(r) == 0 {
+		return "not measured"
+	}
+	return fmt.Sprintf("%.0f µs vs %.0f µs (%.2f×)", per(r), mean, per(r)/mean)
+}
+
+// servedBy runs a phase and records what it cost the process pid that
+// served it. Unlike throughput, which moves with everything else on the
+// machine (the generator, the other process), this is the server's own
+// work per request.
+func servedBy(pid int, phase func() *result) *result {
+	before, err := cpuTimes([]int{pid})
+	r := phase()
+	if err == nil {
+		var after []time.Duration
+		if after, err = cpuTimes([]int{pid}); err == nil {
+			r.cpu = after[0] - before[0]
+		}
+	}
+	r.cpuErr = err
+	return r
 }
 
 func (r *result) throughput() float64 { return float64(r.requests) / r.elapsed.Seconds() }
@@ -322,21 +367,26 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 	client := newClient(conns)
 	bareFor := func(name, when string) *result {
 		label := map[string]string{"catalog": "the catalog's", "visitor": "the visitor's catalog's", "product": "the product page's", "cart": "the cart page's"}[name]
-		return hammer(fmt.Sprintf("bare Echo handler (%s %.1f KB)%s", label, kb(sizes[name]), when), conns, d, nil,
-			func(any) error { return get(client, "http://"+bareAddr+"/"+name) })
+		return servedBy(bareCmd.Process.Pid, func() *result {
+			return hammer(fmt.Sprintf("bare Echo handler (%s %.1f KB)%s", label, kb(sizes[name]), when), conns, d, nil,
+				func(any) error { return get(client, "http://"+bareAddr+"/"+name) })
+		})
+	}
+	page := func(label string, setup func(int) any, path string) *result {
+		return servedBy(shop.Process.Pid, func() *result { return hammer(label, conns, d, setup, view(path)) })
 	}
 
 	bare := bareFor("catalog", ", before the pages")
 	if f := profileTo("pages.pprof"); f != "" {
 		go profile(debugAddr, f, d)
 	}
-	catalog := hammer("catalog page, shopper with a cart", conns, d, withCart, view("/"))
+	catalog := page("catalog page, shopper with a cart", withCart, "/")
 	bareVisitor := bareFor("visitor", "")
-	catalogAnon := hammer("catalog page, visitor without a session", conns, d, anonymous, view("/"))
+	catalogAnon := page("catalog page, visitor without a session", anonymous, "/")
 	bareProduct := bareFor("product", "")
-	product := hammer("product page, shopper with a cart", conns, d, withCart, view("/products/pour-over-kettle"))
+	product := page("product page, shopper with a cart", withCart, "/products/pour-over-kettle")
 	bareCart := bareFor("cart", "")
-	cart := hammer("cart page, shopper with a cart", conns, d, withCart, view("/cart"))
+	cart := page("cart page, shopper with a cart", withCart, "/cart")
 	bareAfter := bareFor("catalog", ", after the pages")
 	bareCmd.Process.Kill()
 	if e, _ := setupErr.Load().(string); e != "" {
@@ -417,16 +467,16 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 
 	cores := effectiveCores()
 	fmt.Printf("\nmachine: %.3g cores usable; each phase %s; page views at %d connections, checkouts with %d shoppers (closed loop)\n\n", cores, d, conns, checkoutConns)
-	fmt.Printf("| phase | throughput | p50 | p99 | errors |\n|---|---|---|---|---|\n")
+	fmt.Printf("| phase | throughput | p50 | p99 | errors | server CPU per request |\n|---|---|---|---|---|---|\n")
 	for _, r := range []*result{bare, catalog, bareVisitor, catalogAnon, bareProduct, product, bareCart, cart, bareAfter} {
-		fmt.Printf("| %s | %.0f req/s | %s | %s | %d |\n", r.name, r.throughput(), ms(r.pct(0.50)), ms(r.pct(0.99)), r.errors)
+		fmt.Printf("| %s | %.0f req/s | %s | %s | %d | %s |\n", r.name, r.throughput(), ms(r.pct(0.50)), ms(r.pct(0.99)), r.errors, r.cpuPerRequest())
 	}
 	for _, r := range []*result{checkouts, pg} {
 		if r != nil {
-			fmt.Printf("| %s | %.0f checkouts/s | %s | %s | %d |\n", r.name, r.throughput(), ms(r.pct(0.50)), ms(r.pct(0.99)), r.errors)
+			fmt.Printf("| %s | %.0f checkouts/s | %s | %s | %d | |\n", r.name, r.throughput(), ms(r.pct(0.50)), ms(r.pct(0.99)), r.errors)
 		}
 	}
-	fmt.Printf("| %s | %.0f actions/s | %s | %s | %d |\n", om.name, om.throughput(), ms(om.pct(0.50)), ms(om.pct(0.99)), om.errors)
+	fmt.Printf("| %s | %.0f actions/s | %s | %s | %d | |\n", om.name, om.throughput(), ms(om.pct(0.50)), ms(om.pct(0.99)), om.errors)
 
 	// Each page against the bare handler serving its own bytes; the
 	// catalog against the mean of the runs before and after the pages.
@@ -454,6 +504,8 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 		{"catalog page (shopper with a cart) vs bare Echo, same bytes (mean of the bare runs before and after), 0 errors", ">= 75%",
 			fmt.Sprintf("%.0f%%, %d errors", catalogRatio, catalog.errors+bare.errors+bareAfter.errors), catalogRatio >= 75 && clean(catalog, bare, bareAfter)},
 		{"catalog page p99 at " + strconv.Itoa(conns) + " connections", "< 10 ms", ms(catalog.pct(0.99)), catalog.pct(0.99) < 10*time.Millisecond && clean(catalog)},
+		{"catalog page (shopper with a cart): the shop's CPU per view vs the bare handler's (mean of its two runs)", "reported",
+			cpuAgainst(catalog, bare, bareAfter), catalog.cpuErr == nil && bare.cpuErr == nil && bareAfter.cpuErr == nil},
 		reported(catalogAnon, bareVisitor),
 		reported(product, bareProduct),
 		reported(cart, bareCart),
@@ -507,6 +559,9 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 	for _, r := range []*result{bare, catalog, bareVisitor, catalogAnon, bareProduct, product, bareCart, cart, bareAfter, checkouts, pg, om.result} {
 		if r != nil && r.errors > 0 {
 			unsound = append(unsound, fmt.Sprintf("%s: %d errors", r.name, r.errors))
+		}
+		if r != nil && r.cpuErr != nil {
+			unsound = append(unsound, fmt.Sprintf("%s: %v", r.name, r.cpuErr))
 		}
 	}
 	if cpu.errors > 0 {
