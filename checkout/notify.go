@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -100,9 +101,17 @@ func (s *Service) decide(ctx context.Context, c *store.Checkout, fraud klarna.Fr
 		}
 		f := string(fraud)
 		ch := store.Changes{AtVersion: c.Version, FraudStatus: &f, Hold: &hold, LastError: &reason, CorrelationID: &corr}
-		if to != store.StatePendingReview {
-			var none *time.Time
-			ch.NextCheckAt = &none
+		if c.State == store.StatePendingReview && to != store.StatePendingReview {
+			// The review is over: no more review checks. An order
+			// created with auto_capture is read at once instead, so that
+			// what Klarna captured on accepting it (or did not) is
+			// settled by the orders' recovery (orders.Service.Recover).
+			var next *time.Time
+			if to == store.StatePlaced && createdWithAutoCapture(c.OrderPayload) {
+				now := s.now()
+				next = &now
+			}
+			ch.NextCheckAt = &next
 		}
 		won, err := s.store.Transition(ctx, c.ID, []store.State{c.State}, to, ch)
 		if err != nil {
@@ -209,6 +218,11 @@ func (s *Service) adoptOrderID(ctx context.Context, k Klarna, c *store.Checkout,
 	if o.FraudStatus == klarna.FraudPending && c.State == store.StatePlaced {
 		next := s.now().Add(s.reviewChecks[0])
 		to, ch.NextCheckAt = store.StatePendingReview, &[]*time.Time{&next}[0]
+	} else if o.CapturedAmount > 0 && to == store.StatePlaced {
+		// Captured at creation: the read that records it is due now,
+		// kept in this write should the one started below fail.
+		now := s.now()
+		ch.NextCheckAt = &[]*time.Time{&now}[0]
 	}
 	won, err := s.store.Transition(ctx, c.ID, []store.State{c.State}, to, ch)
 	if err != nil {
@@ -233,4 +247,17 @@ func (s *Service) adoptOrderID(ctx context.Context, k Klarna, c *store.Checkout,
 		s.recordAutoCapture(ctx, c.ID, s.log.With("checkout", c.ID))
 	}
 	return s.Checkout(ctx, c.ID)
+}
+
+// createdWithAutoCapture says whether the copy of an order's request asked
+// Klarna to capture it at creation. A copy that cannot be read says no: the
+// orders' recovery then leaves the order to its operator.
+func createdWithAutoCapture(orderPayload string) bool {
+	var req struct {
+		AutoCapture *bool `json:"auto_capture"`
+	}
+	if orderPayload == "" || json.Unmarshal([]byte(orderPayload), &req) != nil {
+		return false
+	}
+	return req.AutoCapture != nil && *req.AutoCapture
 }

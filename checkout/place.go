@@ -268,7 +268,7 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 	switch {
 	case err == nil:
 		s.crash("ordered")
-		return s.finish(ctx, c, order, req, corr, log)
+		return s.finish(ctx, c, order, req, corr, uncertain, log)
 	case unknownOutcome(err) || !known:
 		// Leave it placing with the token stored: recovery settles it once
 		// the lease runs out.
@@ -394,11 +394,21 @@ func (s *Service) outcomeOf(c *store.Checkout, o *klarna.Order, req *klarna.Orde
 // finish records the order Klarna made. If the database refuses, the order
 // is kept in memory and written as soon as it can be (the shopper is told it
 // is being confirmed); it is never reported as failed.
-func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order, req *klarna.OrderRequest, corr string, log *slog.Logger) (*store.Checkout, error) {
+func (s *Service) finish(ctx context.Context, c *store.Checkout, o *klarna.Order, req *klarna.OrderRequest, corr string, uncertain bool, log *slog.Logger) (*store.Checkout, error) {
 	log = log.With("klarna_order_id", o.OrderID)
 	out, err := s.outcomeOf(c, o, req, corr)
 	if err != nil {
 		log.ErrorContext(ctx, "recording the order without its request copy", "error", err)
+	}
+	if out.to == store.StatePlaced && (out.autoCaptured || uncertain) {
+		// Klarna may hold a capture made at creation: this order's own
+		// request asked for one, or an earlier attempt's may have (a
+		// recovered placement rebuilds the request under today's
+		// policy). The read that records it is kept in the order's own
+		// write, a minute on, for the orders' recovery should the one
+		// started at once fail or never run.
+		next := s.now().Add(autoCaptureRead)
+		out.changes.NextCheckAt = &[]*time.Time{&next}[0]
 	}
 	row, won, err := s.record(ctx, c.ID, out, log)
 	if err != nil {
@@ -512,9 +522,16 @@ func (s *Service) recordLater(ctx context.Context, id string, out outcome, log *
 	}()
 }
 
+// autoCaptureRead is how long after an order that Klarna may have captured
+// at creation is recorded the orders' recovery reads it, unless a read has
+// settled it by then.
+const autoCaptureRead = time.Minute
+
 // recordAutoCapture has the capture Klarna made at order creation recorded,
-// in the background: the shopper does not wait for it, and if it fails the
-// order management page records it when it next reads the order.
+// in the background: the shopper does not wait for it. It is the quick way;
+// the durable one is the read the order's write scheduled (NextCheckAt),
+// which the orders' recovery makes if this one fails, or is cut short when
+// the service stops.
 func (s *Service) recordAutoCapture(ctx context.Context, ref string, log *slog.Logger) {
 	if s.autoCaptured == nil {
 		return
@@ -524,6 +541,15 @@ func (s *Service) recordAutoCapture(ctx context.Context, ref string, log *slog.L
 		defer s.bg.Done()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-s.stop:
+				cancel()
+			case <-done:
+			}
+		}()
 		if err := s.autoCaptured(ctx, ref); err != nil {
 			log.WarnContext(ctx, "recording the capture Klarna made at order creation failed; the orders area records it later", "error", err)
 		}

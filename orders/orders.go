@@ -44,6 +44,8 @@ type Klarna interface {
 // actions, captures, refunds and Klarna reads.
 type Store interface {
 	Checkout(ctx context.Context, id string) (*store.Checkout, error)
+	// Transition claims and settles an order's due read (NextCheckAt).
+	Transition(ctx context.Context, id string, from []store.State, to store.State, ch store.Changes) (bool, error)
 	store.OrderStore
 }
 
@@ -404,15 +406,18 @@ const (
 // captures and refunds Klarna has that the shop did not know (made by
 // auto_capture, in Klarna's portal, or by an action whose answer was
 // lost), and how the shop's own records compare with Klarna's amounts.
+//
+// Reads can overlap (a page view, an action's read back, recovery): the
+// shop's records are taken before Klarna is asked, so that a capture an
+// operator makes meanwhile is never taken for one Klarna lacks, and the
+// read is kept as of when it began, so that a slow read does not replace
+// a newer one (store.RecordRead).
 func (s *Service) refresh(ctx context.Context, c *store.Checkout) error {
 	k, err := s.client(c.Market)
 	if err != nil {
 		return fmt.Errorf("orders: reading %s: %w", c.ID, err)
 	}
-	ko, resp, err := k.GetOrder(ctx, c.KlarnaOrderID)
-	if err != nil {
-		return fmt.Errorf("orders: reading %s (Klarna order %s): %w", c.ID, c.KlarnaOrderID, err)
-	}
+	readAt := s.now()
 	caps, err := s.store.Captures(ctx, c.ID)
 	if err != nil {
 		return fmt.Errorf("orders: %w", err)
@@ -421,6 +426,11 @@ func (s *Service) refresh(ctx context.Context, c *store.Checkout) error {
 	if err != nil {
 		return fmt.Errorf("orders: %w", err)
 	}
+	ko, resp, err := k.GetOrder(ctx, c.KlarnaOrderID)
+	if err != nil {
+		return fmt.Errorf("orders: reading %s (Klarna order %s): %w", c.ID, c.KlarnaOrderID, err)
+	}
+	// Actions after Klarna's answer: one begun meanwhile is still ours.
 	actions, err := s.store.Actions(ctx, c.ID)
 	if err != nil {
 		return fmt.Errorf("orders: %w", err)
@@ -469,7 +479,7 @@ func (s *Service) refresh(ctx context.Context, c *store.Checkout) error {
 	}
 	read := &store.KlarnaRead{CheckoutID: c.ID, KlarnaOrderID: c.KlarnaOrderID, Status: string(ko.Status), FraudStatus: string(ko.FraudStatus),
 		OrderAmount: ko.OrderAmount, Captured: ko.CapturedAmount, Refunded: ko.RefundedAmount, Remaining: ko.RemainingAuthorizedAmount,
-		ExpiresAt: ko.ExpiresAt, KlarnaCreatedAt: ko.CreatedAt, ReadAt: s.now(), CorrelationID: resp.CorrelationID}
+		ExpiresAt: ko.ExpiresAt, KlarnaCreatedAt: ko.CreatedAt, ReadAt: readAt, CorrelationID: resp.CorrelationID}
 	read.Mismatch = mismatch(c, ko, append(caps, newCaps...), append(refunds, newRefunds...))
 	if read.Mismatch != "" {
 		s.log.ErrorContext(ctx, "the shop's amounts differ from Klarna's", "order", c.ID, "mismatch", read.Mismatch, "correlation_id", resp.CorrelationID)

@@ -599,56 +599,19 @@ func TestDigitalGoodsCapturedAtOrder(t *testing.T) {
 func TestDigitalGoodsCapturedWhenTheIDComesLater(t *testing.T) {
 	t.Parallel()
 	policy := orders.Policy{CaptureDigitalAtOrder: true}
-	begin := func(t *testing.T, f *fixture, co *checkout.Service) (*store.Checkout, string) {
-		t.Helper()
-		ebook, err := shop.DecodeCart("coffee-ebook:1", f.cat)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gb, _ := shop.LookupMarket("GB")
-		c, _, err := co.Begin(t.Context(), "", ebook, gb, "en-GB")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := f.sim.Authorize(c.SessionID, "pay_later", simulator.OutcomeApprove)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c, a.AuthorizationToken
-	}
-	captured := func(t *testing.T, f *fixture, ref string) {
-		t.Helper()
-		c, err := f.store.Checkout(t.Context(), ref)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.KlarnaOrderID == "" {
-			t.Fatalf("the order's id was never recorded: %+v", c)
-		}
-		if k := f.klarnaOrder(t, c.KlarnaOrderID); k.CapturedAmount != c.Amount {
-			t.Fatalf("Klarna did not capture the e-book at creation: %+v", k)
-		}
-		caps, err := f.store.Captures(t.Context(), ref)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(caps) != 1 || caps[0].Amount != c.Amount {
-			t.Errorf("captures recorded in the shop: %+v, Klarna captured %d", caps, c.Amount)
-		}
-	}
 
 	t.Run("the order's write was refused, then retried", func(t *testing.T) {
 		t.Parallel()
 		db := &refusingOrders{Store: sqliteStore(t)}
 		f := setup(t, config{policy: policy, store: db})
-		c, token := begin(t, f, f.checkout)
+		c, token := f.ebook(t, simulator.OutcomeApprove)
 		db.refuse.Store(true)
 		if _, err := f.checkout.Place(t.Context(), c.SessionID, token, checkout.FromBrowser, ""); !errors.Is(err, checkout.ErrInProgress) {
 			t.Fatalf("placing while the database refuses the order: %v", err)
 		}
 		db.refuse.Store(false)
 		f.checkout.Wait()
-		captured(t, f, c.ID)
+		f.capturedOnce(t, c.ID)
 	})
 
 	t.Run("another instance recorded it without the id first", func(t *testing.T) {
@@ -656,7 +619,7 @@ func TestDigitalGoodsCapturedWhenTheIDComesLater(t *testing.T) {
 		inner := sqliteStore(t)
 		db := &refusingOrders{Store: inner}
 		f := setup(t, config{policy: policy, store: db})
-		c, token := begin(t, f, f.checkout)
+		c, token := f.ebook(t, simulator.OutcomeApprove)
 		db.refuse.Store(true)
 		if _, err := f.checkout.Place(t.Context(), c.SessionID, token, checkout.FromBrowser, ""); !errors.Is(err, checkout.ErrInProgress) {
 			t.Fatalf("placing while the database refuses the order: %v", err)
@@ -674,13 +637,13 @@ func TestDigitalGoodsCapturedWhenTheIDComesLater(t *testing.T) {
 		}
 		db.refuse.Store(false)
 		f.checkout.Wait()
-		captured(t, f, c.ID)
+		f.capturedOnce(t, c.ID)
 	})
 
 	t.Run("the answer was lost; a notification names the order", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, config{policy: policy})
-		c, token := begin(t, f, f.checkout)
+		c, token := f.ebook(t, simulator.OutcomeApprove)
 		f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultAnswerLost, Times: 1})
 		placed, err := f.checkout.Place(t.Context(), c.SessionID, token, checkout.FromBrowser, "")
 		if err != nil || placed.KlarnaOrderID != "" {
@@ -691,7 +654,7 @@ func TestDigitalGoodsCapturedWhenTheIDComesLater(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.checkout.Wait()
-		captured(t, f, c.ID)
+		f.capturedOnce(t, c.ID)
 	})
 }
 

@@ -211,6 +211,10 @@ type OrderStore interface {
 	// Unread lists orders with a Klarna order id that were placed before t
 	// and never read through Order Management, oldest first.
 	Unread(ctx context.Context, before time.Time, limit int) ([]*Checkout, error)
+	// DueReads lists placed orders whose read is due at now (NextCheckAt):
+	// orders Klarna may have captured at creation, read until the shop has
+	// recorded what Klarna holds.
+	DueReads(ctx context.Context, now time.Time, limit int) ([]*Checkout, error)
 	// MoneyTotals sums what the shop recorded as captured and refunded, per
 	// order, for reconciliation.
 	MoneyTotals(ctx context.Context) (map[string]Money, error)
@@ -523,18 +527,22 @@ func (s *SQL) RecordRead(ctx context.Context, r *KlarnaRead, captures []*Capture
 		}
 		changed := first || prev.Status != r.Status || prev.Captured != r.Captured || prev.Refunded != r.Refunded ||
 			prev.Remaining != r.Remaining || prev.OrderAmount != r.OrderAmount || !sameTime(timePtr(expires), r.ExpiresAt)
-		_, err = s.txExec(ctx, tx, `INSERT INTO order_reads (checkout_id, klarna_order_id, status, fraud_status, order_amount, captured_amount,
+		// A read that began before the one kept (a slow one, overlapping
+		// an action's read back) does not replace it; what it found that
+		// the shop lacked is still recorded below.
+		n, err := s.txExec(ctx, tx, `INSERT INTO order_reads (checkout_id, klarna_order_id, status, fraud_status, order_amount, captured_amount,
 			refunded_amount, remaining_amount, expires_at, klarna_created_at, read_at, correlation_id, mismatch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (checkout_id) DO UPDATE SET klarna_order_id = excluded.klarna_order_id, status = excluded.status,
 			fraud_status = excluded.fraud_status, order_amount = excluded.order_amount, captured_amount = excluded.captured_amount,
 			refunded_amount = excluded.refunded_amount, remaining_amount = excluded.remaining_amount, expires_at = excluded.expires_at,
 			klarna_created_at = excluded.klarna_created_at, read_at = excluded.read_at, correlation_id = excluded.correlation_id,
-			mismatch = excluded.mismatch`,
+			mismatch = excluded.mismatch WHERE order_reads.read_at <= excluded.read_at`,
 			r.CheckoutID, r.KlarnaOrderID, r.Status, r.FraudStatus, r.OrderAmount, r.Captured, r.Refunded, r.Remaining,
 			utcPtr(r.ExpiresAt), utcPtr(r.KlarnaCreatedAt), r.ReadAt.UTC(), r.CorrelationID, r.Mismatch)
 		if err != nil {
 			return err
 		}
+		changed = changed && n > 0
 		for _, c := range captures {
 			n, err := s.txExec(ctx, tx, `INSERT INTO order_captures (capture_id, checkout_id, klarna_order_id, action_id, amount, lines,
 				shipping_company, tracking_number, tracking_uri, klarna_reference, captured_at, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)

@@ -28,6 +28,7 @@ func ordersAreaQueries(now time.Time) []struct {
 		{"AttentionHold", attentionHoldQuery, "checkouts_hold", []any{placed, review, 50}},
 		{"AttentionMismatch", attentionMismatchQuery, "order_reads_mismatch", []any{50}},
 		{"Unread", unreadQuery, "checkouts_never_read", []any{placed, review, now, 20}},
+		{"DueReads", dueReadsQuery, "checkouts_next_check", []any{placed, now, 20}},
 	}
 }
 

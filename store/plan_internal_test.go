@@ -44,6 +44,7 @@ func TestLookupsUseTheirIndexes(t *testing.T) {
 		{"InState", inStateQuery, []any{"placing", 10}, "checkouts_state", false},
 		{"Unclaimed", unclaimedQuery, []any{"placing", now, 10}, "checkouts_state", false},
 		{"DueChecks", dueChecksQuery, []any{"pending_review", now, 10}, "", false},
+		{"DueReads", dueReadsQuery, []any{"placed", now, 10}, "checkouts_next_check", false},
 		{"SubscriptionsIn", subscriptionsInQuery, []any{"pending", 10}, "checkouts_subscription", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -516,6 +516,10 @@ const (
 	inStateQuery   = `SELECT ` + columns + ` FROM checkouts WHERE state = ? ORDER BY updated_at LIMIT ?`
 	unclaimedQuery = `SELECT ` + columns + ` FROM checkouts WHERE state = ? AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY updated_at LIMIT ?`
 	dueChecksQuery = `SELECT ` + columns + ` FROM checkouts WHERE state = ? AND next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT ?`
+	// Placed orders are most orders: the state is compared as an
+	// expression so that SQLite searches the few with a read due
+	// (checkouts_next_check) rather than every placed order by state.
+	dueReadsQuery = `SELECT ` + columns + ` FROM checkouts WHERE (state || '') = ? AND next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT ?`
 	// subscription_status <> '' is the partial index's own condition: with
 	// it the index serves every st from one plan (on PostgreSQL, a generic
 	// plan would otherwise scan). A checkout without a subscription is
@@ -804,6 +808,11 @@ func (s *SQL) Unclaimed(ctx context.Context, st State, now time.Time, limit int)
 func (s *SQL) DueChecks(ctx context.Context, now time.Time, limit int) ([]*Checkout, error) {
 	return s.list(ctx, dueChecksQuery,
 		string(StatePendingReview), now.UTC(), limit)
+}
+
+// DueReads implements Store.
+func (s *SQL) DueReads(ctx context.Context, now time.Time, limit int) ([]*Checkout, error) {
+	return s.list(ctx, dueReadsQuery, string(StatePlaced), now.UTC(), limit)
 }
 
 // SetSubscription records a subscription by compare-and-set on its status.

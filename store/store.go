@@ -77,7 +77,8 @@ type Checkout struct {
 	// Hold says why the order must not ship (Klarna stopped it); empty when
 	// it may.
 	Hold string
-	// NextCheckAt is when to ask Klarna again about a pending review; Checks
+	// NextCheckAt is when to ask Klarna again about a pending review, or,
+	// for a placed order, when to read it (DueReads); Checks
 	// counts how often it was asked.
 	NextCheckAt *time.Time
 	Checks      int
