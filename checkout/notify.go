@@ -2,7 +2,6 @@ package checkout
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -107,7 +106,7 @@ func (s *Service) decide(ctx context.Context, c *store.Checkout, fraud klarna.Fr
 			// what Klarna captured on accepting it (or did not) is
 			// settled by the orders' recovery (orders.Service.Recover).
 			var next *time.Time
-			if to == store.StatePlaced && createdWithAutoCapture(c.OrderPayload) {
+			if to == store.StatePlaced && klarna.AutoCaptureOf(c.OrderPayload) {
 				now := s.now()
 				next = &now
 			}
@@ -218,9 +217,11 @@ func (s *Service) adoptOrderID(ctx context.Context, k Klarna, c *store.Checkout,
 	if o.FraudStatus == klarna.FraudPending && c.State == store.StatePlaced {
 		next := s.now().Add(s.reviewChecks[0])
 		to, ch.NextCheckAt = store.StatePendingReview, &[]*time.Time{&next}[0]
-	} else if o.CapturedAmount > 0 && to == store.StatePlaced {
-		// Captured at creation: the read that records it is due now,
-		// kept in this write should the one started below fail.
+	} else if to == store.StatePlaced && (o.CapturedAmount > 0 || klarna.AutoCaptureOf(c.OrderPayload)) {
+		// Captured at creation, or asked to be (an order Klarna accepted
+		// after a review, which the orders' recovery captures): the read
+		// that settles it is due now, kept in this write should the one
+		// started below fail.
 		now := s.now()
 		ch.NextCheckAt = &[]*time.Time{&now}[0]
 	}
@@ -247,17 +248,4 @@ func (s *Service) adoptOrderID(ctx context.Context, k Klarna, c *store.Checkout,
 		s.recordAutoCapture(ctx, c.ID, s.log.With("checkout", c.ID))
 	}
 	return s.Checkout(ctx, c.ID)
-}
-
-// createdWithAutoCapture says whether the copy of an order's request asked
-// Klarna to capture it at creation. A copy that cannot be read says no: the
-// orders' recovery then leaves the order to its operator.
-func createdWithAutoCapture(orderPayload string) bool {
-	var req struct {
-		AutoCapture *bool `json:"auto_capture"`
-	}
-	if orderPayload == "" || json.Unmarshal([]byte(orderPayload), &req) != nil {
-		return false
-	}
-	return req.AutoCapture != nil && *req.AutoCapture
 }

@@ -285,8 +285,15 @@ func (s *Service) createOrder(ctx context.Context, c *store.Checkout, token stri
 		msg := "Klarna has this order but did not repeat its id: look it up by merchant reference " + c.ID
 		hold := holdIDUnknown + ": find it in Klarna's portal by merchant reference " + c.ID + " before shipping"
 		now, fraud := s.now(), "UNKNOWN"
-		if _, werr := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlaced,
-			store.Changes{LastError: &msg, Hold: &hold, CorrelationID: &corr, FraudStatus: &fraud, PlacedAt: &now}); werr != nil {
+		ch := store.Changes{LastError: &msg, Hold: &hold, CorrelationID: &corr, FraudStatus: &fraud, PlacedAt: &now}
+		// The copy of the request says what was asked (auto_capture), for
+		// when the id arrives.
+		if payload, perr := requestCopy(c, req); perr == nil {
+			ch.OrderPayload = &payload
+		} else {
+			log.ErrorContext(ctx, "recording the order without its request copy", "error", perr)
+		}
+		if _, werr := s.store.Transition(ctx, c.ID, []store.State{store.StatePlacing}, store.StatePlaced, ch); werr != nil {
 			log.ErrorContext(ctx, "recording an order whose id Klarna did not repeat failed; recovery retries", "error", werr)
 			return c, ErrInProgress
 		}
@@ -381,14 +388,22 @@ func (s *Service) outcomeOf(c *store.Checkout, o *klarna.Order, req *klarna.Orde
 	// Klarna's answer alone decides the state. Without the copy of the
 	// request the order is still recorded as what it is (a pending review
 	// stays one): the orders area reads the lines from the session then.
-	payload, err := jsonString(req)
+	payload, err := requestCopy(c, req)
 	if err != nil {
-		return out, fmt.Errorf("checkout: keeping a copy of the order request: %w", err)
+		return out, err
 	}
-	// The notification URL in it carries the callback secret.
-	payload = RedactSecret(payload, c.CallbackSecret)
 	out.changes.OrderPayload = &payload
 	return out, nil
+}
+
+// requestCopy is the copy of an order request the order keeps.
+func requestCopy(c *store.Checkout, req *klarna.OrderRequest) (string, error) {
+	payload, err := jsonString(req)
+	if err != nil {
+		return "", fmt.Errorf("checkout: keeping a copy of the order request: %w", err)
+	}
+	// The notification URL in it carries the callback secret.
+	return RedactSecret(payload, c.CallbackSecret), nil
 }
 
 // finish records the order Klarna made. If the database refuses, the order

@@ -1,6 +1,9 @@
 package klarna
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Intent says what the shopper's authorization may be used for.
 type Intent string
@@ -337,6 +340,19 @@ type OrderRequest struct {
 	OrderTaxAmount         int64         `json:"order_tax_amount"`
 	PurchaseCountry        string        `json:"purchase_country"`
 	PurchaseCurrency       string        `json:"purchase_currency"`
+}
+
+// AutoCaptureOf reads auto_capture from an order request as it was sent
+// (its JSON, as a shop keeps a copy): whether Klarna was asked to capture
+// the order when it created it. A copy that cannot be read says no.
+func AutoCaptureOf(orderRequestJSON string) bool {
+	var req struct {
+		AutoCapture *bool `json:"auto_capture"`
+	}
+	if orderRequestJSON == "" || json.Unmarshal([]byte(orderRequestJSON), &req) != nil {
+		return false
+	}
+	return req.AutoCapture != nil && *req.AutoCapture
 }
 
 // AuthorizedPaymentMethod is what the shopper chose in the widget.

@@ -298,3 +298,192 @@ func (p *pausingGet) GetOrder(ctx context.Context, id string) (*klarna.ManagedOr
 	}
 	return o, r, err
 }
+
+// TestPolicyCaptureOnlyWhatWasAskedAndUntouched: the orders' recovery
+// captures an order only if its own request asked Klarna to capture it at
+// creation and nobody has acted on it since. An order created without
+// auto_capture is not captured because the policy is on now; an order an
+// operator captured part of keeps the rest for the operator.
+func TestPolicyCaptureOnlyWhatWasAskedAndUntouched(t *testing.T) {
+	t.Parallel()
+	t.Run("created without auto_capture, policy switched on", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, config{policy: orders.Policy{}, sim: simulator.Config{ReplayOrders: true}})
+		c, token := f.ebook(t, simulator.OutcomeApprove)
+		// A lost answer asked again: a read is scheduled for it.
+		f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultAnswerLost, Times: 1})
+		placed, err := f.checkout.Place(t.Context(), c.SessionID, token, checkout.FromBrowser, "")
+		if err != nil || placed.State != store.StatePlaced || placed.NextCheckAt == nil {
+			t.Fatalf("placing: %+v %v", placed, err)
+		}
+		f.recoverLater(t, digitalAtOrder, c.ID)
+		if k := f.klarnaOrder(t, placed.KlarnaOrderID); k.CapturedAmount != 0 {
+			t.Errorf("an order created without auto_capture was captured: %d", k.CapturedAmount)
+		}
+	})
+	t.Run("an operator captured part of it first", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, config{policy: digitalAtOrder})
+		placed := f.place(t, "coffee-ebook:2", simulator.OutcomePending)
+		f.sim.Decide(placed.KlarnaOrderID, "accept")
+		if _, err := f.checkout.Notify(t.Context(), placed.ID, placed.KlarnaOrderID, checkout.EventAccepted); err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.act(t, placed.ID, orders.Request{Kind: orders.CaptureLines, Quantities: map[int]int64{0: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.recoverLater(t, digitalAtOrder, placed.ID)
+		if k := f.klarnaOrder(t, placed.KlarnaOrderID); k.CapturedAmount != a.Amount {
+			t.Errorf("the operator captured %d; Klarna has %d", a.Amount, k.CapturedAmount)
+		}
+	})
+}
+
+// TestRefusedPolicyCaptureIsLeftToTheOperator: Klarna refuses the
+// capture the policy asks for. It is tried once, left in the order's
+// history with Klarna's reason, and the read is settled: no new capture,
+// under a new key, every five minutes.
+func TestRefusedPolicyCaptureIsLeftToTheOperator(t *testing.T) {
+	t.Parallel()
+	f := setup(t, config{policy: digitalAtOrder})
+	placed := f.place(t, "coffee-ebook:1", simulator.OutcomePending)
+	f.sim.Decide(placed.KlarnaOrderID, "accept")
+	if _, err := f.checkout.Notify(t.Context(), placed.ID, placed.KlarnaOrderID, checkout.EventAccepted); err != nil {
+		t.Fatal(err)
+	}
+	k := &refusingCapture{Klarna: f.client}
+	for i := 1; i <= 4; i++ {
+		d := time.Duration(i) * 10 * time.Minute
+		if _, err := orders.New(k, f.store, digitalAtOrder, orders.Options{Now: func() time.Time { return time.Now().Add(d) }}).Recover(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acts, _ := f.store.Actions(t.Context(), placed.ID)
+	c, _ := f.store.Checkout(t.Context(), placed.ID)
+	if n := k.calls.Load(); n != 1 || len(acts) != 1 || acts[0].Status != store.ActionFailed || c.NextCheckAt != nil {
+		t.Errorf("after 4 recoveries: %d capture calls, actions %+v, read due %v", n, acts, c.NextCheckAt)
+	}
+}
+
+// refusingCapture is Klarna refusing every capture.
+type refusingCapture struct {
+	orders.Klarna
+	calls atomic.Int32
+}
+
+func (r *refusingCapture) Capture(context.Context, string, string, *klarna.CaptureRequest) (*klarna.CaptureCreated, *klarna.Response, error) {
+	r.calls.Add(1)
+	return nil, nil, &klarna.Error{Operation: "capture", StatusCode: 403, ErrorCode: "CAPTURE_NOT_ALLOWED"}
+}
+
+// TestAcceptedOrderWhoseIDCameLaterIsCaptured: Klarna's answer to an order
+// of downloads held for review was lost, and Klarna would not repeat it;
+// the order is recorded without its id. When Klarna accepts it, the
+// notification names it: the id is filled in and, as the policy promises,
+// the order is captured.
+func TestAcceptedOrderWhoseIDCameLaterIsCaptured(t *testing.T) {
+	t.Parallel()
+	f := setup(t, config{policy: digitalAtOrder})
+	c, token := f.ebook(t, simulator.OutcomePending)
+	f.sim.InjectFault(simulator.Fault{Operation: simulator.OpCreateOrder, Kind: simulator.FaultAnswerLost, Times: 1})
+	placed, err := f.checkout.Place(t.Context(), c.SessionID, token, checkout.FromBrowser, "")
+	if err != nil || placed.KlarnaOrderID != "" {
+		t.Fatalf("placed after a lost answer: %+v, %v", placed, err)
+	}
+	orderID := f.sim.Orders()[0].ID
+	if err := f.sim.Decide(orderID, "accept"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.checkout.Notify(t.Context(), c.ID, orderID, checkout.EventAccepted); err != nil && !errors.Is(err, checkout.ErrStale) {
+		t.Fatal(err)
+	}
+	f.checkout.Wait()
+	f.recoverLater(t, digitalAtOrder, c.ID)
+	f.capturedOnce(t, c.ID)
+}
+
+// TestReadsArriveInAnyOrder: reads of one order overlap and arrive in any
+// order, from instances whose clocks differ. The read kept is never behind
+// Klarna by what only moves forward there: a read that began first but
+// brings a cancellation is kept, and one from a clock running ahead does
+// not keep the capture's read back out.
+func TestReadsArriveInAnyOrder(t *testing.T) {
+	t.Parallel()
+	t.Run("the slow read brings the newer state", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, config{})
+		placed := f.place(t, "stoneware-mug:1", simulator.OutcomeApprove)
+		f.order(t, placed.ID)
+		p := &lateGet{Klarna: f.client, got: make(chan struct{}), release: make(chan struct{})}
+		slow := orders.New(p, f.store, orders.Policy{}, orders.Options{})
+		done := make(chan error, 1)
+		go func() { done <- slow.Refresh(context.Background(), placed.ID) }()
+		<-p.got
+		if err := f.svc.Refresh(t.Context(), placed.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Cancelled in Klarna's portal before the slow read reaches Klarna.
+		if _, err := f.client.CancelOrder(t.Context(), placed.KlarnaOrderID, klarna.NewIdempotencyKey()); err != nil {
+			t.Fatal(err)
+		}
+		close(p.release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if o, k := f.order(t, placed.ID), f.klarnaOrder(t, placed.KlarnaOrderID); o.Read.Status != k.Status {
+			t.Errorf("Klarna says %s; the shop's read says %s", k.Status, o.Read.Status)
+		}
+	})
+	t.Run("a clock running ahead", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, config{})
+		placed := f.place(t, "stoneware-mug:1", simulator.OutcomeApprove)
+		ahead := orders.New(f.client, f.store, orders.Policy{}, orders.Options{Now: func() time.Time { return time.Now().Add(30 * time.Second) }})
+		if err := ahead.Refresh(t.Context(), placed.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.act(t, placed.ID, orders.Request{Kind: orders.CaptureAll}); err != nil {
+			t.Fatal(err)
+		}
+		f.agrees(t, f.order(t, placed.ID))
+	})
+}
+
+// lateGet is Klarna whose first order read waits for release before it
+// reaches Klarna.
+type lateGet struct {
+	orders.Klarna
+	once         atomic.Bool
+	got, release chan struct{}
+}
+
+func (p *lateGet) GetOrder(ctx context.Context, id string) (*klarna.ManagedOrder, *klarna.Response, error) {
+	if p.once.CompareAndSwap(false, true) {
+		close(p.got)
+		<-p.release
+	}
+	return p.Klarna.GetOrder(ctx, id)
+}
+
+// TestDueReadKeepsTheOperatorsPageCurrent: the scheduled read of an order
+// changes nothing an operator sees when it finds nothing new, so a
+// confirmation page opened before it still works.
+func TestDueReadKeepsTheOperatorsPageCurrent(t *testing.T) {
+	t.Parallel()
+	f := setup(t, config{policy: digitalAtOrder})
+	c, token := f.ebook(t, simulator.OutcomeApprove)
+	if _, err := f.checkout.Place(t.Context(), c.SessionID, token, checkout.FromBrowser, ""); err != nil {
+		t.Fatal(err)
+	}
+	f.checkout.Wait()
+	req := orders.Request{Kind: orders.RefundAll, Reason: "not delivered"}
+	_, p, err := f.svc.Plan(t.Context(), c.ID, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.recoverLater(t, digitalAtOrder, c.ID)
+	if _, err := f.svc.Confirm(t.Context(), c.ID, p.ActionID, p.Version, req, "admin"); err != nil {
+		t.Errorf("the operator's refund after a read that changed nothing: %v", err)
+	}
+}

@@ -44,8 +44,6 @@ type Klarna interface {
 // actions, captures, refunds and Klarna reads.
 type Store interface {
 	Checkout(ctx context.Context, id string) (*store.Checkout, error)
-	// Transition claims and settles an order's due read (NextCheckAt).
-	Transition(ctx context.Context, id string, from []store.State, to store.State, ch store.Changes) (bool, error)
 	store.OrderStore
 }
 
@@ -409,9 +407,8 @@ const (
 //
 // Reads can overlap (a page view, an action's read back, recovery): the
 // shop's records are taken before Klarna is asked, so that a capture an
-// operator makes meanwhile is never taken for one Klarna lacks, and the
-// read is kept as of when it began, so that a slow read does not replace
-// a newer one (store.RecordRead).
+// operator makes meanwhile is never taken for one Klarna lacks, and a read
+// that is behind the one kept does not replace it (store.RecordRead).
 func (s *Service) refresh(ctx context.Context, c *store.Checkout) error {
 	k, err := s.client(c.Market)
 	if err != nil {

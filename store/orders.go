@@ -215,6 +215,13 @@ type OrderStore interface {
 	// orders Klarna may have captured at creation, read until the shop has
 	// recorded what Klarna holds.
 	DueReads(ctx context.Context, now time.Time, limit int) ([]*Checkout, error)
+	// ClaimRead moves a placed order's due read (due at now) on to until,
+	// reporting false when it is not due (another instance claimed it).
+	// Like SettleRead, it leaves the order's version alone: the schedule
+	// is bookkeeping, not a change an operator's open page must see.
+	ClaimRead(ctx context.Context, id string, now, until time.Time) (bool, error)
+	// SettleRead ends a placed order's scheduled reads.
+	SettleRead(ctx context.Context, id string) error
 	// MoneyTotals sums what the shop recorded as captured and refunded, per
 	// order, for reconciliation.
 	MoneyTotals(ctx context.Context) (map[string]Money, error)
@@ -527,16 +534,21 @@ func (s *SQL) RecordRead(ctx context.Context, r *KlarnaRead, captures []*Capture
 		}
 		changed := first || prev.Status != r.Status || prev.Captured != r.Captured || prev.Refunded != r.Refunded ||
 			prev.Remaining != r.Remaining || prev.OrderAmount != r.OrderAmount || !sameTime(timePtr(expires), r.ExpiresAt)
-		// A read that began before the one kept (a slow one, overlapping
-		// an action's read back) does not replace it; what it found that
-		// the shop lacked is still recorded below.
+		// Reads overlap (a page view, an action's read back, recovery) and
+		// arrive in any order, from instances whose clocks differ: a read
+		// is kept unless it is behind the one kept by what only moves
+		// forward at Klarna. Captured and refunded amounts only grow, and
+		// a cancelled, expired or closed order stays so. What a read found
+		// that the shop lacked is recorded below either way.
 		n, err := s.txExec(ctx, tx, `INSERT INTO order_reads (checkout_id, klarna_order_id, status, fraud_status, order_amount, captured_amount,
 			refunded_amount, remaining_amount, expires_at, klarna_created_at, read_at, correlation_id, mismatch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (checkout_id) DO UPDATE SET klarna_order_id = excluded.klarna_order_id, status = excluded.status,
 			fraud_status = excluded.fraud_status, order_amount = excluded.order_amount, captured_amount = excluded.captured_amount,
 			refunded_amount = excluded.refunded_amount, remaining_amount = excluded.remaining_amount, expires_at = excluded.expires_at,
 			klarna_created_at = excluded.klarna_created_at, read_at = excluded.read_at, correlation_id = excluded.correlation_id,
-			mismatch = excluded.mismatch WHERE order_reads.read_at <= excluded.read_at`,
+			mismatch = excluded.mismatch
+			WHERE excluded.captured_amount >= order_reads.captured_amount AND excluded.refunded_amount >= order_reads.refunded_amount
+			AND (order_reads.status NOT IN ('CANCELLED', 'EXPIRED', 'CLOSED') OR excluded.status IN ('CANCELLED', 'EXPIRED', 'CLOSED'))`,
 			r.CheckoutID, r.KlarnaOrderID, r.Status, r.FraudStatus, r.OrderAmount, r.Captured, r.Refunded, r.Remaining,
 			utcPtr(r.ExpiresAt), utcPtr(r.KlarnaCreatedAt), r.ReadAt.UTC(), r.CorrelationID, r.Mismatch)
 		if err != nil {
@@ -737,6 +749,33 @@ func (s *SQL) Attention(ctx context.Context, q AttentionQuery) ([]Attention, err
 // Unread lists orders never read through Order Management.
 func (s *SQL) Unread(ctx context.Context, before time.Time, limit int) ([]*Checkout, error) {
 	return s.list(ctx, unreadQuery, string(StatePlaced), string(StatePendingReview), before.UTC(), limit)
+}
+
+// DueReads implements OrderStore.
+func (s *SQL) DueReads(ctx context.Context, now time.Time, limit int) ([]*Checkout, error) {
+	return s.list(ctx, dueReadsQuery, string(StatePlaced), now.UTC(), limit)
+}
+
+// ClaimRead implements OrderStore.
+func (s *SQL) ClaimRead(ctx context.Context, id string, now, until time.Time) (bool, error) {
+	res, err := s.exec(ctx, `UPDATE checkouts SET next_check_at = ? WHERE id = ? AND state = ? AND next_check_at IS NOT NULL AND next_check_at <= ?`,
+		until.UTC(), id, string(StatePlaced), now.UTC())
+	if err != nil {
+		return false, fmt.Errorf("store: claiming the read of %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: claiming the read of %s: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// SettleRead implements OrderStore.
+func (s *SQL) SettleRead(ctx context.Context, id string) error {
+	if _, err := s.exec(ctx, `UPDATE checkouts SET next_check_at = NULL WHERE id = ? AND state = ?`, id, string(StatePlaced)); err != nil {
+		return fmt.Errorf("store: settling the read of %s: %w", id, err)
+	}
+	return nil
 }
 
 // MoneyTotals sums the shop's captures and refunds per order.

@@ -317,3 +317,103 @@ func TestReadsMoveTheVersionOnlyOnNews(t *testing.T) {
 		})
 	}
 }
+
+// TestAReadBehindTheKeptOneIsNotKept: reads arrive in any order; one that
+// is behind the read kept by what only moves forward at Klarna (captured
+// and refunded amounts, a cancelled, expired or closed order) does not
+// replace it, while the capture it brings is still recorded. One that is
+// level or ahead does.
+func TestAReadBehindTheKeptOneIsNotKept(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			c := placedOrder(t, s, "KS-BEHIND")
+			record := func(status string, captured, refunded int64, caps ...*Capture) *KlarnaRead {
+				t.Helper()
+				r := &KlarnaRead{CheckoutID: c.ID, KlarnaOrderID: c.KlarnaOrderID, Status: status, OrderAmount: 1800, Captured: captured,
+					Refunded: refunded, Remaining: 1800 - captured, ReadAt: time.Now()}
+				if err := s.RecordRead(ctx, r, caps, nil); err != nil {
+					t.Fatal(err)
+				}
+				kept, err := s.KlarnaRead(ctx, c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return kept
+			}
+			record("AUTHORIZED", 0, 0)
+			if kept := record("CAPTURED", 1800, 0); kept.Status != "CAPTURED" {
+				t.Errorf("a read ahead was not kept: %+v", kept)
+			}
+			late := &Capture{ID: "cap-late", CheckoutID: c.ID, KlarnaOrderID: c.KlarnaOrderID, Amount: 1800, CapturedAt: time.Now()}
+			if kept := record("AUTHORIZED", 0, 0, late); kept.Status != "CAPTURED" || kept.Captured != 1800 {
+				t.Errorf("a read behind replaced the kept one: %+v", kept)
+			}
+			if caps, _ := s.Captures(ctx, c.ID); len(caps) != 1 {
+				t.Errorf("the capture a read behind brought: %+v", caps)
+			}
+			if kept := record("CAPTURED", 1800, 300); kept.Refunded != 300 {
+				t.Errorf("a refund read was not kept: %+v", kept)
+			}
+			if kept := record("CAPTURED", 1800, 0); kept.Refunded != 300 {
+				t.Errorf("a read without the refund replaced the kept one: %+v", kept)
+			}
+			if kept := record("CLOSED", 1800, 300); kept.Status != "CLOSED" {
+				t.Errorf("the close was not kept: %+v", kept)
+			}
+			if kept := record("CAPTURED", 1800, 300); kept.Status != "CLOSED" {
+				t.Errorf("a read from before the close replaced it: %+v", kept)
+			}
+		})
+	}
+}
+
+// TestDueReadsAreClaimedOnce: a placed order's due read is listed, claimed
+// by one caller only (moved on, the order's version unchanged) and, once
+// settled, listed no more.
+func TestDueReadsAreClaimedOnce(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			c := placedOrder(t, s, "KS-DUEREAD")
+			now := time.Now()
+			due := &[]*time.Time{&now}[0]
+			if ok, err := s.Transition(ctx, c.ID, []State{StatePlaced}, StatePlaced, Changes{NextCheckAt: due}); err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+			before, _ := s.Checkout(ctx, c.ID)
+			later := now.Add(time.Second)
+			if list, err := s.DueReads(ctx, later, 10); err != nil || len(list) != 1 || list[0].ID != c.ID {
+				t.Fatalf("due reads: %v %v", list, err)
+			}
+			var wins atomic.Int32
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					if ok, err := s.ClaimRead(ctx, c.ID, later, later.Add(5*time.Minute)); err != nil {
+						t.Error(err)
+					} else if ok {
+						wins.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			if wins.Load() != 1 {
+				t.Errorf("%d claims won", wins.Load())
+			}
+			if list, _ := s.DueReads(ctx, later, 10); len(list) != 0 {
+				t.Errorf("listed while claimed: %d", len(list))
+			}
+			if err := s.SettleRead(ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			after, _ := s.Checkout(ctx, c.ID)
+			if after.NextCheckAt != nil || after.Version != before.Version {
+				t.Errorf("settled: next %v, version %d → %d", after.NextCheckAt, before.Version, after.Version)
+			}
+			if list, _ := s.DueReads(ctx, later.Add(time.Hour), 10); len(list) != 0 {
+				t.Errorf("listed after settling: %d", len(list))
+			}
+		})
+	}
+}

@@ -810,11 +810,6 @@ func (s *SQL) DueChecks(ctx context.Context, now time.Time, limit int) ([]*Check
 		string(StatePendingReview), now.UTC(), limit)
 }
 
-// DueReads implements Store.
-func (s *SQL) DueReads(ctx context.Context, now time.Time, limit int) ([]*Checkout, error) {
-	return s.list(ctx, dueReadsQuery, string(StatePlaced), now.UTC(), limit)
-}
-
 // SetSubscription records a subscription by compare-and-set on its status.
 func (s *SQL) SetSubscription(ctx context.Context, id string, from []SubscriptionStatus, sub Subscription) (bool, error) {
 	if len(from) == 0 {
