@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -142,4 +143,44 @@ func TestRefusedActionExplained(t *testing.T) {
 		t.Errorf("needs attention: %q", s)
 	}
 	b.shot(t, "orders-attention-desktop")
+}
+
+// TestDigitalOrderCapturedOnAcceptance: with capture at order on, a shopper
+// buys the e-book and Klarna holds the order for review, so it is not
+// captured at creation. Klarna accepts it (from the simulator's inspector);
+// the notification reaches the shop, and the orders' recovery captures the
+// order as the policy promises: the order page shows the capture, by the
+// policy, and nothing left to capture.
+func TestDigitalOrderCapturedOnAcceptance(t *testing.T) {
+	a := startApp(t, "CAPTURE_DIGITAL_AT_ORDER=true", "RECOVERY_INTERVAL=200ms")
+	b := newBrowser(t, desktop)
+	b.toCheckout(t, a, "coffee-ebook", "1")
+	b.pay(t, "pending")
+	ref := b.confirmed(t, "pending_review")
+	b.visit(t, a.URL+"/admin", `[data-testid=admin-order-`+ref+`]`)
+	klarnaID := b.content(t, `[data-testid=admin-order-`+ref+`] code`)
+	b.visit(t, a.URL+"/klarna-sim/_sim/", `[data-testid=decide-`+klarnaID+`]`)
+	b.run(t, chromedp.Click(sel(`[data-testid=decide-`+klarnaID+`] button[value=accept]`)))
+	// The page shows the capture once the notification and a recovery
+	// run have gone by.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		b.visit(t, a.URL+"/admin/orders/"+ref, `[data-testid=order-money]`)
+		if strings.Contains(b.text(t, `[data-testid=order-money]`), "£12.00") && b.text(t, `[data-testid=amount-remaining]`) == "£0.00" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the accepted e-book was never captured: %s", b.text(t, `[data-testid=order-money]`))
+		}
+	}
+	if h := b.text(t, `[data-testid=history]`); !strings.Contains(h, "policy: digital goods") || !strings.Contains(h, "Capture £12.00") {
+		t.Errorf("history: %q", h)
+	}
+	if got := b.text(t, `[data-testid=klarna-status]`); got != "Klarna: CAPTURED" {
+		t.Errorf("Klarna's status: %q", got)
+	}
+	b.check(t)
+	b.shot(t, "order-policy-capture-desktop")
+	p := newBrowser(t, phone)
+	p.visit(t, a.URL+"/admin/orders/"+ref, `[data-testid=history]`)
+	p.shot(t, "order-policy-capture-phone")
 }

@@ -474,7 +474,7 @@ func (s *Service) captureAtOrder(ctx context.Context, c *store.Checkout) error {
 		return nil
 	}
 	s.log.InfoContext(ctx, "capturing an order of digital goods Klarna accepted without capturing it", "order", c.ID, "amount", p.Amount)
-	_, err = s.Confirm(ctx, c.ID, p.ActionID, p.Version, req, "policy: digital goods are captured at order")
+	_, err = s.Confirm(ctx, c.ID, p.ActionID, p.Version, req, "policy: digital goods")
 	switch {
 	case errors.Is(err, ErrUnknownOutcome):
 		return nil // pending with its idempotency key: recovery settles it
