@@ -43,6 +43,7 @@ import (
 func main() {
 	bare := flag.String("serve-bare", "", "internal: serve the bare Echo handler on this address")
 	bareBody := flag.String("bare-body", "", "internal: name=file,… : the bare handler serves each file's bytes at /name")
+	bareHeaders := flag.String("bare-headers", "", "internal: name=file,… : the bare handler also serves /name-headers, the page with these response headers")
 	duration := flag.Duration("duration", 10*time.Second, "length of each load phase")
 	conns := flag.Int("conns", 64, "concurrent connections for page views")
 	checkoutConns := flag.Int("checkout-conns", 32, "concurrent shoppers for checkouts")
@@ -60,7 +61,7 @@ func main() {
 		}
 	}
 	if *bare != "" {
-		serveBare(*bare, *bareBody)
+		serveBare(*bare, *bareBody, *bareHeaders)
 		return
 	}
 	if err := run(*duration, *conns, *checkoutConns, *postgres, *lighthouse, *cpuOnly); err != nil {
@@ -75,19 +76,50 @@ func main() {
 // frames its pages (with their length, not chunked). Only the body is the
 // page's: the bare handler sends 3 headers where the shop sends a dozen
 // (its security headers, caching, Vary), and gets no cookie.
-func serveBare(addr, bodies string) {
+func serveBare(addr, bodies, headers string) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	pages := map[string][]byte{}
 	for spec := range strings.SplitSeq(bodies, ",") {
 		name, file, _ := strings.Cut(spec, "=")
 		body, err := os.ReadFile(file)
 		if err != nil {
 			panic(err)
 		}
+		pages[name] = body
 		length := strconv.Itoa(len(body))
 		e.GET("/"+name, func(c echo.Context) error {
 			c.Response().Header().Set(echo.HeaderContentLength, length)
 			return c.HTMLBlob(http.StatusOK, body)
+		})
+	}
+	// A page with the shop's own response headers too, set as the shop
+	// sets its fixed ones (one shared slice each): the same bytes on the
+	// wire but the date.
+	for spec := range strings.SplitSeq(headers, ",") {
+		if spec == "" {
+			continue
+		}
+		name, file, _ := strings.Cut(spec, "=")
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			panic(err)
+		}
+		fixed := http.Header{}
+		for line := range strings.SplitSeq(strings.TrimSpace(string(raw)), "\n") {
+			k, v, _ := strings.Cut(line, ": ")
+			fixed[k] = append(fixed[k], v)
+		}
+		body := pages[name]
+		fixed.Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+		e.GET("/"+name+"-headers", func(c echo.Context) error {
+			hd := c.Response().Header()
+			for k, v := range fixed {
+				hd[k] = v[:len(v):len(v)]
+			}
+			c.Response().WriteHeader(http.StatusOK)
+			_, err := c.Response().Write(body)
+			return err
 		})
 	}
 	e.Start(addr)
@@ -342,12 +374,29 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 		{"product", "product page", "/products/pour-over-kettle", cookie},
 		{"cart", "cart page", "/cart", cookie},
 	}
-	var bodies []string
+	var bodies, headerFiles []string
 	sizes := map[string]int{}
 	for _, pg := range pages {
-		b, err := pageFor(base, pg.path, pg.cookie)
+		b, hd, err := pageFor(base, pg.path, pg.cookie)
 		if err != nil {
 			return err
+		}
+		if pg.name == "catalog" {
+			var lines []string
+			for k, vs := range hd {
+				switch k {
+				case "Date", "Content-Length", "Set-Cookie":
+					continue // net/http's own, the body's, the shopper's
+				}
+				for _, v := range vs {
+					lines = append(lines, k+": "+v)
+				}
+			}
+			file := filepath.Join(dir, "catalog.headers")
+			if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+				return err
+			}
+			headerFiles = append(headerFiles, "catalog="+file)
 		}
 		file := filepath.Join(dir, pg.name+".html")
 		if err := os.WriteFile(file, b, 0o644); err != nil {
@@ -358,7 +407,7 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 	}
 	self, _ := os.Executable()
 	bareAddr := freeAddr()
-	bareCmd := exec.Command(self, "-serve-bare", bareAddr, "-bare-body", strings.Join(bodies, ","))
+	bareCmd := exec.Command(self, "-serve-bare", bareAddr, "-bare-body", strings.Join(bodies, ","), "-bare-headers", strings.Join(headerFiles, ","))
 	if err := bareCmd.Start(); err != nil {
 		return err
 	}
@@ -388,6 +437,10 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 	bareCart := bareFor("cart", "")
 	cart := page("cart page, shopper with a cart", withCart, "/cart")
 	bareAfter := bareFor("catalog", ", after the pages")
+	bareHeaders := servedBy(bareCmd.Process.Pid, func() *result {
+		return hammer(fmt.Sprintf("bare Echo handler (the catalog's %.1f KB) with the shop's response headers", kb(sizes["catalog"])), conns, d, nil,
+			func(any) error { return get(client, "http://"+bareAddr+"/catalog-headers") })
+	})
 	bareCmd.Process.Kill()
 	if e, _ := setupErr.Load().(string); e != "" {
 		return fmt.Errorf("a page-view shopper's cart: %s", e)
@@ -468,7 +521,7 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 	cores := effectiveCores()
 	fmt.Printf("\nmachine: %.3g cores usable; each phase %s; page views at %d connections, checkouts with %d shoppers (closed loop)\n\n", cores, d, conns, checkoutConns)
 	fmt.Printf("| phase | throughput | p50 | p99 | errors | server CPU per request |\n|---|---|---|---|---|---|\n")
-	for _, r := range []*result{bare, catalog, bareVisitor, catalogAnon, bareProduct, product, bareCart, cart, bareAfter} {
+	for _, r := range []*result{bare, catalog, bareVisitor, catalogAnon, bareProduct, product, bareCart, cart, bareAfter, bareHeaders} {
 		fmt.Printf("| %s | %.0f req/s | %s | %s | %d | %s |\n", r.name, r.throughput(), ms(r.pct(0.50)), ms(r.pct(0.99)), r.errors, r.cpuPerRequest())
 	}
 	for _, r := range []*result{checkouts, pg} {
@@ -506,6 +559,8 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 		{"catalog page p99 at " + strconv.Itoa(conns) + " connections", "< 10 ms", ms(catalog.pct(0.99)), catalog.pct(0.99) < 10*time.Millisecond && clean(catalog)},
 		{"catalog page (shopper with a cart): the shop's CPU per view vs the bare handler's (mean of its two runs)", "reported",
 			cpuAgainst(catalog, bare, bareAfter), catalog.cpuErr == nil && bare.cpuErr == nil && bareAfter.cpuErr == nil},
+		{"catalog page vs bare Echo sending the shop's response headers too (the same bytes on the wire but the date)", "reported, 0 errors",
+			fmt.Sprintf("%.0f%%; CPU per view %s", ratio(catalog, bareHeaders), cpuAgainst(catalog, bareHeaders)), clean(catalog, bareHeaders) && bareHeaders.cpuErr == nil},
 		reported(catalogAnon, bareVisitor),
 		reported(product, bareProduct),
 		reported(cart, bareCart),
@@ -556,7 +611,7 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 	// answered whole, every order where it belongs. Throughput targets are
 	// printed above; they depend on the machine.
 	var unsound []string
-	for _, r := range []*result{bare, catalog, bareVisitor, catalogAnon, bareProduct, product, bareCart, cart, bareAfter, checkouts, pg, om.result} {
+	for _, r := range []*result{bare, catalog, bareVisitor, catalogAnon, bareProduct, product, bareCart, cart, bareAfter, bareHeaders, checkouts, pg, om.result} {
 		if r != nil && r.errors > 0 {
 			unsound = append(unsound, fmt.Sprintf("%s: %d errors", r.name, r.errors))
 		}

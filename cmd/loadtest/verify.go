@@ -85,31 +85,31 @@ func shopperWithCart(base string) (string, error) {
 
 // pageFor fetches a page as a shopper with this cookie sees it ("" for a
 // visitor without a session): the bytes the bare handler serves for it.
-func pageFor(base, path, cookie string) ([]byte, error) {
+func pageFor(base, path, cookie string) ([]byte, http.Header, error) {
 	req, _ := http.NewRequest(http.MethodGet, base+path, nil)
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %d", path, resp.StatusCode)
+		return nil, nil, fmt.Errorf("GET %s: %d", path, resp.StatusCode)
 	}
 	want := "0"
 	if cookie != "" {
 		want = strconv.Itoa(len(cartProducts))
 	}
 	if m := cartCountRe.FindSubmatch(b); m == nil || string(m[1]) != want {
-		return nil, fmt.Errorf("GET %s: the page does not show a cart of %s", path, want)
+		return nil, nil, fmt.Errorf("GET %s: the page does not show a cart of %s", path, want)
 	}
-	return b, nil
+	return b, resp.Header, nil
 }
 
 // placedOrders are the orders shoppers were told were placed, each by what
