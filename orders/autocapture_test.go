@@ -263,16 +263,11 @@ func TestASlowReadDoesNotUndoANewerOne(t *testing.T) {
 	f := setup(t, config{})
 	placed := f.place(t, "stoneware-mug:1", simulator.OutcomeApprove)
 	f.order(t, placed.ID)
-	p := &pausingGet{Klarna: f.client, got: make(chan struct{}), release: make(chan struct{})}
-	slow := orders.New(p, f.store, orders.Policy{}, orders.Options{})
-	done := make(chan error, 1)
-	go func() { done <- slow.Refresh(context.Background(), placed.ID) }()
-	<-p.got
+	release := f.holdARead(t, placed.ID, false)
 	if _, err := f.act(t, placed.ID, orders.Request{Kind: orders.CaptureAll}); err != nil {
 		t.Fatal(err)
 	}
-	close(p.release)
-	if err := <-done; err != nil {
+	if err := release(); err != nil {
 		t.Fatal(err)
 	}
 	o := f.order(t, placed.ID)
@@ -282,22 +277,6 @@ func TestASlowReadDoesNotUndoANewerOne(t *testing.T) {
 	}
 }
 
-// pausingGet is Klarna whose first order read, once answered, waits for
-// release before it returns.
-type pausingGet struct {
-	orders.Klarna
-	once         atomic.Bool
-	got, release chan struct{}
-}
-
-func (p *pausingGet) GetOrder(ctx context.Context, id string) (*klarna.ManagedOrder, *klarna.Response, error) {
-	o, r, err := p.Klarna.GetOrder(ctx, id)
-	if p.once.CompareAndSwap(false, true) {
-		close(p.got)
-		<-p.release
-	}
-	return o, r, err
-}
 
 // TestPolicyCaptureOnlyWhatWasAskedAndUntouched: the orders' recovery
 // captures an order only if its own request asked Klarna to capture it at
@@ -415,11 +394,7 @@ func TestReadsArriveInAnyOrder(t *testing.T) {
 		f := setup(t, config{})
 		placed := f.place(t, "stoneware-mug:1", simulator.OutcomeApprove)
 		f.order(t, placed.ID)
-		p := &lateGet{Klarna: f.client, got: make(chan struct{}), release: make(chan struct{})}
-		slow := orders.New(p, f.store, orders.Policy{}, orders.Options{})
-		done := make(chan error, 1)
-		go func() { done <- slow.Refresh(context.Background(), placed.ID) }()
-		<-p.got
+		release := f.holdARead(t, placed.ID, true)
 		if err := f.svc.Refresh(t.Context(), placed.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -427,8 +402,7 @@ func TestReadsArriveInAnyOrder(t *testing.T) {
 		if _, err := f.client.CancelOrder(t.Context(), placed.KlarnaOrderID, klarna.NewIdempotencyKey()); err != nil {
 			t.Fatal(err)
 		}
-		close(p.release)
-		if err := <-done; err != nil {
+		if err := release(); err != nil {
 			t.Fatal(err)
 		}
 		if o, k := f.order(t, placed.ID), f.klarnaOrder(t, placed.KlarnaOrderID); o.Read.Status != k.Status {
@@ -450,21 +424,6 @@ func TestReadsArriveInAnyOrder(t *testing.T) {
 	})
 }
 
-// lateGet is Klarna whose first order read waits for release before it
-// reaches Klarna.
-type lateGet struct {
-	orders.Klarna
-	once         atomic.Bool
-	got, release chan struct{}
-}
-
-func (p *lateGet) GetOrder(ctx context.Context, id string) (*klarna.ManagedOrder, *klarna.Response, error) {
-	if p.once.CompareAndSwap(false, true) {
-		close(p.got)
-		<-p.release
-	}
-	return p.Klarna.GetOrder(ctx, id)
-}
 
 // TestDueReadKeepsTheOperatorsPageCurrent: the scheduled read of an order
 // changes nothing an operator sees when it finds nothing new, so a
@@ -486,4 +445,40 @@ func TestDueReadKeepsTheOperatorsPageCurrent(t *testing.T) {
 	if _, err := f.svc.Confirm(t.Context(), c.ID, p.ActionID, p.Version, req, "admin"); err != nil {
 		t.Errorf("the operator's refund after a read that changed nothing: %v", err)
 	}
+}
+
+// heldRead is Klarna whose first order read is held until released:
+// before it reaches Klarna (late), or once Klarna has answered (slow).
+type heldRead struct {
+	orders.Klarna
+	late         bool
+	once         atomic.Bool
+	got, release chan struct{}
+}
+
+func (p *heldRead) GetOrder(ctx context.Context, id string) (*klarna.ManagedOrder, *klarna.Response, error) {
+	first := p.once.CompareAndSwap(false, true)
+	if first && p.late {
+		close(p.got)
+		<-p.release
+	}
+	o, r, err := p.Klarna.GetOrder(ctx, id)
+	if first && !p.late {
+		close(p.got)
+		<-p.release
+	}
+	return o, r, err
+}
+
+// holdARead starts a read of the order whose Klarna read is held (late:
+// before it reaches Klarna; else after Klarna answered), waits until it is,
+// and returns what releases it and reports the read's error.
+func (f *fixture) holdARead(t *testing.T, ref string, late bool) (release func() error) {
+	t.Helper()
+	p := &heldRead{Klarna: f.client, late: late, got: make(chan struct{}), release: make(chan struct{})}
+	held := orders.New(p, f.store, orders.Policy{}, orders.Options{})
+	done := make(chan error, 1)
+	go func() { done <- held.Refresh(context.Background(), ref) }()
+	<-p.got
+	return func() error { close(p.release); return <-done }
 }
