@@ -277,7 +277,6 @@ func TestASlowReadDoesNotUndoANewerOne(t *testing.T) {
 	}
 }
 
-
 // TestPolicyCaptureOnlyWhatWasAskedAndUntouched: the orders' recovery
 // captures an order only if its own request asked Klarna to capture it at
 // creation and nobody has acted on it since. An order created without
@@ -423,7 +422,6 @@ func TestReadsArriveInAnyOrder(t *testing.T) {
 		f.agrees(t, f.order(t, placed.ID))
 	})
 }
-
 
 // TestDueReadKeepsTheOperatorsPageCurrent: the scheduled read of an order
 // changes nothing an operator sees when it finds nothing new, so a
