@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fikaandform/storefront/internal/etag"
+	"github.com/fikaandform/storefront/views"
 )
 
 // buffers are reused across requests: a page is rendered whole into one
@@ -109,22 +111,7 @@ var csrfPlaceholder = strings.Repeat("x", 64)
 // market, language, suggestion and cart count, with this shopper's token.
 func (h *Handler) renderShopperPage(c echo.Context, s *shopper, build func() (templ.Component, error)) error {
 	r := c.Request()
-	var k strings.Builder
-	k.WriteString("shopper ")
-	k.WriteString(r.Host)
-	k.WriteByte(' ')
-	k.WriteString(r.URL.RequestURI())
-	k.WriteByte(' ')
-	k.WriteString(s.Market.Code)
-	k.WriteByte(' ')
-	k.WriteString(s.Locale)
-	k.WriteByte(' ')
-	k.WriteString(strconv.Itoa(s.Cart.Count()))
-	if !s.MarketChosen {
-		k.WriteString(" suggest ")
-		k.WriteString(r.Header.Get("Accept-Language"))
-	}
-	key := k.String()
+	key := keptKey("shopper", r, s)
 	page, ok := h.public.get(key)
 	if !ok {
 		token := s.CSRF
@@ -140,13 +127,100 @@ func (h *Handler) renderShopperPage(c echo.Context, s *shopper, build func() (te
 	buf := buffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer buffers.Put(buf)
-	for i, part := range page.parts {
+	writeParts(buf, page.parts, s.CSRF)
+	return writeHTML(c, http.StatusOK, buf.Bytes())
+}
+
+// keptKey is what a kept page or layout depends on besides the catalog:
+// the host (the simulator's links follow it), the address, the shopper's
+// market, language and cart count, and, until they chose a market, their
+// browser's languages (the market suggestion).
+func keptKey(kind string, r *http.Request, s *shopper) string {
+	var k strings.Builder
+	k.WriteString(kind)
+	k.WriteByte(' ')
+	k.WriteString(r.Host)
+	k.WriteByte(' ')
+	k.WriteString(r.URL.RequestURI())
+	k.WriteByte(' ')
+	k.WriteString(s.Market.Code)
+	k.WriteByte(' ')
+	k.WriteString(s.Locale)
+	k.WriteByte(' ')
+	k.WriteString(strconv.Itoa(s.Cart.Count()))
+	if !s.MarketChosen {
+		k.WriteString(" suggest ")
+		k.WriteString(r.Header.Get("Accept-Language"))
+	}
+	return k.String()
+}
+
+// writeParts writes a kept page's parts with the shopper's token between
+// them.
+func writeParts(buf *bytes.Buffer, parts [][]byte, token string) {
+	for i, part := range parts {
 		if i > 0 {
-			buf.WriteString(s.CSRF)
+			buf.WriteString(token)
 		}
 		buf.Write(part)
 	}
-	return writeHTML(c, http.StatusOK, buf.Bytes())
+}
+
+// contentPlaceholder marks where a kept layout's content goes; nothing the
+// templates write contains a NUL.
+const contentPlaceholder = "\x00content\x00"
+
+// renderInKeptLayout sends a page whose content is the shopper's own (the
+// cart's lines and totals) inside the layout every page has (head, header,
+// market switcher, footer), which depends on the shopper only as the pages
+// renderShopperPage keeps do. The layout is rendered once per such
+// shopper and kept with placeholders for the token and the content; for
+// each request only the content is rendered. The layout was more than half
+// of the cart page's cost (BenchmarkPages). whole is the page rendered in
+// one piece, for a shopper whose page is not kept (no session, a flash
+// message) and for a layout that could not be split.
+func (h *Handler) renderInKeptLayout(c echo.Context, s *shopper, status int, base views.Base, content, whole templ.Component) error {
+	if !s.hasSession() || s.flash != "" || !isToken(s.CSRF) || base.CSRF != s.CSRF || base.Flash != "" {
+		return render(c, status, whole)
+	}
+	r := c.Request()
+	key := keptKey("layout "+base.Title, r, s)
+	if base.Messaging != nil {
+		key += " messaging"
+	}
+	page, ok := h.public.get(key)
+	if !ok {
+		shell := base
+		shell.CSRF = csrfPlaceholder
+		marker := templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+			_, err := io.WriteString(w, contentPlaceholder)
+			return err
+		})
+		var b bytes.Buffer
+		if err := views.Layout(shell).Render(templ.WithChildren(r.Context(), marker), &b); err != nil {
+			return err
+		}
+		before, after, found := bytes.Cut(b.Bytes(), []byte(contentPlaceholder))
+		if !found || bytes.Contains(after, []byte(contentPlaceholder)) {
+			return render(c, status, whole)
+		}
+		parts := bytes.Split(before, []byte(csrfPlaceholder))
+		page = keptPage{parts: append(parts, bytes.Split(after, []byte(csrfPlaceholder))...), contentAt: len(parts)}
+		h.public.put(key, page)
+	}
+	buf := buffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 256<<10 {
+			buffers.Put(buf)
+		}
+	}()
+	writeParts(buf, page.parts[:page.contentAt], s.CSRF)
+	if err := content.Render(r.Context(), buf); err != nil {
+		return err
+	}
+	writeParts(buf, page.parts[page.contentAt:], s.CSRF)
+	return writeHTML(c, status, buf.Bytes())
 }
 
 // renderToKeep builds a page and renders it into bytes of its own (not a
@@ -182,6 +256,9 @@ func isToken(s string) bool {
 type keptPage struct {
 	parts [][]byte
 	etag  string
+	// contentAt is, for a kept layout, where the content goes: between
+	// parts[contentAt-1] and parts[contentAt].
+	contentAt int
 }
 
 // publicPages keeps rendered pages by what they depend on. It holds at

@@ -220,7 +220,7 @@ func (h *Handler) renderCart(c echo.Context, status int, errs []string) error {
 			p.Base.Messaging = h.messaging()
 		}
 	}
-	return render(c, status, views.CartView(p))
+	return h.renderInKeptLayout(c, s, status, p.Base, views.CartMain(p), views.CartView(p))
 }
 
 func (h *Handler) lines(p *shop.Priced, s *shopper) []views.CartLine {
