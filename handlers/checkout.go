@@ -85,7 +85,7 @@ func (h *Handler) checkoutPage(c echo.Context) error {
 	case "cart_changed", "reauthorize", "failed":
 		p.Notice = s.loc.T("checkout.notice_" + n)
 	}
-	return render(c, http.StatusOK, views.CheckoutView(p))
+	return h.renderInKeptLayout(c, s, http.StatusOK, p.Base, views.CheckoutMain(p), views.CheckoutView(p))
 }
 
 // placeResponse is what the checkout script gets back. Every outcome of a

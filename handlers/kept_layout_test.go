@@ -76,4 +76,27 @@ func TestKeptLayoutIsTheWholePage(t *testing.T) {
 	if len(h.public.pages) != 1 {
 		t.Errorf("%d layouts kept, want the one all four cases share", len(h.public.pages))
 	}
+
+	// The checkout page, with the widget's script, and without it (a
+	// failure page): two layouts, each the whole page's.
+	for i, scripts := range [][]string{{"/static/js/checkout.js"}, nil, {"/static/js/checkout.js"}} {
+		token := []string{a, b, b}[i]
+		s, cp := page(token)
+		p := views.CheckoutPage{Base: cp.Base, Ref: "KS-" + strings.Repeat("A", 8), Lines: cp.Lines, Summary: cp.Summary, ClientToken: "token-" + token[:4]}
+		p.Base.Title, p.Base.Scripts = "Checkout", scripts
+		c := e.NewContext(httptest.NewRequest(http.MethodGet, "http://shop.test/checkout", nil), httptest.NewRecorder())
+		if err := h.renderInKeptLayout(c, s, http.StatusOK, p.Base, views.CheckoutMain(p), views.CheckoutView(p)); err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		if err := views.CheckoutView(p).Render(t.Context(), &want); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Response().Writer.(*httptest.ResponseRecorder).Body.Bytes(); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("checkout %d: the page from the kept layout differs from the whole page:\n%s\n---\n%s", i, got, want.Bytes())
+		}
+	}
+	if len(h.public.pages) != 3 {
+		t.Errorf("%d layouts kept, want the cart's and the checkout's two", len(h.public.pages))
+	}
 }

@@ -184,9 +184,14 @@ func (h *Handler) renderInKeptLayout(c echo.Context, s *shopper, status int, bas
 		return render(c, status, whole)
 	}
 	r := c.Request()
-	key := keptKey("layout "+base.Title, r, s)
+	// Besides what keptKey holds, what the page's handler put in the
+	// layout: its title, description, scripts and styles, and whether it
+	// shows on-site messaging. The rest (the market switcher's entries,
+	// the mode) follows from the key.
+	key := keptKey("layout", r, s) + "\x00" + base.Title + "\x00" + base.Description + "\x00" +
+		strings.Join(base.Scripts, " ") + "\x00" + strings.Join(base.Styles, " ")
 	if base.Messaging != nil {
-		key += " messaging"
+		key += "\x00messaging"
 	}
 	page, ok := h.public.get(key)
 	if !ok {
