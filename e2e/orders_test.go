@@ -161,6 +161,16 @@ func TestDigitalOrderCapturedOnAcceptance(t *testing.T) {
 	klarnaID := b.content(t, `[data-testid=admin-order-`+ref+`] code`)
 	b.visit(t, a.URL+"/klarna-sim/_sim/", `[data-testid=decide-`+klarnaID+`]`)
 	b.run(t, chromedp.Click(sel(`[data-testid=decide-`+klarnaID+`] button[value=accept]`)))
+	// The inspector reloads itself after a decision: a read may land
+	// between two documents, so errors only mean "look again".
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if v, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(`[data-testid=fraud-`+klarnaID+`]`))); err == nil && strings.TrimSpace(v) == "ACCEPTED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the inspector's Accept button did not decide the order")
+		}
+	}
 	// The page shows the capture once the notification and a recovery
 	// run have gone by.
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
