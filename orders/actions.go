@@ -354,9 +354,12 @@ func shortError(err error) string {
 }
 
 // Recover sends pending actions that are due to Klarna again, with their
-// keys (a lost answer, a crash in the middle of an action), and reads
-// orders never read from Klarna that are close to their estimated expiry,
-// to learn the real one. It returns how many actions it settled.
+// keys (a lost answer, a crash in the middle of an action); reads orders
+// never read from Klarna that are close to their estimated expiry, to
+// learn the real one; and makes the due reads of orders Klarna may have
+// captured at creation, capturing under the policy one Klarna accepted
+// after a review without capturing it (settleDueReads). It returns how
+// many actions it settled.
 func (s *Service) Recover(ctx context.Context) (int, error) {
 	var errs []error
 	due, err := s.store.DueActions(ctx, s.now(), 20)
@@ -446,8 +449,10 @@ func (s *Service) settleDueReads(ctx context.Context) []error {
 // did not capture: one Klarna accepted after a review. No source says
 // whether Klarna applies auto_capture then; the simulator takes the
 // stricter answer (it does not), and the policy promised the capture. Only
-// an order its request asked this of, which the policy still captures at
-// order (digital goods only), and which nobody has touched: once an
+// an order its request asked this of (the copy the order keeps: for a
+// placement recovery finished, the request as recovery rebuilt it under
+// the policy of the day), which the policy still captures at order
+// (digital goods only), and which nobody has touched: once an
 // operator has acted on it (a capture of some lines, a refund, a release),
 // what is left is theirs to decide. A capture Klarna refuses is left in the
 // order's history for its operator, not tried again.
@@ -458,6 +463,12 @@ func (s *Service) captureAtOrder(ctx context.Context, c *store.Checkout) error {
 	req := Request{Kind: CaptureAll}
 	o, p, err := s.Plan(ctx, c.ID, req)
 	if na := (*NotAllowedError)(nil); errors.As(err, &na) {
+		if o != nil && o.Read != nil && o.Read.FraudStatus == string(klarna.FraudPending) {
+			// The order was accepted (it is placed) but the read says
+			// Klarna still reviews it: a read from before the decision.
+			// Read again later rather than give the capture up.
+			return fmt.Errorf("orders: the last read of %s predates Klarna's decision: %w", c.ID, err)
+		}
 		return nil // nothing left to capture, held, expired: the operator's
 	}
 	if err != nil {

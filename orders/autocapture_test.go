@@ -3,6 +3,7 @@ package orders_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,7 +106,16 @@ func TestAutoCaptureReadIsDurable(t *testing.T) {
 		f := setup(t, config{policy: digitalAtOrder})
 		c := placeEbook(t, f, nil)
 		f.capturedOnce(t, c.ID)
+		// It recorded the whole capture: the scheduled read is settled,
+		// and Klarna is not asked again.
+		if got, _ := f.store.Checkout(t.Context(), c.ID); got.NextCheckAt != nil {
+			t.Errorf("read still due after the background read recorded the capture: %v", got.NextCheckAt)
+		}
+		reads := f.sim.Count(simulator.OpGetOrder)
 		f.recoverLater(t, digitalAtOrder, c.ID)
+		if n := f.sim.Count(simulator.OpGetOrder); n != reads {
+			t.Errorf("Klarna's order read %d times more by the recovery", n-reads)
+		}
 		f.capturedOnce(t, c.ID)
 		f.agrees(t, f.order(t, c.ID))
 	})
@@ -479,4 +489,51 @@ func (f *fixture) holdARead(t *testing.T, ref string, late bool) (release func()
 	go func() { done <- held.Refresh(context.Background(), ref) }()
 	<-p.got
 	return func() error { close(p.release); return <-done }
+}
+
+// TestAReadFromBeforeTheDecisionDoesNotStopThePolicyCapture: a read of a
+// digital order answered while Klarna still reviewed it lands after the
+// order's due read recorded the acceptance. It does not put the order
+// back in review, and the policy capture is made.
+func TestAReadFromBeforeTheDecisionDoesNotStopThePolicyCapture(t *testing.T) {
+	t.Parallel()
+	f := setup(t, config{policy: digitalAtOrder})
+	placed := f.place(t, "coffee-ebook:1", simulator.OutcomePending)
+	f.checkout.Wait()
+	release := f.holdARead(t, placed.ID, false) // Klarna answered PENDING
+	if err := f.sim.Decide(placed.KlarnaOrderID, "accept"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.checkout.Notify(t.Context(), placed.ID, placed.KlarnaOrderID, checkout.EventAccepted); err != nil {
+		t.Fatal(err)
+	}
+	// The held read lands right after the due read's.
+	st := &afterRead{Store: f.store, after: func() {
+		if err := release(); err != nil {
+			t.Error(err)
+		}
+	}}
+	later := orders.New(f.client, st, digitalAtOrder, orders.Options{Now: func() time.Time { return time.Now().Add(10 * time.Minute) }})
+	if _, err := later.Recover(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := f.store.KlarnaRead(t.Context(), placed.ID); r.FraudStatus != "ACCEPTED" {
+		t.Errorf("the read kept says %s", r.FraudStatus)
+	}
+	f.recoverLater(t, digitalAtOrder, placed.ID)
+	f.capturedOnce(t, placed.ID)
+}
+
+// afterRead is a store that runs after once, right after its first read
+// is recorded.
+type afterRead struct {
+	store.Store
+	once  sync.Once
+	after func()
+}
+
+func (a *afterRead) RecordRead(ctx context.Context, r *store.KlarnaRead, caps []*store.Capture, refunds []*store.Refund) error {
+	err := a.Store.RecordRead(ctx, r, caps, refunds)
+	a.once.Do(a.after)
+	return err
 }

@@ -538,8 +538,12 @@ func (s *SQL) RecordRead(ctx context.Context, r *KlarnaRead, captures []*Capture
 		// arrive in any order, from instances whose clocks differ: a read
 		// is kept unless it is behind the one kept by what only moves
 		// forward at Klarna. Captured and refunded amounts only grow, and
-		// a cancelled, expired or closed order stays so. What a read found
-		// that the shop lacked is recorded below either way.
+		// a cancelled, expired or closed order stays so, and a fraud
+		// decision is not undone (PENDING only turns into ACCEPTED or
+		// REJECTED). What a read found that the shop lacked is recorded
+		// below either way. (The expiry is not compared: nothing says
+		// Klarna never moves it back, and a read kept out by it would
+		// keep out its status and amounts too.)
 		n, err := s.txExec(ctx, tx, `INSERT INTO order_reads (checkout_id, klarna_order_id, status, fraud_status, order_amount, captured_amount,
 			refunded_amount, remaining_amount, expires_at, klarna_created_at, read_at, correlation_id, mismatch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (checkout_id) DO UPDATE SET klarna_order_id = excluded.klarna_order_id, status = excluded.status,
@@ -548,7 +552,8 @@ func (s *SQL) RecordRead(ctx context.Context, r *KlarnaRead, captures []*Capture
 			klarna_created_at = excluded.klarna_created_at, read_at = excluded.read_at, correlation_id = excluded.correlation_id,
 			mismatch = excluded.mismatch
 			WHERE excluded.captured_amount >= order_reads.captured_amount AND excluded.refunded_amount >= order_reads.refunded_amount
-			AND (order_reads.status NOT IN ('CANCELLED', 'EXPIRED', 'CLOSED') OR excluded.status IN ('CANCELLED', 'EXPIRED', 'CLOSED'))`,
+			AND (order_reads.status NOT IN ('CANCELLED', 'EXPIRED', 'CLOSED') OR excluded.status IN ('CANCELLED', 'EXPIRED', 'CLOSED'))
+			AND NOT (excluded.fraud_status = 'PENDING' AND order_reads.fraud_status IN ('ACCEPTED', 'REJECTED'))`,
 			r.CheckoutID, r.KlarnaOrderID, r.Status, r.FraudStatus, r.OrderAmount, r.Captured, r.Refunded, r.Remaining,
 			utcPtr(r.ExpiresAt), utcPtr(r.KlarnaCreatedAt), r.ReadAt.UTC(), r.CorrelationID, r.Mismatch)
 		if err != nil {

@@ -328,9 +328,10 @@ func TestAReadBehindTheKeptOneIsNotKept(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
 			c := placedOrder(t, s, "KS-BEHIND")
+			fraud := "ACCEPTED"
 			record := func(status string, captured, refunded int64, caps ...*Capture) *KlarnaRead {
 				t.Helper()
-				r := &KlarnaRead{CheckoutID: c.ID, KlarnaOrderID: c.KlarnaOrderID, Status: status, OrderAmount: 1800, Captured: captured,
+				r := &KlarnaRead{CheckoutID: c.ID, KlarnaOrderID: c.KlarnaOrderID, Status: status, FraudStatus: fraud, OrderAmount: 1800, Captured: captured,
 					Refunded: refunded, Remaining: 1800 - captured, ReadAt: time.Now()}
 				if err := s.RecordRead(ctx, r, caps, nil); err != nil {
 					t.Fatal(err)
@@ -358,6 +359,11 @@ func TestAReadBehindTheKeptOneIsNotKept(t *testing.T) {
 			if kept := record("CAPTURED", 1800, 0); kept.Refunded != 300 {
 				t.Errorf("a read without the refund replaced the kept one: %+v", kept)
 			}
+			fraud = "PENDING"
+			if kept := record("CAPTURED", 1800, 300); kept.FraudStatus != "ACCEPTED" {
+				t.Errorf("a read from before Klarna's decision replaced it: %+v", kept)
+			}
+			fraud = "ACCEPTED"
 			if kept := record("CLOSED", 1800, 300); kept.Status != "CLOSED" {
 				t.Errorf("the close was not kept: %+v", kept)
 			}

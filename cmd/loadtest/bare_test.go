@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestBareServesThePageAndTheShopsHeaders: the bare handler serves each
@@ -40,5 +41,22 @@ func TestBareServesThePageAndTheShopsHeaders(t *testing.T) {
 				t.Errorf("headers: %v", resp.Header)
 			}
 		}
+	}
+}
+
+// TestServedByCountsOnlyThePhase: the CPU a phase's setup takes (the
+// shoppers filling their carts) is not counted as the phase's.
+func TestServedByCountsOnlyThePhase(t *testing.T) {
+	burn := func(d time.Duration) {
+		for start := time.Now(); time.Since(start) < d; {
+		}
+	}
+	r := servedPhase(os.Getpid(), "idle", 2, 300*time.Millisecond, func(int) any { burn(300 * time.Millisecond); return nil },
+		func(any) error { time.Sleep(10 * time.Millisecond); return nil })
+	if r.cpuErr != nil || r.requests == 0 {
+		t.Fatalf("%d requests, %v", r.requests, r.cpuErr)
+	}
+	if r.cpu > 200*time.Millisecond {
+		t.Errorf("%d sleeping requests took %v of CPU: the setup's 600 ms were counted", r.requests, r.cpu)
 	}
 }

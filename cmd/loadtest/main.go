@@ -161,6 +161,15 @@ func cpuAgainst(r *result, bares ...*result) string {
 	return fmt.Sprintf("%.0f µs vs %.0f µs (%.2f×)", per(r), mean, per(r)/mean)
 }
 
+// servedPhase sets n connections up, then runs a phase on them and records
+// what it cost the process pid that served it. The setup (shoppers filling
+// their carts) comes before the CPU is read: only the phase's own requests
+// are counted.
+func servedPhase(pid int, name string, n int, d time.Duration, setup func(worker int) any, fn func(state any) error) *result {
+	states := prepare(n, setup)
+	return servedBy(pid, func() *result { return hammerWith(name, states, d, fn) })
+}
+
 // servedBy runs a phase and records what it cost the process pid that
 // served it. Unlike throughput, which moves with everything else on the
 // machine (the generator, the other process), this is the server's own
@@ -211,12 +220,23 @@ func newClient(conns int) *http.Client {
 // arrived meanwhile), and a failed request counts as an error, not a
 // latency.
 func hammer(name string, n int, d time.Duration, setup func(worker int) any, fn func(state any) error) *result {
+	return hammerWith(name, prepare(n, setup), d, fn)
+}
+
+// prepare makes each of n connections' state (nil without setup).
+func prepare(n int, setup func(worker int) any) []any {
 	states := make([]any, n)
 	for i := range states {
 		if setup != nil {
 			states[i] = setup(i)
 		}
 	}
+	return states
+}
+
+// hammerWith runs fn on one connection per state for d.
+func hammerWith(name string, states []any, d time.Duration, fn func(state any) error) *result {
+	n := len(states)
 	res := &result{name: name}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -422,7 +442,7 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 		})
 	}
 	page := func(label string, setup func(int) any, path string) *result {
-		return servedBy(shop.Process.Pid, func() *result { return hammer(label, conns, d, setup, view(path)) })
+		return servedPhase(shop.Process.Pid, label, conns, d, setup, view(path))
 	}
 
 	bare := bareFor("catalog", ", before the pages")
