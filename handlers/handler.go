@@ -129,7 +129,8 @@ func (l Limits) orDefault() Limits {
 // Handler holds the handlers' dependencies.
 type Handler struct {
 	cfg Config
-	// public keeps the rendered pages of visitors without a session.
+	// public keeps rendered pages (visitors' and shoppers' catalog and
+	// product pages) and layouts (the cart's and checkout's), bounded.
 	public   publicPages
 	checkout Checkout
 	subs     Subscriptions
