@@ -170,7 +170,9 @@ type Options struct {
 	// AutoCapture. Nil never does.
 	AutoCapture func(lines []klarna.OrderLine) bool
 	// AutoCaptured is told, in the background, of each order created with
-	// auto_capture, so that the capture Klarna made is recorded at once.
+	// auto_capture, so that the capture Klarna made is recorded at once
+	// (the orders' Refresh, which also settles the order's scheduled read
+	// once the capture is recorded).
 	AutoCaptured func(ctx context.Context, ref string) error
 }
 

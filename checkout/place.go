@@ -539,7 +539,7 @@ func (s *Service) recordLater(ctx context.Context, id string, out outcome, log *
 
 // autoCaptureRead is how long after an order that Klarna may have captured
 // at creation is recorded the orders' recovery reads it, unless the read
-// made at once recorded the whole order's capture by then.
+// made at once (AutoCaptured) recorded the whole order's capture by then.
 const autoCaptureRead = time.Minute
 
 // recordAutoCapture has the capture Klarna made at order creation recorded,
@@ -567,35 +567,8 @@ func (s *Service) recordAutoCapture(ctx context.Context, ref string, log *slog.L
 		}()
 		if err := s.autoCaptured(ctx, ref); err != nil {
 			log.WarnContext(ctx, "recording the capture Klarna made at order creation failed; the orders' recovery reads the order again", "error", err)
-			return
-		}
-		// With the whole order's capture recorded, the scheduled read has
-		// nothing left to do; Klarna is asked once, not twice.
-		if err := s.settleReadIfCaptured(ctx, ref); err != nil {
-			log.WarnContext(ctx, "settling the order's scheduled read failed; the orders' recovery makes it", "error", err)
 		}
 	}()
-}
-
-// settleReadIfCaptured ends the scheduled read of an order whose recorded
-// captures cover it.
-func (s *Service) settleReadIfCaptured(ctx context.Context, ref string) error {
-	c, err := s.store.Checkout(ctx, ref)
-	if err != nil {
-		return err
-	}
-	caps, err := s.store.Captures(ctx, ref)
-	if err != nil {
-		return err
-	}
-	var captured int64
-	for _, cp := range caps {
-		captured += cp.Amount
-	}
-	if captured < c.Amount {
-		return nil
-	}
-	return s.store.SettleRead(ctx, ref)
 }
 
 // awaitOther waits for the caller that is placing the order to finish. A

@@ -477,9 +477,9 @@ func (s *Service) captureAtOrder(ctx context.Context, c *store.Checkout) error {
 	if len(o.Captures) > 0 || len(o.Refunds) > 0 || len(o.Actions) > 0 {
 		return nil
 	}
-	lines := make([]klarna.OrderLine, len(o.Lines))
-	for i, l := range o.Lines {
-		lines[i] = l.OrderLine
+	lines, err := orderLines(c)
+	if err != nil {
+		return err
 	}
 	if !s.policy.AutoCapture(lines) {
 		return nil

@@ -254,7 +254,29 @@ func (s *Service) Refresh(ctx context.Context, ref string) error {
 	if err := s.refresh(ctx, c); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	if c.State == store.StatePlaced && c.NextCheckAt != nil {
+		return s.settleReadIfCaptured(ctx, c)
+	}
 	return nil
+}
+
+// settleReadIfCaptured ends the scheduled read of an order (one Klarna may
+// have captured at creation) once the captures recorded cover the whole
+// order: the read has nothing left to do, and Klarna is asked once, not
+// twice.
+func (s *Service) settleReadIfCaptured(ctx context.Context, c *store.Checkout) error {
+	caps, err := s.store.Captures(ctx, c.ID)
+	if err != nil {
+		return fmt.Errorf("orders: %w", err)
+	}
+	var captured int64
+	for _, cp := range caps {
+		captured += cp.Amount
+	}
+	if captured < c.Amount {
+		return nil
+	}
+	return s.store.SettleRead(ctx, c.ID)
 }
 
 func (s *Service) checkout(ctx context.Context, ref string) (*store.Checkout, error) {
