@@ -22,16 +22,26 @@ import (
 // before it is sent, and pooling them halves the allocations of a page view.
 var buffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 16<<10)) }}
 
+// getBuffer is an empty buffer from the pool; putBuffer gives it back.
+func getBuffer() *bytes.Buffer {
+	buf := buffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	return buf
+}
+
+// putBuffer returns a buffer to the pool, unless it grew past 256 KB: that
+// one is left to the collector rather than kept.
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 256<<10 {
+		buffers.Put(buf)
+	}
+}
+
 // render writes a component after rendering it fully into memory, so a
 // template failure becomes an error page rather than half a page.
 func render(c echo.Context, status int, comp templ.Component) error {
-	buf := buffers.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= 256<<10 {
-			buffers.Put(buf)
-		}
-	}()
+	buf := getBuffer()
+	defer putBuffer(buf)
 	if err := comp.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
@@ -124,9 +134,8 @@ func (h *Handler) renderShopperPage(c echo.Context, s *shopper, build func() (te
 		page = keptPage{parts: bytes.Split(body, []byte(csrfPlaceholder))}
 		h.public.put(key, page)
 	}
-	buf := buffers.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer buffers.Put(buf)
+	buf := getBuffer()
+	defer putBuffer(buf)
 	writeParts(buf, page.parts, s.CSRF)
 	return writeHTML(c, http.StatusOK, buf.Bytes())
 }
@@ -213,13 +222,8 @@ func (h *Handler) renderInKeptLayout(c echo.Context, s *shopper, status int, bas
 		page = keptPage{parts: append(parts, bytes.Split(after, []byte(csrfPlaceholder))...), contentAt: len(parts)}
 		h.public.put(key, page)
 	}
-	buf := buffers.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= 256<<10 {
-			buffers.Put(buf)
-		}
-	}()
+	buf := getBuffer()
+	defer putBuffer(buf)
 	writeParts(buf, page.parts[:page.contentAt], s.CSRF)
 	if err := content.Render(r.Context(), buf); err != nil {
 		return err
