@@ -44,9 +44,9 @@ func TestBareServesThePageAndTheShopsHeaders(t *testing.T) {
 	}
 }
 
-// TestServedByCountsOnlyThePhase: the CPU a phase's setup takes (the
+// TestServedPhaseCountsOnlyThePhase: the CPU a phase's setup takes (the
 // shoppers filling their carts) is not counted as the phase's.
-func TestServedByCountsOnlyThePhase(t *testing.T) {
+func TestServedPhaseCountsOnlyThePhase(t *testing.T) {
 	burn := func(d time.Duration) {
 		for start := time.Now(); time.Since(start) < d; {
 		}

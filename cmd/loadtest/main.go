@@ -138,45 +138,47 @@ type result struct {
 	cpuErr error
 }
 
-// cpuPerRequest is the serving process's CPU time per answered request, in
-// microseconds, or "" when it was not measured.
+// cpuMicros is the serving process's CPU time per answered request, in
+// microseconds (0 when it was not measured).
+func (r *result) cpuMicros() float64 {
+	if r.requests == 0 {
+		return 0
+	}
+	return float64(r.cpu.Microseconds()) / float64(r.requests)
+}
+
+// cpuPerRequest is cpuMicros for the table, or "" when it was not
+// measured.
 func (r *result) cpuPerRequest() string {
-	if r.cpu == 0 || r.requests == 0 {
+	if r.cpuMicros() == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%.0f µs", float64(r.cpu.Microseconds())/float64(r.requests))
+	return fmt.Sprintf("%.0f µs", r.cpuMicros())
 }
 
 // cpuAgainst compares r's server CPU per request with the mean of bares'.
 func cpuAgainst(r *result, bares ...*result) string {
-	per := func(x *result) float64 { return float64(x.cpu.Microseconds()) / float64(max(x.requests, 1)) }
 	sum := 0.0
 	for _, b := range bares {
-		sum += per(b)
+		sum += b.cpuMicros()
 	}
 	mean := sum / float64(len(bares))
-	if mean == 0 || per(r) == 0 {
+	if mean == 0 || r.cpuMicros() == 0 {
 		return "not measured"
 	}
-	return fmt.Sprintf("%.0f µs vs %.0f µs (%.2f×)", per(r), mean, per(r)/mean)
+	return fmt.Sprintf("%.0f µs vs %.0f µs (%.2f×)", r.cpuMicros(), mean, r.cpuMicros()/mean)
 }
 
 // servedPhase sets n connections up, then runs a phase on them and records
-// what it cost the process pid that served it. The setup (shoppers filling
-// their carts) comes before the CPU is read: only the phase's own requests
-// are counted.
+// what it cost the process pid that served it. Unlike throughput, which
+// moves with everything else on the machine (the generator, the other
+// process), this is the server's own work per request. The setup
+// (shoppers filling their carts) comes before the CPU is read: only the
+// phase's own requests are counted.
 func servedPhase(pid int, name string, n int, d time.Duration, setup func(worker int) any, fn func(state any) error) *result {
 	states := prepare(n, setup)
-	return servedBy(pid, func() *result { return hammerWith(name, states, d, fn) })
-}
-
-// servedBy runs a phase and records what it cost the process pid that
-// served it. Unlike throughput, which moves with everything else on the
-// machine (the generator, the other process), this is the server's own
-// work per request.
-func servedBy(pid int, phase func() *result) *result {
 	before, err := cpuTimes([]int{pid})
-	r := phase()
+	r := hammerWith(name, states, d, fn)
 	if err == nil {
 		var after []time.Duration
 		if after, err = cpuTimes([]int{pid}); err == nil {
@@ -434,13 +436,13 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 	defer bareCmd.Process.Kill()
 	waitUp("http://" + bareAddr + "/catalog")
 	client := newClient(conns)
-	bareFor := func(name, when string) *result {
+	// bareAt hammers the bare handler's route for the page name.
+	bareAt := func(name, route, when string) *result {
 		label := map[string]string{"catalog": "the catalog's", "visitor": "the visitor's catalog's", "product": "the product page's", "cart": "the cart page's"}[name]
-		return servedBy(bareCmd.Process.Pid, func() *result {
-			return hammer(fmt.Sprintf("bare Echo handler (%s %.1f KB)%s", label, kb(sizes[name]), when), conns, d, nil,
-				func(any) error { return get(client, "http://"+bareAddr+"/"+name) })
-		})
+		return servedPhase(bareCmd.Process.Pid, fmt.Sprintf("bare Echo handler (%s %.1f KB)%s", label, kb(sizes[name]), when), conns, d, nil,
+			func(any) error { return get(client, "http://"+bareAddr+route) })
 	}
+	bareFor := func(name, when string) *result { return bareAt(name, "/"+name, when) }
 	page := func(label string, setup func(int) any, path string) *result {
 		return servedPhase(shop.Process.Pid, label, conns, d, setup, view(path))
 	}
@@ -457,10 +459,7 @@ func run(d time.Duration, conns, checkoutConns int, postgres string, lighthouse,
 	bareCart := bareFor("cart", "")
 	cart := page("cart page, shopper with a cart", withCart, "/cart")
 	bareAfter := bareFor("catalog", ", after the pages")
-	bareHeaders := servedBy(bareCmd.Process.Pid, func() *result {
-		return hammer(fmt.Sprintf("bare Echo handler (the catalog's %.1f KB) with the shop's response headers", kb(sizes["catalog"])), conns, d, nil,
-			func(any) error { return get(client, "http://"+bareAddr+"/catalog-headers") })
-	})
+	bareHeaders := bareAt("catalog", "/catalog-headers", " with the shop's response headers")
 	bareCmd.Process.Kill()
 	if e, _ := setupErr.Load().(string); e != "" {
 		return fmt.Errorf("a page-view shopper's cart: %s", e)
