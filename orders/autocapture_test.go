@@ -537,3 +537,55 @@ func (a *afterRead) RecordRead(ctx context.Context, r *store.KlarnaRead, caps []
 	a.once.Do(a.after)
 	return err
 }
+
+// TestPolicyCaptureRacesOnce: two instances' recoveries and an operator
+// act on an accepted digital order at once. Klarna captures it once, the
+// shop records that one capture, and its amounts agree with Klarna's.
+func TestPolicyCaptureRacesOnce(t *testing.T) {
+	t.Parallel()
+	for range 3 {
+		f := setup(t, config{policy: digitalAtOrder})
+		placed := f.place(t, "coffee-ebook:1", simulator.OutcomePending)
+		f.sim.Decide(placed.KlarnaOrderID, "accept")
+		if _, err := f.checkout.Notify(t.Context(), placed.ID, placed.KlarnaOrderID, checkout.EventAccepted); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		later := func() time.Time { return time.Now().Add(10 * time.Minute) }
+		for range 2 {
+			wg.Go(func() {
+				if _, err := orders.New(f.client, f.store, digitalAtOrder, orders.Options{Now: later}).Recover(t.Context()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Go(func() { f.act(t, placed.ID, orders.Request{Kind: orders.CaptureAll}) }) // may lose the race: refused
+		wg.Wait()
+		f.recoverLater(t, digitalAtOrder, placed.ID)
+		f.capturedOnce(t, placed.ID)
+		f.agrees(t, f.order(t, placed.ID))
+	}
+}
+
+// TestAutoCaptureByTheCallback: the shopper's browser never comes back;
+// Klarna's callback places the e-book order. The capture Klarna made is
+// recorded and the order's scheduled read settled, as for the browser's
+// placement.
+func TestAutoCaptureByTheCallback(t *testing.T) {
+	t.Parallel()
+	f := setup(t, config{policy: digitalAtOrder})
+	c, token := f.ebook(t, simulator.OutcomeApprove)
+	read, err := f.checkout.Checkout(t.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.checkout.PlaceInBackground(t.Context(), read, token); err != nil {
+		t.Fatal(err)
+	}
+	f.checkout.Wait()
+	f.capturedOnce(t, c.ID)
+	if got, _ := f.store.Checkout(t.Context(), c.ID); got.NextCheckAt != nil {
+		t.Errorf("read still due: %v", got.NextCheckAt)
+	}
+	f.agrees(t, f.order(t, c.ID))
+}
