@@ -561,7 +561,12 @@ func TestPolicyCaptureRacesOnce(t *testing.T) {
 		}
 		wg.Go(func() { f.act(t, placed.ID, orders.Request{Kind: orders.CaptureAll}) }) // may lose the race: refused
 		wg.Wait()
-		f.recoverLater(t, digitalAtOrder, placed.ID)
+		// A recovery that met the operator's capture under way reads the
+		// order again five minutes on; by then it finds it captured.
+		f.recoverAt(t, digitalAtOrder, 20*time.Minute)
+		if got, _ := f.store.Checkout(t.Context(), placed.ID); got.NextCheckAt != nil {
+			t.Errorf("read still due after the retry: %v", got.NextCheckAt)
+		}
 		f.capturedOnce(t, placed.ID)
 		f.agrees(t, f.order(t, placed.ID))
 	}
