@@ -542,7 +542,13 @@ func (e *env) placeByCallback(t *testing.T, ref string) {
 	if got := e.callback(t, ref, sid, a.AuthorizationToken); got != http.StatusOK {
 		t.Fatalf("callback: %d", got)
 	}
-	if !storetest.Eventually(5*time.Second, func() bool { return len(e.sim.Snapshot().Orders) == 1 }) {
+	// Placed means recorded in the shop too, not only made at Klarna: the
+	// callback's placement runs in the background, and under the race
+	// detector its write may come well after Klarna's answer.
+	if !storetest.Eventually(5*time.Second, func() bool {
+		c, err := e.db.Checkout(context.Background(), ref)
+		return len(e.sim.Snapshot().Orders) == 1 && err == nil && c.State.IsOrder()
+	}) {
 		t.Fatal("the callback placed no order")
 	}
 }
