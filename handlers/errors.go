@@ -73,7 +73,7 @@ func (h *Handler) ErrorHandler(err error, c echo.Context) {
 	// An error page carries the shopper's session (their token, cart
 	// count, a message) and says nothing worth keeping: no cache, shared
 	// or private, may store it. A 404 is cacheable by default.
-	c.Response().Header().Set("Cache-Control", "no-store")
+	setFixed(c.Response().Header(), "Cache-Control", noStoreValue)
 	// HEAD gets GET's answer; net/http sends its headers (type and length
 	// included) and drops the body.
 	if wantsJSON(c) {

@@ -80,7 +80,7 @@ func (h *Handler) checkHost(next echo.HandlerFunc) echo.HandlerFunc {
 		if h.hosts.allows(r.Host) || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			return next(c)
 		}
-		c.Response().Header().Set("Cache-Control", "no-store")
+		setFixed(c.Response().Header(), "Cache-Control", noStoreValue)
 		return c.String(http.StatusMisdirectedRequest, "This shop does not answer to that host name.\n")
 	}
 }

@@ -52,7 +52,11 @@ func render(c echo.Context, status int, comp templ.Component) error {
 // net/http sends any body over 2 KB chunked, and a checkout page took three
 // socket writes (the last one the chunked end alone) instead of two.
 func writeHTML(c echo.Context, status int, page []byte) error {
-	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(page)))
+	hd := c.Response().Header()
+	hd[echo.HeaderContentLength] = []string{strconv.Itoa(len(page))}
+	// Set here, Echo leaves it (it sets a type only where there is none)
+	// and the value is shared.
+	setFixed(hd, echo.HeaderContentType, htmlContentType)
 	return c.HTMLBlob(status, page)
 }
 
@@ -78,7 +82,7 @@ func (h *Handler) renderPublic(c echo.Context, s *shopper, build func() (templ.C
 		addVary(hd, "Accept-Language")
 	}
 	if s.hasSession() {
-		hd.Set("Cache-Control", "private, no-cache")
+		setFixed(hd, "Cache-Control", privateValue)
 		if s.flash != "" || !isToken(s.CSRF) {
 			comp, err := build()
 			if err != nil {
@@ -103,7 +107,7 @@ func (h *Handler) renderPublic(c echo.Context, s *shopper, build func() (templ.C
 		page = keptPage{parts: [][]byte{body}, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
 		h.public.put(key, page)
 	}
-	hd.Set("Cache-Control", "public, max-age=60")
+	setFixed(hd, "Cache-Control", publicValue)
 	hd.Set("ETag", page.etag)
 	// A cookie means a session, whose pages differ: caches must key on it.
 	hd.Add("Vary", "Cookie")
