@@ -149,12 +149,14 @@ func (h *Handler) renderShopperPage(c echo.Context, s *shopper, build func() (te
 // market, language and cart count, and, until they chose a market, their
 // browser's languages (the market suggestion).
 func keptKey(kind string, r *http.Request, s *shopper) string {
+	uri := r.URL.RequestURI()
 	var k strings.Builder
+	k.Grow(len(kind) + len(r.Host) + len(uri) + len(s.Market.Code) + len(s.Locale) + 16)
 	k.WriteString(kind)
 	k.WriteByte(' ')
 	k.WriteString(r.Host)
 	k.WriteByte(' ')
-	k.WriteString(r.URL.RequestURI())
+	k.WriteString(uri)
 	k.WriteByte(' ')
 	k.WriteString(s.Market.Code)
 	k.WriteByte(' ')

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strconv"
@@ -227,11 +228,21 @@ func (h *Handler) withShopper(next echo.HandlerFunc) echo.HandlerFunc {
 // without a cookie, an error for one that fails to decode or verify. A
 // cookie verified once is kept parsed (see decodedSessions).
 func (h *Handler) session(r *http.Request) (*keptSession, error) {
+	now := time.Now()
+	// Most requests send a cookie decoded before: look it up as sent,
+	// without r.Cookie's parse, which checks every byte of a 400-byte
+	// value and allocates a Cookie. Only a value that r.Cookie accepted
+	// and securecookie verified is ever kept, so a hit is what the full
+	// parse would have found; anything else takes the full parse.
+	if raw, ok := rawCookie(r.Header, sessionName); ok {
+		if v, ok := h.decoded.get(raw, now); ok {
+			return v, nil
+		}
+	}
 	ck, err := r.Cookie(sessionName)
 	if err != nil {
 		return &noSession, nil
 	}
-	now := time.Now()
 	if v, ok := h.decoded.get(ck.Value, now); ok {
 		return v, nil
 	}
@@ -244,6 +255,21 @@ func (h *Handler) session(r *http.Request) (*keptSession, error) {
 		h.decoded.put(ck.Value, kept, h.cookieExpiry(signed))
 	}
 	return kept, nil
+}
+
+// rawCookie returns the value of the first cookie with the name, as the
+// browser sent it (unchecked, quotes and all), from the request's Cookie
+// headers.
+func rawCookie(hd http.Header, name string) (string, bool) {
+	for _, line := range hd["Cookie"] {
+		for part := range strings.SplitSeq(line, ";") {
+			k, v, ok := strings.Cut(textproto.TrimString(part), "=")
+			if ok && k == name {
+				return v, true
+			}
+		}
+	}
+	return "", false
 }
 
 // keptSession is a session cookie's values, parsed once for every request
