@@ -150,8 +150,14 @@ func (h *Handler) renderShopperPage(c echo.Context, s *shopper, build func() (te
 // browser's languages (the market suggestion).
 func keptKey(kind string, r *http.Request, s *shopper) string {
 	uri := r.URL.RequestURI()
+	n := len(kind) + len(r.Host) + len(uri) + len(s.Market.Code) + len(s.Locale) + 16
+	var lang string
+	if !s.MarketChosen {
+		lang = r.Header.Get("Accept-Language")
+		n += len(" suggest ") + len(lang)
+	}
 	var k strings.Builder
-	k.Grow(len(kind) + len(r.Host) + len(uri) + len(s.Market.Code) + len(s.Locale) + 16)
+	k.Grow(n)
 	k.WriteString(kind)
 	k.WriteByte(' ')
 	k.WriteString(r.Host)
@@ -165,7 +171,7 @@ func keptKey(kind string, r *http.Request, s *shopper) string {
 	k.WriteString(strconv.Itoa(s.Cart.Count()))
 	if !s.MarketChosen {
 		k.WriteString(" suggest ")
-		k.WriteString(r.Header.Get("Accept-Language"))
+		k.WriteString(lang)
 	}
 	return k.String()
 }

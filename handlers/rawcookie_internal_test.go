@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -24,8 +25,13 @@ func TestRawCookieIsWhatTheFullParseFinds(t *testing.T) {
 		{[]string{"fika=abc; fika=def"}, "abc", true},
 		{[]string{"fika="}, "", true},
 		{[]string{"a=1"}, "-", true},
-		{[]string{"fika"}, "-", false},           // r.Cookie: an empty value
-		{[]string{`fika="abc"`}, `"abc"`, false}, // r.Cookie unquotes: abc
+		{[]string{"fika"}, "", true}, // a cookie with an empty value
+		{[]string{"fika; fika=abc"}, "", true},
+		{[]string{"fika =abc"}, "abc", true},
+		{[]string{"fika	=def; fika=abc"}, "def", true},
+		{[]string{"; ;fika=abc"}, "abc", true},
+		{[]string{strings.Repeat("a=1; ", 100) + "fika=abc"}, "-", false}, // many cookies: the full parse decides
+		{[]string{`fika="abc"`}, `"abc"`, false},                          // r.Cookie unquotes: abc
 		{[]string{"fika=a\\b; fika=abc"}, "a\\b", false},
 		{[]string{`fika=a"b; fika=abc`}, `a"b`, false},
 	} {

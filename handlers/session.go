@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -231,9 +232,12 @@ func (h *Handler) session(r *http.Request) (*keptSession, error) {
 	now := time.Now()
 	// Most requests send a cookie decoded before: look it up as sent,
 	// without r.Cookie's parse, which checks every byte of a 400-byte
-	// value and allocates a Cookie. Only a value that r.Cookie accepted
-	// and securecookie verified is ever kept, so a hit is what the full
-	// parse would have found; anything else takes the full parse.
+	// value and allocates a Cookie. rawCookie picks the cookie r.Cookie
+	// would, and every key of the decoded sessions is a well-formed,
+	// unquoted value (one r.Cookie returned and securecookie verified,
+	// or one the shop encoded itself), so a hit is what the full parse
+	// would have found; a value r.Cookie would refuse or unquote is never
+	// a key, and takes the full parse.
 	if raw, ok := rawCookie(r.Header, sessionName); ok {
 		if v, ok := h.decoded.get(raw, now); ok {
 			return v, nil
@@ -257,20 +261,42 @@ func (h *Handler) session(r *http.Request) (*keptSession, error) {
 	return kept, nil
 }
 
-// rawCookie returns the value of the first cookie with the name, as the
-// browser sent it (unchecked, quotes and all), from the request's Cookie
-// headers.
+// rawCookie returns the value of the cookie with the name that r.Cookie
+// would choose, as the browser sent it (unchecked, quotes and all): it
+// splits, trims and matches the Cookie headers as net/http's readCookies
+// does. It gives up (false) where readCookies may return nothing for a
+// request with many cookies (3,000 by default, less if GODEBUG's
+// httpcookiemaxnum says so), and then the full parse decides.
 func rawCookie(hd http.Header, name string) (string, bool) {
-	for _, line := range hd["Cookie"] {
+	lines := hd["Cookie"]
+	n := 0
+	for _, line := range lines {
+		n += strings.Count(line, ";") + 1
+	}
+	if n > maxRawCookies {
+		return "", false
+	}
+	for _, line := range lines {
 		for part := range strings.SplitSeq(line, ";") {
-			k, v, ok := strings.Cut(textproto.TrimString(part), "=")
-			if ok && k == name {
+			k, v, _ := strings.Cut(textproto.TrimString(part), "=")
+			if textproto.TrimString(k) == name {
 				return v, true
 			}
 		}
 	}
 	return "", false
 }
+
+// maxRawCookies is how many cookies a request may send for rawCookie to
+// look at them: far more than a browser sends the shop, far fewer than
+// net/http's own limit, unless GODEBUG sets that limit (a go:debug
+// directive is not seen here: do not lower the limit that way).
+var maxRawCookies = func() int {
+	if strings.Contains(os.Getenv("GODEBUG"), "httpcookiemaxnum") {
+		return 0
+	}
+	return 64
+}()
 
 // keptSession is a session cookie's values, parsed once for every request
 // that sends the same cookie: read only. A cart the catalog refuses is kept
