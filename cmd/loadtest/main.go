@@ -153,7 +153,7 @@ func (r *result) cpuPerRequest() string {
 	if r.cpuMicros() == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%.0f µs", r.cpuMicros())
+	return fmt.Sprintf("%.1f µs", r.cpuMicros())
 }
 
 // cpuAgainst compares r's server CPU per request with the mean of bares'.
@@ -166,7 +166,7 @@ func cpuAgainst(r *result, bares ...*result) string {
 	if mean == 0 || r.cpuMicros() == 0 {
 		return "not measured"
 	}
-	return fmt.Sprintf("%.0f µs vs %.0f µs (%.2f×)", r.cpuMicros(), mean, r.cpuMicros()/mean)
+	return fmt.Sprintf("%.1f µs vs %.1f µs (%.2f×)", r.cpuMicros(), mean, r.cpuMicros()/mean)
 }
 
 // servedPhase sets n connections up, then runs a phase on them and records
