@@ -63,8 +63,9 @@ func writeHTML(c echo.Context, status int, page []byte) error {
 // renderPublic serves a catalog or product page, which depends on the
 // shopper only through a few things: their market and language, whether
 // they chose the market (the suggestion banner), their cart's count, a
-// flash message and their CSRF token. build makes the page; it is called
-// only when the page is not kept already.
+// flash message and their CSRF token. variant is what the page reads from
+// the query string ("category=mugs"), as it reads it; build makes the
+// page, and is called only when the page is not kept already.
 //
 // A visitor without a session gets a page that is the same for everyone:
 // browsers and shared caches may keep it for a minute and revalidate it
@@ -74,7 +75,7 @@ func writeHTML(c echo.Context, status int, page []byte) error {
 // the same layout for every shopper with the same market, language and
 // cart count. A page with a flash message is rendered for its shopper
 // alone.
-func (h *Handler) renderPublic(c echo.Context, s *shopper, build func() (templ.Component, error)) error {
+func (h *Handler) renderPublic(c echo.Context, s *shopper, variant string, build func() (templ.Component, error)) error {
 	r := c.Request()
 	hd := c.Response().Header()
 	if !s.MarketChosen {
@@ -90,13 +91,15 @@ func (h *Handler) renderPublic(c echo.Context, s *shopper, build func() (templ.C
 			}
 			return render(c, http.StatusOK, comp)
 		}
-		return h.renderShopperPage(c, s, build)
+		return h.renderShopperPage(c, s, variant, build)
 	}
 	// Everything an anonymous page depends on besides the catalog, which
 	// does not change while the process runs: the host it is shown on (the
-	// simulator's links follow it), the address, and the browser's
-	// languages (the market suggestion).
-	key := "anon " + r.Host + " " + r.URL.RequestURI() + " " + r.Header.Get("Accept-Language")
+	// simulator's links follow it), the path and what the page reads of
+	// the query, and the locale the browser's languages match (the market
+	// suggestion). Not the raw query or header: made-up ones would each
+	// be a page of their own, and enough of them would empty the cache.
+	key := "anon " + r.Host + " " + r.URL.Path + "?" + variant + " " + h.matcher.Match(r.Header.Get("Accept-Language"))
 	page, ok := h.public.get(key)
 	if !ok {
 		body, err := renderToKeep(r.Context(), build)
@@ -123,9 +126,9 @@ var csrfPlaceholder = strings.Repeat("x", 64)
 
 // renderShopperPage serves a page kept for every shopper with the same
 // market, language, suggestion and cart count, with this shopper's token.
-func (h *Handler) renderShopperPage(c echo.Context, s *shopper, build func() (templ.Component, error)) error {
+func (h *Handler) renderShopperPage(c echo.Context, s *shopper, variant string, build func() (templ.Component, error)) error {
 	r := c.Request()
-	key := keptKey("shopper", r, s)
+	key := h.keptKey("shopper", r, s, variant)
 	page, ok := h.public.get(key)
 	if !ok {
 		token := s.CSRF
@@ -145,24 +148,26 @@ func (h *Handler) renderShopperPage(c echo.Context, s *shopper, build func() (te
 }
 
 // keptKey is what a kept page or layout depends on besides the catalog:
-// the host (the simulator's links follow it), the address, the shopper's
-// market, language and cart count, and, until they chose a market, their
-// browser's languages (the market suggestion).
-func keptKey(kind string, r *http.Request, s *shopper) string {
-	uri := r.URL.RequestURI()
-	n := len(kind) + len(r.Host) + len(uri) + len(s.Market.Code) + len(s.Locale) + 16
-	var lang string
+// the host (the simulator's links follow it), the path and variant, what
+// the page reads of the query string, the shopper's market, language and
+// cart count, and, until they chose a market, the locale their browser's
+// languages match (the market suggestion). Each part is one of a few
+// values the shop knows, so that made-up query strings or headers cannot
+// fill the cache and push out the shoppers' pages.
+func (h *Handler) keptKey(kind string, r *http.Request, s *shopper, variant string) string {
+	var suggest string
 	if !s.MarketChosen {
-		lang = r.Header.Get("Accept-Language")
-		n += len(" suggest ") + len(lang)
+		suggest = h.matcher.Match(r.Header.Get("Accept-Language"))
 	}
 	var k strings.Builder
-	k.Grow(n)
+	k.Grow(len(kind) + len(r.Host) + len(r.URL.Path) + len(variant) + len(s.Market.Code) + len(s.Locale) + len(suggest) + 32)
 	k.WriteString(kind)
 	k.WriteByte(' ')
 	k.WriteString(r.Host)
 	k.WriteByte(' ')
-	k.WriteString(uri)
+	k.WriteString(r.URL.Path)
+	k.WriteByte('?')
+	k.WriteString(variant)
 	k.WriteByte(' ')
 	k.WriteString(s.Market.Code)
 	k.WriteByte(' ')
@@ -171,7 +176,7 @@ func keptKey(kind string, r *http.Request, s *shopper) string {
 	k.WriteString(strconv.Itoa(s.Cart.Count()))
 	if !s.MarketChosen {
 		k.WriteString(" suggest ")
-		k.WriteString(lang)
+		k.WriteString(suggest)
 	}
 	return k.String()
 }
@@ -209,7 +214,8 @@ func (h *Handler) renderInKeptLayout(c echo.Context, s *shopper, status int, bas
 	// layout: its title, description, scripts and styles, and whether it
 	// shows on-site messaging. The rest (the market switcher's entries,
 	// the mode) follows from the key.
-	key := keptKey("layout", r, s) + "\x00" + base.Title + "\x00" + base.Description + "\x00" +
+	// The layout reads nothing of the query string.
+	key := h.keptKey("layout", r, s, "") + "\x00" + base.Title + "\x00" + base.Description + "\x00" +
 		strings.Join(base.Scripts, " ") + "\x00" + strings.Join(base.Styles, " ")
 	if base.Messaging != nil {
 		key += "\x00messaging"

@@ -47,7 +47,11 @@ func (h *Handler) catalogPage(c echo.Context) error {
 	if cat != "" && !slices.Contains(h.catalog.Categories(), cat) {
 		return echo.NewHTTPError(http.StatusNotFound, "error.category_not_found")
 	}
-	return h.renderPublic(c, s, func() (templ.Component, error) {
+	variant := ""
+	if cat != "" {
+		variant = "category=" + cat
+	}
+	return h.renderPublic(c, s, variant, func() (templ.Component, error) {
 		grid, err := h.grid(c.Request().Context(), s, cat)
 		if err != nil {
 			return nil, err
@@ -94,7 +98,8 @@ func (h *Handler) product(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "error.product_not_found")
 	}
-	return h.renderPublic(c, s, func() (templ.Component, error) {
+	// The product page reads nothing of the query string.
+	return h.renderPublic(c, s, "", func() (templ.Component, error) {
 		price, _ := pr.Price(s.Market.Currency)
 		pr = pr.In(s.Locale)
 		b := h.base(c, s, pr.Name)
