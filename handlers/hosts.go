@@ -69,6 +69,19 @@ func (s hostSet) allows(host string) bool {
 	return s[normalHost(host)]
 }
 
+// canonical is the spelling of an allowed host that allows matched it
+// ("shop.test" for "Shop.Test."), so that the spellings a browser may send
+// of one host are one key of the kept pages.
+func (s hostSet) canonical(host string) string {
+	if s[host] {
+		return host
+	}
+	if h, port, err := net.SplitHostPort(host); err == nil {
+		return net.JoinHostPort(normalHost(h), port)
+	}
+	return normalHost(host)
+}
+
 // checkHost answers 421 to a request whose Host is not the shop's: a page
 // on another site that rebinds its own name to the shop's address (DNS
 // rebinding) would otherwise read and drive the shop, and the simulator's

@@ -101,3 +101,42 @@ func TestKeptKeyIsWhatThePageReads(t *testing.T) {
 		t.Error("a shopper who chose a market is keyed by their browser's languages")
 	}
 }
+
+// TestHostSpellingsDoNotFillTheKeptPages: the spellings of the shop's host
+// that it answers to (any case, a trailing dot) share kept pages. Found by
+// an independent review: each was a page of its own.
+func TestHostSpellingsDoNotFillTheKeptPages(t *testing.T) {
+	h := New(Config{BaseURL: "http://shop.test", SessionKeys: SessionKeys([]string{"new-secret-0123456789"})},
+		nil, nil, shop.DefaultCatalog(), slog.New(slog.DiscardHandler))
+	e := echo.New()
+	h.Routes(e, http.NotFoundHandler(), nil)
+	get := func(host, target string) (int, string) {
+		req := httptest.NewRequest(http.MethodGet, "http://x"+target, nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	_, plain := get("shop.test", "/")
+	kept := len(h.public.pages)
+	for mask := range 256 {
+		b, j := []byte("shop.test"), 0
+		for i := range b {
+			if b[i] != '.' {
+				if mask&(1<<j) != 0 {
+					b[i] -= 'a' - 'A'
+				}
+				j++
+			}
+		}
+		for _, suffix := range []string{"", "."} {
+			host := string(b) + suffix
+			if code, body := get(host, "/"); code != http.StatusOK || body != plain {
+				t.Fatalf("Host %q: %d, or another page", host, code)
+			}
+		}
+	}
+	if n := len(h.public.pages); n != kept {
+		t.Errorf("%d pages kept for spellings of one host, want %d", n, kept)
+	}
+}

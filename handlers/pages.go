@@ -99,7 +99,7 @@ func (h *Handler) renderPublic(c echo.Context, s *shopper, variant string, build
 	// the query, and the locale the browser's languages match (the market
 	// suggestion). Not the raw query or header: made-up ones would each
 	// be a page of their own, and enough of them would empty the cache.
-	key := "anon " + r.Host + " " + r.URL.Path + "?" + variant + " " + h.matcher.Match(r.Header.Get("Accept-Language"))
+	key := "anon " + h.hosts.canonical(r.Host) + " " + r.URL.Path + "?" + variant + " " + h.matcher.Match(r.Header.Get("Accept-Language"))
 	page, ok := h.public.get(key)
 	if !ok {
 		body, err := renderToKeep(r.Context(), build)
@@ -159,11 +159,12 @@ func (h *Handler) keptKey(kind string, r *http.Request, s *shopper, variant stri
 	if !s.MarketChosen {
 		suggest = h.matcher.Match(r.Header.Get("Accept-Language"))
 	}
+	host := h.hosts.canonical(r.Host)
 	var k strings.Builder
-	k.Grow(len(kind) + len(r.Host) + len(r.URL.Path) + len(variant) + len(s.Market.Code) + len(s.Locale) + len(suggest) + 32)
+	k.Grow(len(kind) + len(host) + len(r.URL.Path) + len(variant) + len(s.Market.Code) + len(s.Locale) + len(suggest) + 32)
 	k.WriteString(kind)
 	k.WriteByte(' ')
-	k.WriteString(r.Host)
+	k.WriteString(host)
 	k.WriteByte(' ')
 	k.WriteString(r.URL.Path)
 	k.WriteByte('?')
@@ -288,14 +289,17 @@ type keptPage struct {
 	contentAt int
 }
 
-// publicPages keeps rendered pages by what they depend on. It holds at
-// most maxPublicPages: past that it starts afresh, so that made-up
-// addresses or Accept-Language values cannot grow it without bound. A key
-// longer than maxKeptKey (an address or a header can be a megabyte) is not
-// kept: its page is rendered each time.
+// publicPages keeps rendered pages by what they depend on. It holds two
+// generations of at most maxPublicPages each: when the newer is full it
+// becomes the older and the one before is dropped, and a page found in the
+// older moves back to the newer. So the pages shoppers keep asking for
+// stay kept whatever else is asked for (a shopper who changes their cart
+// again and again makes a page for each count), and memory stays bounded.
+// A key longer than maxKeptKey is not kept: its page is rendered each time.
 type publicPages struct {
 	mu    sync.RWMutex
 	pages map[string]keptPage
+	older map[string]keptPage
 }
 
 const maxKeptKey = 1024
@@ -304,8 +308,16 @@ const maxPublicPages = 1024
 
 func (p *publicPages) get(key string) (keptPage, bool) {
 	p.mu.RLock()
-	defer p.mu.RUnlock()
 	v, ok := p.pages[key]
+	older := false
+	if !ok {
+		v, ok = p.older[key]
+		older = ok
+	}
+	p.mu.RUnlock()
+	if older {
+		p.put(key, v) // back to the newer generation
+	}
 	return v, ok
 }
 
@@ -315,8 +327,11 @@ func (p *publicPages) put(key string, v keptPage) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.pages == nil || len(p.pages) >= maxPublicPages {
+	if p.pages == nil {
 		p.pages = make(map[string]keptPage)
+	}
+	if _, ok := p.pages[key]; !ok && len(p.pages) >= maxPublicPages {
+		p.older, p.pages = p.pages, make(map[string]keptPage)
 	}
 	p.pages[key] = v
 }

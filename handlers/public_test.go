@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestPublicPagesBounded: made-up addresses or Accept-Language values
-// cannot grow the kept anonymous pages without bound.
+// TestPublicPagesBounded: made-up keys cannot grow the kept pages
+// without bound.
 func TestPublicPagesBounded(t *testing.T) {
 	var p publicPages
 	for i := range 10 * maxPublicPages {
@@ -23,5 +23,27 @@ func TestPublicPagesBounded(t *testing.T) {
 	p.put(long, keptPage{etag: "long"})
 	if _, ok := p.get(long); ok {
 		t.Error("a page with a key of more than maxKeptKey bytes is kept")
+	}
+}
+
+// TestKeptPagesOutlastAFloodOfNewOnes: a page asked for at least once
+// every maxPublicPages new pages stays kept however many others are made,
+// and at most two generations are held.
+func TestKeptPagesOutlastAFloodOfNewOnes(t *testing.T) {
+	var p publicPages
+	p.put("shopper", keptPage{etag: "kept"})
+	for i := range 10 * maxPublicPages {
+		p.put("made-up "+strconv.Itoa(i), keptPage{})
+		if i%(maxPublicPages/2) == 0 {
+			if v, ok := p.get("shopper"); !ok || v.etag != "kept" {
+				t.Fatalf("the shopper's page is gone after %d made-up ones", i+1)
+			}
+		}
+		if len(p.pages) > maxPublicPages || len(p.older) > maxPublicPages {
+			t.Fatalf("%d + %d pages kept", len(p.pages), len(p.older))
+		}
+	}
+	if _, ok := p.get("made-up 0"); ok {
+		t.Error("a page nobody asked for again is still kept after ten generations")
 	}
 }
