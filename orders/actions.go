@@ -463,7 +463,7 @@ func (s *Service) captureAtOrder(ctx context.Context, c *store.Checkout) error {
 	req := Request{Kind: CaptureAll}
 	o, p, err := s.Plan(ctx, c.ID, req)
 	if na := (*NotAllowedError)(nil); errors.As(err, &na) {
-		if o != nil && o.Read != nil && o.Read.FraudStatus == string(klarna.FraudPending) {
+		if o != nil && o.fraud() == string(klarna.FraudPending) {
 			// The order was accepted (it is placed) but the read says
 			// Klarna still reviews it: a read from before the decision.
 			// Read again later rather than give the capture up.

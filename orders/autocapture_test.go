@@ -313,6 +313,12 @@ func TestPolicyCaptureOnlyWhatWasAskedAndUntouched(t *testing.T) {
 		t.Parallel()
 		f := setup(t, config{policy: digitalAtOrder})
 		placed := f.place(t, "coffee-ebook:2", simulator.OutcomePending)
+		// The placement's background read of the order (it asked Klarna
+		// to capture at creation) first: landing between the operator's
+		// plan and confirm, it moves the order's version, and the confirm
+		// is refused as it should be ("the order changed since it was
+		// shown"), which is not what this test is about.
+		f.checkout.Wait()
 		f.sim.Decide(placed.KlarnaOrderID, "accept")
 		if _, err := f.checkout.Notify(t.Context(), placed.ID, placed.KlarnaOrderID, checkout.EventAccepted); err != nil {
 			t.Fatal(err)
@@ -593,4 +599,38 @@ func TestAutoCaptureByTheCallback(t *testing.T) {
 		t.Errorf("read still due: %v", got.NextCheckAt)
 	}
 	f.agrees(t, f.order(t, c.ID))
+}
+
+// TestAcceptedOrderIsCapturableBeforeItsNextRead: the shop read an order
+// while Klarna still reviewed it; Klarna then accepts it and says so. The
+// operator may capture it at once: the read from before the decision no
+// longer stands for the order's fraud status (before, the capture was
+// refused as "still reviewing" until the next read, up to a recovery
+// interval later; found when the placement's background read was made to
+// land before the decision in TestPolicyCaptureOnlyWhatWasAskedAndUntouched).
+func TestAcceptedOrderIsCapturableBeforeItsNextRead(t *testing.T) {
+	t.Parallel()
+	f := setup(t, config{})
+	placed := f.place(t, "stoneware-mug:1", simulator.OutcomePending)
+	if err := f.svc.Refresh(t.Context(), placed.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := f.store.KlarnaRead(t.Context(), placed.ID); r == nil || r.FraudStatus != string(klarna.FraudPending) {
+		t.Fatalf("the read before the decision: %+v", r)
+	}
+	o := f.order(t, placed.ID)
+	if o.Allowed[orders.CaptureAll] == "" {
+		t.Fatal("an order under review may be captured")
+	}
+	if err := f.sim.Decide(placed.KlarnaOrderID, "accept"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.checkout.Notify(t.Context(), placed.ID, placed.KlarnaOrderID, checkout.EventAccepted); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := f.act(t, placed.ID, orders.Request{Kind: orders.CaptureAll}); err != nil || a.Amount != placed.Amount {
+		t.Fatalf("capturing the accepted order: %+v %v", a, err)
+	}
+	f.capturedOnce(t, placed.ID)
+	f.agrees(t, f.order(t, placed.ID))
 }

@@ -28,7 +28,7 @@ func explain(a *store.Action, err error, o *Order, now time.Time) (code, words s
 		switch {
 		case status == klarnaCancelled:
 			words = "Klarna will not capture a cancelled order."
-		case o.Read != nil && o.Read.FraudStatus == string(klarna.FraudPending):
+		case o.fraud() == string(klarna.FraudPending):
 			words = "Klarna will not capture while it is still reviewing the order."
 		case expired:
 			words = "Klarna will not capture this order: its authorization expired"

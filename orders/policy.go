@@ -104,6 +104,23 @@ func (p Policy) AutoCapture(lines []klarna.OrderLine) bool {
 	return digital
 }
 
+// fraud is Klarna's fraud status of the order as the shop knows it best:
+// its last read's, except that a read still PENDING does not undo the
+// decision recorded on the checkout since (a notification, which the shop
+// confirms by asking Klarna for the order's status). A decision never goes
+// back to PENDING, and the order's next read would only say so later: until
+// then an accepted order was refused its capture as "still reviewing".
+func (o *Order) fraud() string {
+	c := o.Checkout.FraudStatus
+	if o.Read == nil || o.Read.FraudStatus == "" {
+		return c
+	}
+	if r := o.Read.FraudStatus; r != string(klarna.FraudPending) || c == "" || c == string(klarna.FraudPending) {
+		return r
+	}
+	return c
+}
+
 // extensionWindow is how long after its creation Klarna extends an order's
 // authorization.
 const extensionWindow = 180 * 24 * time.Hour
@@ -114,10 +131,7 @@ const extensionWindow = 180 * 24 * time.Hour
 func (p Policy) allowed(o *Order, now time.Time) map[Kind]string {
 	out := map[Kind]string{}
 	c := o.Checkout
-	status, fraud := o.Status(), c.FraudStatus
-	if o.Read != nil && o.Read.FraudStatus != "" {
-		fraud = o.Read.FraudStatus
-	}
+	status, fraud := o.Status(), o.fraud()
 	expired := o.ExpiresAt != nil && !o.ExpiryEstimated && o.ExpiresAt.Before(now)
 	capturable := false
 	for _, l := range o.Lines {
