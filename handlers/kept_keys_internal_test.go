@@ -48,7 +48,7 @@ func TestMadeUpQueriesDoNotFillTheKeptPages(t *testing.T) {
 	if swedish == plain {
 		t.Fatal("a Swedish browser is not offered the Swedish market")
 	}
-	kept := len(h.public.pages)
+	kept := h.public.len()
 	for i := range 2 * maxPublicPages {
 		n := strconv.Itoa(i)
 		if got := get("/?utm_source="+n, ""); got != plain {
@@ -66,7 +66,7 @@ func TestMadeUpQueriesDoNotFillTheKeptPages(t *testing.T) {
 		}
 		// The cache starts afresh when full, so its size is checked as
 		// it goes, not only at the end.
-		if grown := len(h.public.pages) - kept; grown != 1 {
+		if grown := h.public.len() - kept; grown != 1 {
 			t.Fatalf("after %d rounds of made-up query strings and headers, %d pages more are kept, want the one product page", i+1, grown)
 		}
 	}
@@ -118,7 +118,7 @@ func TestHostSpellingsDoNotFillTheKeptPages(t *testing.T) {
 		return rec.Code, rec.Body.String()
 	}
 	_, plain := get("shop.test", "/")
-	kept := len(h.public.pages)
+	kept := h.public.len()
 	for mask := range 256 {
 		b, j := []byte("shop.test"), 0
 		for i := range b {
@@ -136,7 +136,7 @@ func TestHostSpellingsDoNotFillTheKeptPages(t *testing.T) {
 			}
 		}
 	}
-	if n := len(h.public.pages); n != kept {
+	if n := h.public.len(); n != kept {
 		t.Errorf("%d pages kept for spellings of one host, want %d", n, kept)
 	}
 }

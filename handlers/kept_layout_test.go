@@ -73,8 +73,8 @@ func TestKeptLayoutIsTheWholePage(t *testing.T) {
 			t.Errorf("case %d: a placeholder was sent", i)
 		}
 	}
-	if len(h.public.pages) != 1 {
-		t.Errorf("%d layouts kept, want the one all four cases share", len(h.public.pages))
+	if h.public.len() != 1 {
+		t.Errorf("%d layouts kept, want the one all four cases share", h.public.len())
 	}
 
 	// The checkout page, with the widget's script, and without it (a
@@ -96,7 +96,7 @@ func TestKeptLayoutIsTheWholePage(t *testing.T) {
 			t.Errorf("checkout %d: the page from the kept layout differs from the whole page:\n%s\n---\n%s", i, got, want.Bytes())
 		}
 	}
-	if len(h.public.pages) != 3 {
-		t.Errorf("%d layouts kept, want the cart's and the checkout's two", len(h.public.pages))
+	if h.public.len() != 3 {
+		t.Errorf("%d layouts kept, want the cart's and the checkout's two", h.public.len())
 	}
 }

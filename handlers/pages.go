@@ -289,17 +289,14 @@ type keptPage struct {
 	contentAt int
 }
 
-// publicPages keeps rendered pages by what they depend on. It holds two
-// generations of at most maxPublicPages each: when the newer is full it
-// becomes the older and the one before is dropped, and a page found in the
-// older moves back to the newer. So the pages shoppers keep asking for
-// stay kept whatever else is asked for (a shopper who changes their cart
-// again and again makes a page for each count), and memory stays bounded.
-// A key longer than maxKeptKey is not kept: its page is rendered each time.
+// publicPages keeps rendered pages by what they depend on, in two
+// generations of at most maxPublicPages each (generations): the pages
+// shoppers keep asking for stay kept whatever else is asked for (a
+// shopper who changes their cart again and again makes a page for each
+// count), and memory stays bounded. A key longer than maxKeptKey is not
+// kept: its page is rendered each time.
 type publicPages struct {
-	mu    sync.RWMutex
-	pages map[string]keptPage
-	older map[string]keptPage
+	kept generations[keptPage]
 }
 
 const maxKeptKey = 1024
@@ -307,16 +304,9 @@ const maxKeptKey = 1024
 const maxPublicPages = 1024
 
 func (p *publicPages) get(key string) (keptPage, bool) {
-	p.mu.RLock()
-	v, ok := p.pages[key]
-	older := false
-	if !ok {
-		v, ok = p.older[key]
-		older = ok
-	}
-	p.mu.RUnlock()
-	if older {
-		p.put(key, v) // back to the newer generation
+	v, previous, ok := p.kept.lookup(key)
+	if previous {
+		p.put(key, v) // back to the current generation
 	}
 	return v, ok
 }
@@ -325,15 +315,13 @@ func (p *publicPages) put(key string, v keptPage) {
 	if len(key) > maxKeptKey {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.pages == nil {
-		p.pages = make(map[string]keptPage)
-	}
-	if _, ok := p.pages[key]; !ok && len(p.pages) >= maxPublicPages {
-		p.older, p.pages = p.pages, make(map[string]keptPage)
-	}
-	p.pages[key] = v
+	p.kept.put(key, v, maxPublicPages)
+}
+
+// len is how many pages the current generation holds, for tests.
+func (p *publicPages) len() int {
+	current, _ := p.kept.sizes()
+	return current
 }
 
 // addVary adds a header name to Vary once.

@@ -12,8 +12,8 @@ func TestPublicPagesBounded(t *testing.T) {
 	var p publicPages
 	for i := range 10 * maxPublicPages {
 		p.put("/?q="+strconv.Itoa(i), keptPage{etag: strconv.Itoa(i)})
-		if len(p.pages) > maxPublicPages {
-			t.Fatalf("%d pages kept after %d", len(p.pages), i+1)
+		if current, _ := p.kept.sizes(); current > maxPublicPages {
+			t.Fatalf("%d pages kept after %d", current, i+1)
 		}
 	}
 	if v, ok := p.get("/?q=" + strconv.Itoa(10*maxPublicPages-1)); !ok || v.etag != strconv.Itoa(10*maxPublicPages-1) {
@@ -39,8 +39,8 @@ func TestKeptPagesOutlastAFloodOfNewOnes(t *testing.T) {
 				t.Fatalf("the shopper's page is gone after %d made-up ones", i+1)
 			}
 		}
-		if len(p.pages) > maxPublicPages || len(p.older) > maxPublicPages {
-			t.Fatalf("%d + %d pages kept", len(p.pages), len(p.older))
+		if current, previous := p.kept.sizes(); current > maxPublicPages || previous > maxPublicPages {
+			t.Fatalf("%d + %d pages kept", current, previous)
 		}
 	}
 	if _, ok := p.get("made-up 0"); ok {

@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -381,8 +380,7 @@ func cookieTime(value string) (time.Time, bool) {
 // push out the shoppers who are browsing: a cookie sent at least once per
 // maxDecodedSessions new ones stays kept, and memory stays bounded.
 type decodedSessions struct {
-	mu                sync.RWMutex
-	current, previous map[string]decodedSession
+	kept generations[decodedSession]
 }
 
 type decodedSession struct {
@@ -393,40 +391,24 @@ type decodedSession struct {
 const maxDecodedSessions = 4096
 
 func (d *decodedSessions) get(cookie string, now time.Time) (*keptSession, bool) {
-	d.mu.RLock()
-	e, ok := d.current[cookie]
-	older := false
-	if !ok {
-		e, ok = d.previous[cookie]
-		older = ok
-	}
-	d.mu.RUnlock()
+	e, previous, ok := d.kept.lookup(cookie)
 	if !ok || now.After(e.expires) {
 		return nil, false
 	}
-	if older {
+	if previous {
 		d.put(cookie, e.session, e.expires)
 	}
 	return e.session, true
 }
 
 func (d *decodedSessions) put(cookie string, session *keptSession, expires time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.current == nil {
-		d.current = make(map[string]decodedSession)
-	}
-	if _, ok := d.current[cookie]; !ok && len(d.current) >= maxDecodedSessions {
-		d.previous, d.current = d.current, make(map[string]decodedSession, maxDecodedSessions)
-	}
-	d.current[cookie] = decodedSession{session: session, expires: expires}
+	d.kept.put(cookie, decodedSession{session: session, expires: expires}, maxDecodedSessions)
 }
 
 // len is how many cookies are kept, for tests.
 func (d *decodedSessions) len() int {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return len(d.current) + len(d.previous)
+	current, previous := d.kept.sizes()
+	return current + previous
 }
 
 // speak gives the request the shopper's language: the shopper's
