@@ -93,13 +93,9 @@ func (h *Handler) renderPublic(c echo.Context, s *shopper, variant string, build
 		}
 		return h.renderShopperPage(c, s, variant, build)
 	}
-	// Everything an anonymous page depends on besides the catalog, which
-	// does not change while the process runs: the host it is shown on (the
-	// simulator's links follow it), the path and what the page reads of
-	// the query, and the locale the browser's languages match (the market
-	// suggestion). Not the raw query or header: made-up ones would each
-	// be a page of their own, and enough of them would empty the cache.
-	key := "anon " + h.hosts.canonical(r.Host) + " " + r.URL.Path + "?" + variant + " " + h.matcher.Match(r.Header.Get("Accept-Language"))
+	// A visitor's page depends on what a shopper's does (keptKey), with
+	// the default market and language and an empty cart.
+	key := h.keptKey("anon", r, s, variant)
 	page, ok := h.public.get(key)
 	if !ok {
 		body, err := renderToKeep(r.Context(), build)
