@@ -20,8 +20,7 @@ import (
 // and 1,024 of them emptied the cache for every shopper.
 func TestMadeUpQueriesDoNotFillTheKeptPages(t *testing.T) {
 	cat := shop.DefaultCatalog()
-	h := New(Config{BaseURL: "http://shop.test", SessionKeys: SessionKeys([]string{"new-secret-0123456789"})},
-		nil, nil, cat, slog.New(slog.DiscardHandler))
+	h := newHandler(cat)
 	e := echo.New()
 	h.Routes(e, http.NotFoundHandler(), nil)
 	get := func(target, acceptLanguage string) string {
@@ -76,8 +75,7 @@ func TestMadeUpQueriesDoNotFillTheKeptPages(t *testing.T) {
 // the page reads, so made-up query strings and Accept-Language values
 // share a key, and what changes the page does not.
 func TestKeptKeyIsWhatThePageReads(t *testing.T) {
-	h := New(Config{BaseURL: "http://shop.test", SessionKeys: SessionKeys([]string{"new-secret-0123456789"})},
-		nil, nil, shop.DefaultCatalog(), slog.New(slog.DiscardHandler))
+	h := newHandler(shop.DefaultCatalog())
 	gb, _ := shop.LookupMarket("GB")
 	s := &shopper{Market: gb, Locale: "en-GB"}
 	key := func(target, acceptLanguage, variant string) string {
@@ -106,8 +104,7 @@ func TestKeptKeyIsWhatThePageReads(t *testing.T) {
 // that it answers to (any case, a trailing dot) share kept pages. Found by
 // an independent review: each was a page of its own.
 func TestHostSpellingsDoNotFillTheKeptPages(t *testing.T) {
-	h := New(Config{BaseURL: "http://shop.test", SessionKeys: SessionKeys([]string{"new-secret-0123456789"})},
-		nil, nil, shop.DefaultCatalog(), slog.New(slog.DiscardHandler))
+	h := newHandler(shop.DefaultCatalog())
 	e := echo.New()
 	h.Routes(e, http.NotFoundHandler(), nil)
 	get := func(host, target string) (int, string) {
@@ -139,4 +136,11 @@ func TestHostSpellingsDoNotFillTheKeptPages(t *testing.T) {
 	if n := h.public.len(); n != kept {
 		t.Errorf("%d pages kept for spellings of one host, want %d", n, kept)
 	}
+}
+
+// newHandler is a handler for http://shop.test with the catalog, and no
+// checkout, database or simulator: enough for pages and sessions.
+func newHandler(cat *shop.Catalog) *Handler {
+	return New(Config{BaseURL: "http://shop.test", SessionKeys: SessionKeys([]string{"new-secret-0123456789"})},
+		nil, nil, cat, slog.New(slog.DiscardHandler))
 }

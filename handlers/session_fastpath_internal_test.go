@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,8 +19,7 @@ import (
 // value, or thousands of cookies, made the fast path pick a later cookie
 // the full parse would not.
 func TestSessionFastPathAgreesWithFullParse(t *testing.T) {
-	h := New(Config{BaseURL: "http://shop.test", SessionKeys: SessionKeys([]string{"new-secret-0123456789"})},
-		nil, nil, shop.DefaultCatalog(), slog.New(slog.DiscardHandler))
+	h := newHandler(shop.DefaultCatalog())
 	e := echo.New()
 	// mk makes a session as the shop sets it (and keeps it decoded).
 	mk := func(csrf string) string {
